@@ -1,0 +1,144 @@
+//! `capsim run`: one model, one seed, files and a short report.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::parse_override;
+use crate::model::{self, Override};
+use crate::report::summary::{Status, Summary};
+use crate::report::write::write_run;
+use crate::sim;
+
+/// Arguments of `capsim run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The model file (JSON).
+    pub model: PathBuf,
+    /// Base seed of every random stream (overrides run.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated time to run, warm-up included, e.g. 2h (overrides run.duration).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Initial time whose statistics are discarded, e.g. 10m (overrides run.warmup).
+    #[arg(long)]
+    pub warmup: Option<String>,
+    /// Time-series window width, e.g. 1s (overrides run.window).
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Override any model field: a dotted path and a JSON value (or a bare string).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
+    pub set: Vec<Override>,
+    /// Output folder (default output/<model name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip drawing charts.
+    #[arg(long)]
+    pub no_charts: bool,
+}
+
+impl RunArgs {
+    /// The `--set` list with --seed/--duration/--warmup/--window folded in (they win).
+    fn overrides(&self) -> Vec<Override> {
+        let mut o = self.set.clone();
+        let mut add = |path: &str, v: serde_json::Value| {
+            o.push(Override {
+                path: path.into(),
+                value: v,
+            })
+        };
+        if let Some(s) = self.seed {
+            add("run.seed", s.into());
+        }
+        for (path, v) in [
+            ("run.duration", &self.duration),
+            ("run.warmup", &self.warmup),
+            ("run.window", &self.window),
+        ] {
+            if let Some(v) = v {
+                add(path, serde_json::Value::String(v.clone()));
+            }
+        }
+        o
+    }
+}
+
+/// Runs the model and writes its outputs.
+pub fn run(args: RunArgs) -> Result<()> {
+    let model = model::load(&args.model, &args.overrides())?;
+    let out = sim::run(&model);
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&model.spec.name));
+    let charts = write_run(&dir, &model, &out, !args.no_charts)?;
+    print!("{}", human(&out.summary));
+    println!(
+        "wrote {}/{{summary.json, timeseries.csv, model.resolved.json}}",
+        dir.display()
+    );
+    for c in charts {
+        println!("wrote {}", c.display());
+    }
+    Ok(())
+}
+
+/// A short human-readable report.
+pub fn human(s: &Summary) -> String {
+    let mut o = String::new();
+    let rate = s.engine.events as f64 / s.engine.wall_s.max(1e-9);
+    let _ = writeln!(
+        o,
+        "model {} · seed {} · {:.0} s simulated ({:.0} s warm-up)",
+        s.model, s.seed, s.simulated_s, s.warmup_s
+    );
+    let _ = writeln!(
+        o,
+        "engine: {} events in {:.3} s wall ({:.2} M events/s)",
+        s.engine.events,
+        s.engine.wall_s,
+        rate / 1e6
+    );
+    if let Status::Overloaded { at_s, in_flight } = s.status {
+        let _ = writeln!(
+            o,
+            "OVERLOADED: stopped at {at_s:.1} s with {in_flight} requests in flight (run.max_in_flight)"
+        );
+    }
+    let r = &s.requests;
+    let _ = writeln!(
+        o,
+        "requests: {} arrived, {} completed ({:.3}/s), {} rejected, {} failed, {} in flight",
+        r.arrived, r.completed, r.throughput_per_s, r.rejected, r.failed, r.in_flight
+    );
+    let l = &s.latency_s.e2e;
+    let _ = writeln!(
+        o,
+        "e2e latency [s]: mean {:.4}  p50 {:.4}  p95 {:.4}  p99 {:.4}  p99.9 {:.4}  max {:.4}",
+        l.mean, l.p50, l.p95, l.p99, l.p999, l.max
+    );
+    if !s.stations.is_empty() {
+        let _ = writeln!(
+            o,
+            "{:<16} {:>10} {:>8} {:>12} {:>12} {:>8} {:>10}",
+            "station", "arrivals", "util", "wait [s]", "resp [s]", "Lq", "rejected"
+        );
+        for (n, st) in &s.stations {
+            let _ = writeln!(
+                o,
+                "{:<16} {:>10} {:>8.4} {:>12.5} {:>12.5} {:>8.3} {:>10}",
+                n,
+                st.arrivals,
+                st.utilization,
+                st.mean_wait_s,
+                st.mean_response_s,
+                st.mean_queue_len,
+                st.rejected
+            );
+        }
+    }
+    o
+}

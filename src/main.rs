@@ -1,0 +1,5 @@
+//! The `capsim` command line.
+
+fn main() {
+    std::process::exit(capsim::cli::main());
+}

@@ -1,0 +1,102 @@
+//! Fixed-width time windows for `timeseries.csv`: counts, in-flight level, e2e latency
+//! percentiles, and per-station time-averaged queue length and busy servers.
+
+use super::latency::Latency;
+use crate::engine::SimTime;
+
+/// One closed window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowRow {
+    /// Window start and end [s].
+    pub t_start: f64,
+    pub t_end: f64,
+    /// Requests that arrived / completed / were rejected / failed in the window.
+    pub arrivals: u64,
+    pub completions: u64,
+    pub rejections: u64,
+    pub failures: u64,
+    /// Requests in flight at the window's end.
+    pub in_flight: u64,
+    /// e2e latency percentiles of the requests completed in the window [s] (0 if none).
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    /// Per station: time-averaged (queue length, busy servers) over the window.
+    pub stations: Vec<(f64, f64)>,
+}
+
+/// The window being filled, and the rows closed so far.
+#[derive(Debug)]
+pub struct Windows {
+    /// Window width.
+    pub width: SimTime,
+    start: SimTime,
+    /// Counters of the open window.
+    pub arrivals: u64,
+    pub completions: u64,
+    pub rejections: u64,
+    pub failures: u64,
+    /// e2e latency of requests completed in the open window.
+    pub latency: Latency,
+    /// Station areas (queue, busy) [level·ns] at the start of the open window.
+    areas: Vec<(f64, f64)>,
+    rows: Vec<WindowRow>,
+}
+
+impl Windows {
+    /// Windows of `width` for `stations` stations, starting at time zero.
+    pub fn new(width: SimTime, stations: usize) -> Windows {
+        Windows {
+            width,
+            start: SimTime::ZERO,
+            arrivals: 0,
+            completions: 0,
+            rejections: 0,
+            failures: 0,
+            latency: Latency::default(),
+            areas: vec![(0.0, 0.0); stations],
+            rows: Vec::new(),
+        }
+    }
+
+    /// Closes the open window at `now`; `areas` gives each station's (queue, busy) area so far.
+    pub fn close(&mut self, now: SimTime, in_flight: u64, areas: impl Iterator<Item = (f64, f64)>) {
+        let span = now.since(self.start).max(1) as f64;
+        let stations = areas
+            .zip(self.areas.iter_mut())
+            .map(|(now_area, start_area)| {
+                let avg = (
+                    (now_area.0 - start_area.0) / span,
+                    (now_area.1 - start_area.1) / span,
+                );
+                *start_area = now_area;
+                avg
+            })
+            .collect();
+        self.rows.push(WindowRow {
+            t_start: self.start.as_secs(),
+            t_end: now.as_secs(),
+            arrivals: std::mem::take(&mut self.arrivals),
+            completions: std::mem::take(&mut self.completions),
+            rejections: std::mem::take(&mut self.rejections),
+            failures: std::mem::take(&mut self.failures),
+            in_flight,
+            p50: self.latency.quantile_s(0.50),
+            p95: self.latency.quantile_s(0.95),
+            p99: self.latency.quantile_s(0.99),
+            stations,
+        });
+        self.latency.reset();
+        self.start = now;
+    }
+
+    /// Start of the open window.
+    pub fn start(&self) -> SimTime {
+        self.start
+    }
+
+    /// The closed rows.
+    pub fn into_rows(self) -> Vec<WindowRow> {
+        self.rows
+    }
+}

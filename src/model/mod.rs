@@ -1,0 +1,222 @@
+//! Model files: raw spec (serde) → checked [`Model`], with `--set` overrides and error locations.
+
+pub mod dist;
+pub mod error;
+pub mod locate;
+pub mod overrides;
+pub mod profile;
+pub mod quantity;
+pub mod spec;
+mod validate;
+
+use std::path::Path;
+
+pub use dist::{Dist, DistSpec};
+pub use error::{FileError, Issue};
+pub use overrides::Override;
+pub use profile::RateProfile;
+pub use spec::{Discipline, ModelSpec};
+
+use crate::engine::SimTime;
+
+/// Where a request goes next: a block index, or the end of its journey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target(pub u32);
+
+impl Target {
+    /// The end: the request is complete.
+    pub const END: Target = Target(u32::MAX);
+
+    /// The block index, unless this is [`Target::END`].
+    #[inline]
+    pub fn block(self) -> Option<usize> {
+        (self != Target::END).then_some(self.0 as usize)
+    }
+}
+
+/// How a source spaces its arrivals.
+#[derive(Clone, Debug)]
+pub enum Arrivals {
+    /// Non-homogeneous Poisson with this rate profile.
+    Poisson(RateProfile),
+    /// Renewal process with these interarrival times [s].
+    Renewal(Dist),
+}
+
+/// A checked open-loop source.
+#[derive(Clone, Debug)]
+pub struct SourceDef {
+    pub name: String,
+    pub arrivals: Arrivals,
+    /// Maximum number of arrivals.
+    pub limit: Option<u64>,
+    pub class: u16,
+    pub to: Target,
+}
+
+/// A checked closed-loop population.
+#[derive(Clone, Debug)]
+pub struct SessionsDef {
+    pub name: String,
+    pub users: u32,
+    /// Messages per session; `None` means endless sessions.
+    pub messages: Option<Dist>,
+    /// Think time [s].
+    pub think: Dist,
+    /// Pause between sessions [s].
+    pub pause: Dist,
+    pub class: u16,
+    pub to: Target,
+}
+
+/// A checked station.
+#[derive(Clone, Debug)]
+pub struct StationDef {
+    pub servers: u32,
+    /// Service time [s].
+    pub service: Dist,
+    pub discipline: Discipline,
+    /// Waiting places (excluding those in service); `None` is unbounded.
+    pub capacity: Option<u64>,
+    pub to: Target,
+}
+
+/// A checked router.
+#[derive(Clone, Debug)]
+pub enum RouterDef {
+    /// Cumulative probabilities (last is 1.0) and their targets.
+    Probability {
+        cumulative: Vec<f64>,
+        targets: Vec<Target>,
+    },
+    /// Target per class index.
+    Class { by_class: Vec<Target> },
+}
+
+/// The kind-specific part of a block that requests can enter.
+#[derive(Clone, Debug)]
+pub enum BlockDef {
+    Station(StationDef),
+    /// A pure delay [s].
+    Delay {
+        delay: Dist,
+        to: Target,
+    },
+    Router(RouterDef),
+    /// Branch entry points and the index of the join block.
+    Fork {
+        branches: Vec<Target>,
+        join: u32,
+    },
+    Join {
+        to: Target,
+    },
+}
+
+/// A checked, ready-to-build model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The spec after `--set`, as it was checked (written beside the outputs).
+    pub spec: ModelSpec,
+    /// Simulated time to run, warm-up included.
+    pub duration: SimTime,
+    pub warmup: SimTime,
+    pub seed: u64,
+    /// Time-series window width.
+    pub window: SimTime,
+    pub max_in_flight: u64,
+    /// Class names in priority order.
+    pub classes: Vec<String>,
+    /// Names of blocks, parallel to `blocks`.
+    pub block_names: Vec<String>,
+    pub blocks: Vec<BlockDef>,
+    pub sources: Vec<SourceDef>,
+    pub sessions: Vec<SessionsDef>,
+}
+
+impl Model {
+    /// Index of the block called `name`.
+    pub fn block_index(&self, name: &str) -> Option<usize> {
+        self.block_names.iter().position(|n| n == name)
+    }
+}
+
+/// Reads, overrides and checks a model file.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<Model, FileError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        FileError::one(&label, Issue::new("", format!("cannot read the file: {e}")))
+    })?;
+    load_str(&label, &text, overrides)
+}
+
+/// Parses, overrides and checks model text; `file` names it in errors.
+pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Model, FileError> {
+    let spec = parse_spec(file, text, overrides)?;
+    validate::validate(spec).map_err(|issues| located(file, text, issues))
+}
+
+/// Stage one only: JSON syntax, overrides and types, without the semantic checks.
+pub fn parse_spec(file: &str, text: &str, overrides: &[Override]) -> Result<ModelSpec, FileError> {
+    parse_typed(file, text, overrides)
+}
+
+/// Parses any JSON document type with the same error quality as model files.
+pub fn parse_typed<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    overrides: &[Override],
+) -> Result<T, FileError> {
+    if text.trim().is_empty() {
+        return Err(FileError::one(
+            file,
+            Issue::new("", "the file is empty; expected a JSON object"),
+        ));
+    }
+    let mut doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        let issue = Issue {
+            path: String::new(),
+            line_col: Some((e.line(), e.column())),
+            message: format!("invalid JSON: {e}"),
+        };
+        FileError::one(file, issue)
+    })?;
+    for o in overrides {
+        o.apply(&mut doc).map_err(|m| {
+            FileError::one(
+                file,
+                Issue::new(o.path.clone(), format!("--set {}: {m}", o.path)),
+            )
+        })?;
+    }
+    serde_path_to_error::deserialize(doc).map_err(|e| {
+        let path = dotted(e.path());
+        let message = e.inner().to_string();
+        located(file, text, vec![Issue::new(path, message)])
+    })
+}
+
+/// The path as dotted segments, array indices as numbers (the `--set` syntax).
+fn dotted(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let segs: Vec<String> = path
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect();
+    segs.join(".")
+}
+
+fn located(file: &str, text: &str, mut issues: Vec<Issue>) -> FileError {
+    for i in &mut issues {
+        i.line_col = locate::locate(text, &i.path);
+    }
+    FileError {
+        file: file.to_string(),
+        issues,
+    }
+}

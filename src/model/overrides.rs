@@ -1,0 +1,121 @@
+//! `--set PATH=VALUE` overrides applied to a parsed JSON document before it is checked.
+//!
+//! PATH is dotted (`stations.server.servers`); a numeric segment indexes an array
+//! (`sources.web.profile.0.rate`). VALUE is read as JSON (`12`, `true`, `{"dist":…}`) and, if
+//! that fails, taken as a string (`250ms`). Missing object keys along the path are created.
+
+use serde_json::Value;
+
+/// One parsed `PATH=VALUE`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    /// Dotted path into the document.
+    pub path: String,
+    /// The value to put there.
+    pub value: Value,
+}
+
+impl Override {
+    /// Parses `PATH=VALUE`.
+    pub fn parse(arg: &str) -> Result<Override, String> {
+        let (path, raw) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("`{arg}` is not of the form PATH=VALUE"))?;
+        let path = path.trim();
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!(
+                "`{path}` is not a dotted path such as stations.server.servers"
+            ));
+        }
+        let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+        Ok(Override {
+            path: path.to_string(),
+            value,
+        })
+    }
+
+    /// Writes this override into `doc`.
+    pub fn apply(&self, doc: &mut Value) -> Result<(), String> {
+        let mut node = doc;
+        let segs: Vec<&str> = self.path.split('.').collect();
+        for (k, seg) in segs.iter().enumerate() {
+            let here = segs[..k].join(".");
+            node = match node {
+                Value::Object(map) => map.entry(seg.to_string()).or_insert(Value::Null),
+                Value::Array(items) => {
+                    let len = items.len();
+                    let i: usize = seg
+                        .parse()
+                        .map_err(|_| format!("`{here}` is an array: `{seg}` must be an index"))?;
+                    items.get_mut(i).ok_or_else(|| {
+                        format!("`{here}` has {len} elements: index {i} is out of range")
+                    })?
+                }
+                Value::Null => {
+                    *node = Value::Object(Default::default());
+                    node.as_object_mut()
+                        .expect("just made an object")
+                        .entry(seg.to_string())
+                        .or_insert(Value::Null)
+                }
+                other => {
+                    return Err(format!(
+                        "`{here}` is {}, not an object or array, so `{seg}` cannot be set in it",
+                        kind(other)
+                    ));
+                }
+            };
+        }
+        *node = self.value.clone();
+        Ok(())
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sets_nested_values_and_indexes() {
+        let mut doc = json!({"stations": {"server": {"servers": 10}}, "a": [{"b": 1}]});
+        Override::parse("stations.server.servers=12")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        Override::parse("a.0.b=\"x\"")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        Override::parse("run.duration=2h")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap();
+        assert_eq!(doc["stations"]["server"]["servers"], json!(12));
+        assert_eq!(doc["a"][0]["b"], json!("x"));
+        assert_eq!(doc["run"]["duration"], json!("2h"));
+        let err = Override::parse("a.3.b=1")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
+        assert!(err.contains("out of range"), "{err}");
+        let err = Override::parse("stations.server.servers.x=1")
+            .unwrap()
+            .apply(&mut doc)
+            .unwrap_err();
+        assert!(err.contains("is a number"), "{err}");
+        assert!(Override::parse("novalue").is_err());
+        assert!(Override::parse("a..b=1").is_err());
+    }
+}

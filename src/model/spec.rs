@@ -1,0 +1,207 @@
+//! The raw model file, exactly as serde reads it (stage one of two; see `validate`).
+//!
+//! Every struct denies unknown fields, so a typo is an error rather than a silent default.
+//! Blocks are grouped by kind in maps keyed by name (`stations.server.servers`); a block's
+//! `to` names the next block, of any kind, or `"end"`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::dist::DistSpec;
+use super::profile::{AfterProfile, SegmentSpec};
+use super::quantity::Quantity;
+
+/// A whole model file.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Short name; the default output folder is `output/<name>/`.
+    pub name: String,
+    /// What the model is for.
+    #[serde(default)]
+    pub description: String,
+    /// Run length, warm-up, seed and limits.
+    #[serde(default)]
+    pub run: RunSpec,
+    /// Request classes in priority order (first = highest); default `["default"]`.
+    #[serde(default)]
+    pub classes: Vec<String>,
+    /// Open-loop arrival processes.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSpec>,
+    /// Closed-loop user populations.
+    #[serde(default)]
+    pub sessions: BTreeMap<String, SessionsSpec>,
+    /// Queues with c identical servers.
+    #[serde(default)]
+    pub stations: BTreeMap<String, StationSpec>,
+    /// Pure delays (infinitely many servers).
+    #[serde(default)]
+    pub delays: BTreeMap<String, DelaySpec>,
+    /// Branch points: by probability or by request class.
+    #[serde(default)]
+    pub routers: BTreeMap<String, RouterSpec>,
+    /// Parallel fan-out: each request splits into one child per branch.
+    #[serde(default)]
+    pub forks: BTreeMap<String, ForkSpec>,
+    /// Where a fork's children meet; the parent continues when all have arrived.
+    #[serde(default)]
+    pub joins: BTreeMap<String, JoinSpec>,
+}
+
+/// Run settings; each can be overridden on the command line.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunSpec {
+    /// Simulated time to run, warm-up included (default 1h).
+    pub duration: Quantity,
+    /// Initial period whose observations are discarded (default 0).
+    pub warmup: Quantity,
+    /// Base seed of every random stream (default 1).
+    pub seed: u64,
+    /// Width of a time-series window (default: a round value giving at most ~2,000 windows).
+    pub window: Option<Quantity>,
+    /// Requests in flight beyond which the run stops and reports the system overloaded.
+    pub max_in_flight: u64,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            duration: Quantity(3600.0),
+            warmup: Quantity(0.0),
+            seed: 1,
+            window: None,
+            max_in_flight: 5_000_000,
+        }
+    }
+}
+
+/// An open-loop source: Poisson with a rate or rate profile, or a renewal process.
+/// Give exactly one of `rate`, `profile` or `interarrival`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Constant Poisson rate [requests/s].
+    pub rate: Option<f64>,
+    /// Poisson arrivals whose rate follows these segments.
+    pub profile: Option<Vec<SegmentSpec>>,
+    /// What the rate does after the profile ends (default `hold`).
+    #[serde(default)]
+    pub after_profile: AfterProfile,
+    /// Time between arrivals, for a renewal (non-Poisson) source.
+    pub interarrival: Option<DistSpec>,
+    /// Stop after this many arrivals.
+    pub limit: Option<u64>,
+    /// Class of the requests (default: the first class).
+    pub class: Option<String>,
+    /// First block the requests enter.
+    pub to: String,
+}
+
+/// A closed-loop population: each user sends a message, waits for the answer, thinks, and
+/// repeats; after a session's messages it pauses and starts a new session.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsSpec {
+    /// Concurrent users (constant population).
+    pub users: u32,
+    /// Messages per session (a count distribution, rounded, at least 1; default: endless).
+    pub messages: Option<DistSpec>,
+    /// Think time between an answer and the next message.
+    pub think: DistSpec,
+    /// Pause between sessions (default: one think time).
+    pub pause: Option<DistSpec>,
+    /// Class of the requests (default: the first class).
+    pub class: Option<String>,
+    /// First block each message enters.
+    pub to: String,
+}
+
+/// Queueing discipline of a station.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Discipline {
+    /// First come, first served.
+    #[default]
+    Fifo,
+    /// Non-preemptive priority by class (order of `classes`), FIFO within a class.
+    Priority,
+}
+
+/// A station: `servers` identical servers in front of one queue.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StationSpec {
+    /// Number of servers c (≥ 1).
+    pub servers: u32,
+    /// Service time.
+    pub service: DistSpec,
+    /// Order in which waiting requests are served (default `fifo`).
+    #[serde(default)]
+    pub discipline: Discipline,
+    /// Waiting places, not counting those in service; arrivals beyond are rejected (default: unbounded).
+    pub capacity: Option<u64>,
+    /// Next block, or `"end"` (default).
+    #[serde(default = "end")]
+    pub to: String,
+}
+
+/// A pure delay: every request waits a drawn time, with no queueing.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelaySpec {
+    /// Time each request spends here.
+    pub delay: DistSpec,
+    /// Next block, or `"end"` (default).
+    #[serde(default = "end")]
+    pub to: String,
+}
+
+/// A router, picked by its `by` field.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(tag = "by", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RouterSpec {
+    /// Each request takes route i with probability weight_i / Σ weights.
+    Probability { routes: Vec<WeightedRoute> },
+    /// Requests go where their class says; classes not listed go to `default`.
+    Class {
+        routes: BTreeMap<String, String>,
+        default: Option<String>,
+    },
+}
+
+/// One route of a probability router.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedRoute {
+    /// Relative weight (≥ 0).
+    pub weight: f64,
+    /// Target block or `"end"`.
+    pub to: String,
+}
+
+/// A fork: one child per branch; the children must all reach `join`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForkSpec {
+    /// First block of each branch.
+    pub branches: Vec<String>,
+    /// The join where the branches meet.
+    pub join: String,
+}
+
+/// A join: the parent request continues to `to` once all its children have arrived.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSpec {
+    /// Next block, or `"end"` (default).
+    #[serde(default = "end")]
+    pub to: String,
+}
+
+fn end() -> String {
+    "end".to_string()
+}

@@ -1,0 +1,496 @@
+//! Stage two of loading: a raw [`ModelSpec`] becomes a checked [`Model`], or a list of every
+//! problem found, each at its dotted path.
+
+use std::collections::BTreeMap;
+
+use super::dist::{Dist, DistSpec};
+use super::error::Issue;
+use super::profile::{RateProfile, SegmentSpec};
+use super::spec::*;
+use super::*;
+
+struct Checker {
+    issues: Vec<Issue>,
+    /// Block name → (index, kind); sources and sessions map to `None` (not enterable).
+    names: BTreeMap<String, Option<u32>>,
+    classes: Vec<String>,
+}
+
+/// Checks `spec` and builds the model.
+pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
+    let classes = if spec.classes.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        spec.classes.clone()
+    };
+    let mut c = Checker {
+        issues: Vec::new(),
+        names: BTreeMap::new(),
+        classes,
+    };
+    c.check_header(&spec);
+    let block_names = c.register_names(&spec);
+    let blocks = c.blocks(&spec);
+    let sources = spec
+        .sources
+        .iter()
+        .map(|(n, s)| c.source(n, s))
+        .collect::<Vec<_>>();
+    let sessions = spec
+        .sessions
+        .iter()
+        .map(|(n, s)| c.sessions(n, s))
+        .collect::<Vec<_>>();
+    if sources.is_empty() && sessions.is_empty() {
+        c.issue(
+            "sources",
+            "the model has no `sources` or `sessions`: nothing would arrive",
+        );
+    }
+    if c.issues.is_empty() {
+        c.check_forks(&spec, &blocks, &block_names);
+        c.check_instant_cycles(&blocks, &block_names);
+    }
+    if !c.issues.is_empty() {
+        return Err(c.issues);
+    }
+    let duration = SimTime::from_secs(spec.run.duration.0);
+    Ok(Model {
+        duration,
+        warmup: SimTime::from_secs(spec.run.warmup.0),
+        seed: spec.run.seed,
+        window: spec
+            .run
+            .window
+            .map_or_else(|| default_window(duration), |w| SimTime::from_secs(w.0)),
+        max_in_flight: spec.run.max_in_flight,
+        classes: c.classes,
+        block_names,
+        blocks: blocks
+            .into_iter()
+            .map(|b| b.expect("no issues means every block built"))
+            .collect(),
+        sources: sources.into_iter().flatten().collect(),
+        sessions: sessions.into_iter().flatten().collect(),
+        spec,
+    })
+}
+
+/// A round window width giving at most about 2,000 windows over `duration`.
+pub fn default_window(duration: SimTime) -> SimTime {
+    const NICE: [f64; 21] = [
+        1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0,
+        120.0, 300.0, 600.0, 900.0, 1800.0,
+    ];
+    let want = duration.as_secs() / 2000.0;
+    let w = NICE
+        .iter()
+        .copied()
+        .find(|&n| n >= want)
+        .unwrap_or_else(|| (want / 3600.0).ceil() * 3600.0);
+    SimTime::from_secs(w)
+}
+
+impl Checker {
+    fn issue(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        self.issues.push(Issue::new(path, msg));
+    }
+
+    fn check_header(&mut self, spec: &ModelSpec) {
+        if spec.name.trim().is_empty() {
+            self.issue("name", "must not be empty");
+        }
+        let r = &spec.run;
+        if !(r.duration.0.is_finite() && r.duration.0 > 0.0) {
+            self.issue(
+                "run.duration",
+                format!("must be a positive duration, got {}", r.duration.0),
+            );
+        }
+        if !(r.warmup.0 >= 0.0 && r.warmup.0 < r.duration.0) {
+            self.issue(
+                "run.warmup",
+                format!(
+                    "must be ≥ 0 and shorter than run.duration, got {}",
+                    r.warmup.0
+                ),
+            );
+        }
+        if let Some(w) = r.window
+            && !(w.0 > 0.0 && w.0.is_finite())
+        {
+            self.issue(
+                "run.window",
+                format!("must be a positive duration, got {}", w.0),
+            );
+        }
+        if r.max_in_flight == 0 {
+            self.issue("run.max_in_flight", "must be at least 1");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, cl) in spec.classes.iter().enumerate() {
+            if cl.is_empty() || !seen.insert(cl.clone()) {
+                self.issue(
+                    format!("classes.{i}"),
+                    format!("class names must be non-empty and unique, got `{cl}`"),
+                );
+            }
+        }
+    }
+
+    /// Assigns block indices (stations, delays, routers, forks, joins) and checks names.
+    fn register_names(&mut self, spec: &ModelSpec) -> Vec<String> {
+        let mut order = Vec::new();
+        let groups: [(&str, Vec<&String>, bool); 7] = [
+            ("stations", spec.stations.keys().collect(), true),
+            ("delays", spec.delays.keys().collect(), true),
+            ("routers", spec.routers.keys().collect(), true),
+            ("forks", spec.forks.keys().collect(), true),
+            ("joins", spec.joins.keys().collect(), true),
+            ("sources", spec.sources.keys().collect(), false),
+            ("sessions", spec.sessions.keys().collect(), false),
+        ];
+        for (group, names, enterable) in groups {
+            for name in names {
+                let path = format!("{group}.{name}");
+                if name == "end" {
+                    self.issue(
+                        path,
+                        "`end` is reserved for the end of a request's journey; pick another name",
+                    );
+                } else if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+                {
+                    self.issue(path, "names may use only letters, digits, `_` and `-`");
+                } else if self.names.contains_key(name) {
+                    self.issue(
+                        path,
+                        format!("the name `{name}` is used by another block; names must be unique"),
+                    );
+                } else if enterable {
+                    self.names.insert(name.clone(), Some(order.len() as u32));
+                    order.push(name.clone());
+                } else {
+                    self.names.insert(name.clone(), None);
+                }
+            }
+        }
+        order
+    }
+
+    fn target(&mut self, path: String, name: &str) -> Target {
+        if name == "end" {
+            return Target::END;
+        }
+        match self.names.get(name) {
+            Some(Some(i)) => Target(*i),
+            Some(None) => {
+                self.issue(
+                    path,
+                    format!(
+                        "`{name}` is a source or session population; requests cannot be sent to it"
+                    ),
+                );
+                Target::END
+            }
+            None => {
+                let known: Vec<&str> = self
+                    .names
+                    .iter()
+                    .filter(|(_, v)| v.is_some())
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                self.issue(
+                    path,
+                    format!(
+                        "unknown block `{name}`; expected \"end\" or one of: {}",
+                        known.join(", ")
+                    ),
+                );
+                Target::END
+            }
+        }
+    }
+
+    fn class(&mut self, path: String, class: Option<&String>) -> u16 {
+        match class {
+            None => 0,
+            Some(c) => match self.classes.iter().position(|k| k == c) {
+                Some(i) => i as u16,
+                None => {
+                    let msg = format!(
+                        "unknown class `{c}`; `classes` lists: {}",
+                        self.classes.join(", ")
+                    );
+                    self.issue(path, msg);
+                    0
+                }
+            },
+        }
+    }
+
+    fn dist(&mut self, path: String, d: &DistSpec) -> Option<Dist> {
+        match d.check() {
+            Ok(d) => Some(d),
+            Err((field, msg)) => {
+                self.issue(format!("{path}.{field}"), msg);
+                None
+            }
+        }
+    }
+
+    fn blocks(&mut self, spec: &ModelSpec) -> Vec<Option<BlockDef>> {
+        let mut out = Vec::new();
+        for (n, s) in &spec.stations {
+            out.push(self.station(&format!("stations.{n}"), s));
+        }
+        for (n, d) in &spec.delays {
+            let p = format!("delays.{n}");
+            let delay = self.dist(format!("{p}.delay"), &d.delay);
+            let to = self.target(format!("{p}.to"), &d.to);
+            out.push(delay.map(|delay| BlockDef::Delay { delay, to }));
+        }
+        for (n, r) in &spec.routers {
+            out.push(
+                self.router(&format!("routers.{n}"), r)
+                    .map(BlockDef::Router),
+            );
+        }
+        for (n, f) in &spec.forks {
+            out.push(self.fork(&format!("forks.{n}"), f, spec));
+        }
+        for (n, j) in &spec.joins {
+            let to = self.target(format!("joins.{n}.to"), &j.to);
+            out.push(Some(BlockDef::Join { to }));
+        }
+        out
+    }
+
+    fn station(&mut self, p: &str, s: &StationSpec) -> Option<BlockDef> {
+        if s.servers == 0 {
+            self.issue(format!("{p}.servers"), "must be at least 1");
+        }
+        let service = self.dist(format!("{p}.service"), &s.service);
+        let to = self.target(format!("{p}.to"), &s.to);
+        let def = StationDef {
+            servers: s.servers,
+            service: service?,
+            discipline: s.discipline,
+            capacity: s.capacity,
+            to,
+        };
+        Some(BlockDef::Station(def))
+    }
+
+    fn router(&mut self, p: &str, r: &RouterSpec) -> Option<RouterDef> {
+        match r {
+            RouterSpec::Probability { routes } => {
+                if routes.is_empty() {
+                    self.issue(format!("{p}.routes"), "must list at least one route");
+                    return None;
+                }
+                let mut acc = 0.0;
+                let mut cumulative = Vec::new();
+                let mut targets = Vec::new();
+                for (i, route) in routes.iter().enumerate() {
+                    if !(route.weight.is_finite() && route.weight >= 0.0) {
+                        self.issue(
+                            format!("{p}.routes.{i}.weight"),
+                            format!("must be ≥ 0, got {}", route.weight),
+                        );
+                    }
+                    acc += route.weight.max(0.0);
+                    cumulative.push(acc);
+                    targets.push(self.target(format!("{p}.routes.{i}.to"), &route.to));
+                }
+                if acc <= 0.0 || !acc.is_finite() {
+                    self.issue(
+                        format!("{p}.routes"),
+                        "weights must add up to a positive number",
+                    );
+                    return None;
+                }
+                cumulative.iter_mut().for_each(|c| *c /= acc);
+                *cumulative.last_mut().expect("non-empty") = 1.0;
+                Some(RouterDef::Probability {
+                    cumulative,
+                    targets,
+                })
+            }
+            RouterSpec::Class { routes, default } => {
+                for k in routes.keys() {
+                    if !self.classes.contains(k) {
+                        self.issue(format!("{p}.routes.{k}"), format!("unknown class `{k}`"));
+                    }
+                }
+                let fallback = default
+                    .as_ref()
+                    .map(|d| self.target(format!("{p}.default"), d));
+                let mut by_class = Vec::new();
+                for cl in self.classes.clone() {
+                    let t = match (routes.get(&cl), fallback) {
+                        (Some(to), _) => self.target(format!("{p}.routes.{cl}"), to),
+                        (None, Some(t)) => t,
+                        (None, None) => {
+                            self.issue(
+                                format!("{p}.routes"),
+                                format!("no route for class `{cl}` and no `default`"),
+                            );
+                            Target::END
+                        }
+                    };
+                    by_class.push(t);
+                }
+                Some(RouterDef::Class { by_class })
+            }
+        }
+    }
+
+    fn fork(&mut self, p: &str, f: &ForkSpec, spec: &ModelSpec) -> Option<BlockDef> {
+        if f.branches.is_empty() {
+            self.issue(format!("{p}.branches"), "must list at least one branch");
+        }
+        let branches = f
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| self.target(format!("{p}.branches.{i}"), b))
+            .collect();
+        if !spec.joins.contains_key(&f.join) {
+            self.issue(
+                format!("{p}.join"),
+                format!("`{}` is not a block in `joins`", f.join),
+            );
+            return None;
+        }
+        let join = self.names.get(&f.join).copied().flatten()?;
+        Some(BlockDef::Fork { branches, join })
+    }
+
+    fn source(&mut self, name: &str, s: &SourceSpec) -> Option<SourceDef> {
+        let p = format!("sources.{name}");
+        let class = self.class(format!("{p}.class"), s.class.as_ref());
+        let to = self.target(format!("{p}.to"), &s.to);
+        let arrivals = match (s.rate, &s.profile, &s.interarrival) {
+            (Some(rate), None, None) => {
+                if !(rate.is_finite() && rate >= 0.0) {
+                    self.issue(
+                        format!("{p}.rate"),
+                        format!("must be a rate ≥ 0 [requests/s], got {rate}"),
+                    );
+                }
+                Arrivals::Poisson(RateProfile::constant(rate))
+            }
+            (None, Some(segs), None) => {
+                self.segments(&p, segs);
+                Arrivals::Poisson(RateProfile::from_segments(segs, s.after_profile))
+            }
+            (None, None, Some(d)) => Arrivals::Renewal(self.dist(format!("{p}.interarrival"), d)?),
+            _ => {
+                self.issue(
+                    p.clone(),
+                    "give exactly one of `rate`, `profile` or `interarrival`",
+                );
+                return None;
+            }
+        };
+        if let Arrivals::Renewal(d) = &arrivals
+            && d.mean() <= 0.0
+        {
+            self.issue(format!("{p}.interarrival"), "must have a positive mean");
+        }
+        Some(SourceDef {
+            name: name.to_string(),
+            arrivals,
+            limit: s.limit,
+            class,
+            to,
+        })
+    }
+
+    fn segments(&mut self, p: &str, segs: &[SegmentSpec]) {
+        if segs.is_empty() {
+            self.issue(format!("{p}.profile"), "must list at least one segment");
+        }
+        for (i, seg) in segs.iter().enumerate() {
+            let sp = format!("{p}.profile.{i}");
+            let (rates, dur): (Vec<(&str, f64)>, f64) = match seg {
+                SegmentSpec::Constant { rate, duration } => (vec![("rate", *rate)], duration.0),
+                SegmentSpec::Ramp { from, to, duration } => {
+                    (vec![("from", *from), ("to", *to)], duration.0)
+                }
+                SegmentSpec::Step {
+                    from,
+                    to,
+                    steps,
+                    duration,
+                } => {
+                    if *steps == 0 {
+                        self.issue(format!("{sp}.steps"), "must be at least 1");
+                    }
+                    (vec![("from", *from), ("to", *to)], duration.0)
+                }
+                SegmentSpec::Spike {
+                    base,
+                    peak,
+                    at,
+                    length,
+                    duration,
+                } => {
+                    if at.0 < 0.0 || length.0 < 0.0 || at.0 + length.0 > duration.0 {
+                        self.issue(
+                            format!("{sp}.length"),
+                            "need at ≥ 0, length ≥ 0 and at + length ≤ duration",
+                        );
+                    }
+                    (vec![("base", *base), ("peak", *peak)], duration.0)
+                }
+            };
+            for (field, r) in rates {
+                if !(r.is_finite() && r >= 0.0) {
+                    self.issue(
+                        format!("{sp}.{field}"),
+                        format!("must be a rate ≥ 0 [requests/s], got {r}"),
+                    );
+                }
+            }
+            if !(dur.is_finite() && dur > 0.0) {
+                self.issue(
+                    format!("{sp}.duration"),
+                    format!("must be a positive duration, got {dur}"),
+                );
+            }
+        }
+    }
+
+    fn sessions(&mut self, name: &str, s: &SessionsSpec) -> Option<SessionsDef> {
+        let p = format!("sessions.{name}");
+        if s.users == 0 {
+            self.issue(format!("{p}.users"), "must be at least 1");
+        }
+        let class = self.class(format!("{p}.class"), s.class.as_ref());
+        let to = self.target(format!("{p}.to"), &s.to);
+        let messages = match &s.messages {
+            Some(m) => Some(self.dist(format!("{p}.messages"), m)?),
+            None => None,
+        };
+        let think = self.dist(format!("{p}.think"), &s.think)?;
+        let pause = match &s.pause {
+            Some(d) => self.dist(format!("{p}.pause"), d)?,
+            None => think.clone(),
+        };
+        Some(SessionsDef {
+            name: name.to_string(),
+            users: s.users,
+            messages,
+            think,
+            pause,
+            class,
+            to,
+        })
+    }
+}
+
+mod graph;

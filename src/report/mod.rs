@@ -1,0 +1,6 @@
+//! Outputs of a run: summary.json, timeseries.csv, the resolved model, and charts.
+
+pub mod charts;
+pub mod summary;
+pub mod timeseries;
+pub mod write;

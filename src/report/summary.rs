@@ -1,0 +1,139 @@
+//! `summary.json`: the figures of one run after warm-up. Field names are a contract that
+//! scripts rely on; every field is documented in docs/metrics.md.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::components::Block;
+use crate::components::station::StationSummary;
+use crate::metrics::LatencySummary;
+use crate::model::Model;
+use crate::sim::World;
+
+/// How the run ended.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Status {
+    /// Ran to `run.duration`.
+    Completed,
+    /// Stopped early: more than `run.max_in_flight` requests were in the system.
+    Overloaded { at_s: f64, in_flight: u64 },
+}
+
+/// The whole summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub model: String,
+    pub seed: u64,
+    pub status: Status,
+    /// Simulated time covered, warm-up included [s].
+    pub simulated_s: f64,
+    pub warmup_s: f64,
+    /// Simulated time over which the statistics below were gathered [s].
+    pub measured_s: f64,
+    pub engine: EngineSummary,
+    pub requests: RequestSummary,
+    pub latency_s: LatencyBlock,
+    pub stations: BTreeMap<String, StationSummary>,
+    pub sessions: BTreeMap<String, SessionSummary>,
+}
+
+/// Engine figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct EngineSummary {
+    /// Events processed over the whole run, warm-up included.
+    pub events: u64,
+    /// Wall-clock time of the run [s]; the only field that differs between identical runs.
+    pub wall_s: f64,
+}
+
+/// Top-level request counts after warm-up.
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestSummary {
+    pub arrived: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    /// In the system when the run ended.
+    pub in_flight: u64,
+    /// Completed per second of measured time [1/s].
+    pub throughput_per_s: f64,
+}
+
+/// End-to-end latency, overall and per class [s].
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencyBlock {
+    pub e2e: LatencySummary,
+    pub by_class: BTreeMap<String, LatencySummary>,
+}
+
+/// A closed-loop population after warm-up.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionSummary {
+    pub users: u32,
+    pub sessions_started: u64,
+    pub sessions_completed: u64,
+}
+
+impl Summary {
+    /// Reads the summary off a finished world.
+    pub fn build(model: &Model, w: &World, status: Status, wall_s: f64) -> Summary {
+        let now = w.ctx.now;
+        let measured_s = now.since(model.warmup).max(1) as f64 / 1e9;
+        let t = &w.totals;
+        let stations = w
+            .blocks
+            .iter()
+            .zip(&model.block_names)
+            .filter_map(|(b, n)| match b {
+                Block::Station(s) => Some((n.clone(), s.summary(now))),
+                _ => None,
+            })
+            .collect();
+        let sessions = w
+            .sessions
+            .iter()
+            .map(|s| {
+                let sum = SessionSummary {
+                    users: s.def.users,
+                    sessions_started: s.sessions_started,
+                    sessions_completed: s.sessions_completed,
+                };
+                (s.def.name.clone(), sum)
+            })
+            .collect();
+        let by_class = model
+            .classes
+            .iter()
+            .cloned()
+            .zip(t.by_class.iter().map(|l| l.summary()))
+            .collect();
+        Summary {
+            model: model.spec.name.clone(),
+            seed: model.seed,
+            status,
+            simulated_s: now.as_secs(),
+            warmup_s: model.warmup.as_secs(),
+            measured_s,
+            engine: EngineSummary {
+                events: w.ctx.events,
+                wall_s,
+            },
+            requests: RequestSummary {
+                arrived: t.arrived,
+                completed: t.completed,
+                rejected: t.rejected,
+                failed: t.failed,
+                in_flight: t.in_flight,
+                throughput_per_s: t.completed as f64 / measured_s,
+            },
+            latency_s: LatencyBlock {
+                e2e: t.e2e.summary(),
+                by_class,
+            },
+            stations,
+            sessions,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! `timeseries.csv`: one row per window. Station names are restricted to letters, digits, `_`
+//! and `-`, so no field ever needs quoting.
+
+use std::fmt::Write;
+
+use crate::metrics::WindowRow;
+
+/// The CSV text for `rows`, with one `<station>.queue_len` and `<station>.busy` column pair
+/// per station.
+pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
+    let mut out = String::from(
+        "t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s",
+    );
+    for s in stations {
+        let _ = write!(out, ",{s}.queue_len,{s}.busy");
+    }
+    out.push('\n');
+    for r in rows {
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{}",
+            r.t_start,
+            r.t_end,
+            r.arrivals,
+            r.completions,
+            r.rejections,
+            r.failures,
+            r.in_flight,
+            r.p50,
+            r.p95,
+            r.p99
+        );
+        for (q, b) in &r.stations {
+            let _ = write!(out, ",{q},{b}");
+        }
+        out.push('\n');
+    }
+    out
+}
