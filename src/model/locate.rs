@@ -156,9 +156,9 @@ mod tests {
     #[test]
     fn finds_nested_fields_and_array_elements() {
         let text = "{\n  \"a\": {\"x\": [1, {\"y\": \"q\"}]},\n  \"stations\": {\n    \"s\": {\"servers\": 0}\n  }\n}";
-        assert_eq!(locate(text, "stations.s.servers"), Some((4, 23)));
-        assert_eq!(locate(text, "a.x.1.y"), Some((2, 23)));
-        assert_eq!(locate(text, "a.x.1"), Some((2, 17)));
+        assert_eq!(locate(text, "stations.s.servers"), Some((4, 22)));
+        assert_eq!(locate(text, "a.x.1.y"), Some((2, 24)));
+        assert_eq!(locate(text, "a.x.1"), Some((2, 18)));
         // Missing leaf: position of the nearest parent that exists.
         assert_eq!(locate(text, "stations.s.capacity"), Some((4, 10)));
         assert_eq!(locate(text, ""), Some((1, 1)));

@@ -181,6 +181,20 @@ pub fn parse_typed<T: serde::de::DeserializeOwned>(
         };
         FileError::one(file, issue)
     })?;
+    if !doc.is_object() {
+        let what = match doc {
+            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Number(_) => "a number",
+            _ => "not an object",
+        };
+        let issue = Issue {
+            path: String::new(),
+            line_col: Some((1, 1)),
+            message: format!("the document is {what}; expected a JSON object"),
+        };
+        return Err(FileError::one(file, issue));
+    }
     for o in overrides {
         o.apply(&mut doc).map_err(|m| {
             FileError::one(

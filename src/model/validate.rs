@@ -76,13 +76,14 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     })
 }
 
-/// A round window width giving at most about 2,000 windows over `duration`.
+/// A round window width giving at most about 600 windows over `duration` (well under the
+/// 2,000 a chart can show legibly, and enough requests per window for stable percentiles).
 pub fn default_window(duration: SimTime) -> SimTime {
     const NICE: [f64; 21] = [
         1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0,
         120.0, 300.0, 600.0, 900.0, 1800.0,
     ];
-    let want = duration.as_secs() / 2000.0;
+    let want = duration.as_secs() / 600.0;
     let w = NICE
         .iter()
         .copied()

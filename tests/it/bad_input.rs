@@ -1,0 +1,223 @@
+//! Malformed model files: each gives a clear error naming the field, and none panics.
+
+use capsim::model::{Override, load_str};
+
+/// Loads `text` and returns the error message, failing if it loads.
+fn error_of(text: &str) -> String {
+    match load_str("bad.json", text, &[]) {
+        Ok(_) => panic!("should not load:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const GOOD_STATION: &str =
+    r#""stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": 1}}}"#;
+
+fn with_source(source: &str) -> String {
+    format!(r#"{{"name": "m", "sources": {{"in": {source}}}, {GOOD_STATION}}}"#)
+}
+
+fn with_station(station: &str) -> String {
+    format!(
+        r#"{{"name": "m", "sources": {{"in": {{"rate": 1, "to": "s"}}}}, "stations": {{"s": {station}}}}}"#
+    )
+}
+
+/// (case, model text, fragments the message must contain).
+fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    vec![
+        ("empty file", String::new(), vec!["bad.json", "empty"]),
+        (
+            "invalid JSON",
+            "{\"name\": \"m\",\n  \"sources\": {".into(),
+            vec!["bad.json:2:", "invalid JSON"],
+        ),
+        (
+            "wrong type",
+            with_station(r#"{"servers": "ten", "service": {"dist": "constant", "value": 1}}"#),
+            vec!["stations.s.servers", "expected u32"],
+        ),
+        (
+            "unknown field",
+            with_station(r#"{"servers": 1, "sevrice": {"dist": "constant", "value": 1}}"#),
+            vec!["stations.s", "unknown field `sevrice`"],
+        ),
+        (
+            "negative rate",
+            with_source(r#"{"rate": -3, "to": "s"}"#),
+            vec!["sources.in.rate", "≥ 0"],
+        ),
+        (
+            "zero servers",
+            with_station(r#"{"servers": 0, "service": {"dist": "constant", "value": 1}}"#),
+            vec!["stations.s.servers", "at least 1"],
+        ),
+        (
+            "p99 < p50",
+            with_station(
+                r#"{"servers": 1, "service": {"dist": "lognormal", "p50": "2s", "p99": "1s"}}"#,
+            ),
+            vec!["stations.s.service.p99", "≥ p50"],
+        ),
+        (
+            "unknown distribution",
+            with_station(r#"{"servers": 1, "service": {"dist": "weibull", "shape": 2}}"#),
+            vec!["stations.s.service", "unknown variant `weibull`"],
+        ),
+        (
+            "missing reference",
+            with_source(r#"{"rate": 1, "to": "nowhere"}"#),
+            vec!["sources.in.to", "unknown block `nowhere`"],
+        ),
+        (
+            "bad duration unit",
+            r#"{"name": "m", "run": {"duration": "5 fortnights"}}"#.into(),
+            vec!["run.duration", "unknown duration unit"],
+        ),
+        (
+            "missing required field",
+            with_source(r#"{"rate": 1}"#),
+            vec!["sources.in", "missing field `to`"],
+        ),
+        (
+            "two arrival kinds",
+            with_source(
+                r#"{"rate": 1, "interarrival": {"dist": "constant", "value": 1}, "to": "s"}"#,
+            ),
+            vec!["sources.in", "exactly one of"],
+        ),
+        (
+            "unknown class",
+            with_source(r#"{"rate": 1, "class": "vip", "to": "s"}"#),
+            vec!["sources.in.class", "unknown class `vip`"],
+        ),
+        (
+            "warm-up too long",
+            r#"{"name": "m", "run": {"duration": "1m", "warmup": "2m"}}"#.into(),
+            vec!["run.warmup"],
+        ),
+        (
+            "nothing arrives",
+            format!(r#"{{"name": "m", {GOOD_STATION}}}"#),
+            vec!["no `sources` or `sessions`"],
+        ),
+        (
+            "negative service",
+            with_station(
+                r#"{"servers": 1, "service": {"dist": "uniform", "min": "2s", "max": "1s"}}"#,
+            ),
+            vec!["stations.s.service.max"],
+        ),
+        (
+            "exponential without mean",
+            with_station(r#"{"servers": 1, "service": {"dist": "exponential"}}"#),
+            vec!["stations.s.service.mean", "exactly one"],
+        ),
+        (
+            "empirical weights mismatch",
+            with_station(
+                r#"{"servers": 1, "service": {"dist": "empirical", "values": [1, 2], "weights": [1]}}"#,
+            ),
+            vec!["stations.s.service.weights", "2"],
+        ),
+        (
+            "root not an object",
+            "[1, 2]".into(),
+            vec!["bad.json:1:1", "expected a JSON object"],
+        ),
+        (
+            "send to a source",
+            with_source(r#"{"rate": 1, "to": "in"}"#),
+            vec!["sources.in.to", "cannot be sent"],
+        ),
+        (
+            "fork without join path",
+            r#"{"name": "m", "sources": {"in": {"rate": 1, "to": "f"}},
+            "forks": {"f": {"branches": ["d"], "join": "j"}},
+            "delays": {"d": {"delay": {"dist": "constant", "value": 1}, "to": "end"}},
+            "joins": {"j": {}}}"#
+                .into(),
+            vec!["forks.f.branches", "without passing join `j`"],
+        ),
+        (
+            "instant cycle",
+            r#"{"name": "m", "sources": {"in": {"rate": 1, "to": "r"}},
+            "routers": {"r": {"by": "probability", "routes": [{"weight": 1, "to": "r2"}]},
+                        "r2": {"by": "probability", "routes": [{"weight": 1, "to": "r"}]}}}"#
+                .into(),
+            vec!["cycle"],
+        ),
+        (
+            "reserved name",
+            with_station(
+                r#"{"servers": 1, "service": {"dist": "constant", "value": 1}}, "end": {"servers": 1, "service": {"dist": "constant", "value": 1}}"#,
+            ),
+            vec!["stations.end", "reserved"],
+        ),
+    ]
+}
+
+#[test]
+fn each_malformed_model_names_its_field() {
+    let all = cases();
+    assert!(all.len() >= 12);
+    for (case, text, fragments) in all {
+        let msg = error_of(&text);
+        for f in fragments {
+            assert!(msg.contains(f), "{case}: message lacks `{f}`:\n{msg}");
+        }
+    }
+}
+
+#[test]
+fn errors_carry_line_and_column() {
+    let text = "{\n  \"name\": \"m\",\n  \"sources\": {\"in\": {\"rate\": 1, \"to\": \"s\"}},\n  \"stations\": {\n    \"s\": {\"servers\": 0, \"service\": {\"dist\": \"constant\", \"value\": 1}}\n  }\n}";
+    let msg = error_of(text);
+    assert!(
+        msg.contains("bad.json:5:22: at `stations.s.servers`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let text = r#"{"name": "m", "sources": {"in": {"rate": -1, "to": "x"}}}"#;
+    let msg = error_of(text);
+    assert!(msg.starts_with("2 problems in bad.json"), "{msg}");
+}
+
+#[test]
+fn bad_overrides_are_named() {
+    let text = with_source(r#"{"rate": 1, "to": "s"}"#);
+    let o = Override::parse("stations.s.servers.deep=3").unwrap();
+    let msg = load_str("bad.json", &text, &[o]).unwrap_err().to_string();
+    assert!(
+        msg.contains("--set stations.s.servers.deep") && msg.contains("is a number"),
+        "{msg}"
+    );
+    let o = Override::parse("stations.s.servers=0").unwrap();
+    let msg = load_str("bad.json", &text, &[o]).unwrap_err().to_string();
+    assert!(
+        msg.contains("stations.s.servers") && msg.contains("at least 1"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn random_garbage_never_panics() {
+    // Truncations and byte flips of a valid model: every outcome is Ok or a clean error.
+    let good = std::fs::read_to_string("models/fork_join.json").unwrap();
+    let bytes = good.as_bytes();
+    for cut in (0..bytes.len()).step_by(7) {
+        let text = String::from_utf8_lossy(&bytes[..cut]);
+        let _ = load_str("cut.json", &text, &[]);
+    }
+    for (i, flip) in (0..bytes.len())
+        .step_by(5)
+        .zip([b'0', b'"', b'}', b'-', b'x', b' '].iter().cycle())
+    {
+        let mut b = bytes.to_vec();
+        b[i] = *flip;
+        let _ = load_str("flip.json", &String::from_utf8_lossy(&b), &[]);
+    }
+}

@@ -1,0 +1,15 @@
+//! Integration tests, in one binary: simulated figures against closed forms of queueing
+//! theory, determinism, and bad-input handling.
+//!
+//! Statistical tests run independent replications (seeds derived from a base seed) and check
+//! that the analytic value lies inside the 95 % Student-t interval of the replication means,
+//! and that the interval is narrow enough (a stated relative half-width) for the check to bite.
+
+mod bad_input;
+mod blocks;
+mod cli;
+mod closed_loop;
+mod common;
+mod determinism;
+mod queueing;
+mod sources;
