@@ -19,6 +19,8 @@ pub use source::Source;
 pub use station::Station;
 
 /// A block of the running world.
+// A model has few blocks, and stations are on the hot path: no boxing indirection for them.
+#[allow(clippy::large_enum_variant)]
 pub enum Block {
     Station(Station),
     /// A pure delay: draws a time, then forwards.

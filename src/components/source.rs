@@ -36,7 +36,10 @@ impl Source {
         let next = match &self.def.arrivals {
             Arrivals::Poisson(profile) => {
                 let e: f64 = Exp1.sample(&mut self.rng);
-                profile.advance(self.t, e)
+                match profile.constant_rate() {
+                    Some(rate) if rate > 0.0 => Some(self.t + e / rate),
+                    _ => profile.advance(self.t, e),
+                }
             }
             Arrivals::Renewal(d) => Some(self.t + d.sample(&mut self.rng)),
         };

@@ -153,6 +153,15 @@ impl RateProfile {
         }
     }
 
+    /// The rate, if it is the same at all times (the common case, worth a fast path).
+    #[inline]
+    pub fn constant_rate(&self) -> Option<f64> {
+        match self.pieces.as_slice() {
+            [p] if p.t1.is_infinite() => Some(p.r0),
+            _ => None,
+        }
+    }
+
     /// The pieces, in time order.
     pub fn pieces(&self) -> &[Piece] {
         &self.pieces

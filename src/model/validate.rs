@@ -48,7 +48,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         );
     }
     if c.issues.is_empty() {
-        c.check_forks(&spec, &blocks, &block_names);
+        c.check_forks(&blocks, &block_names);
         c.check_instant_cycles(&blocks, &block_names);
     }
     if !c.issues.is_empty() {

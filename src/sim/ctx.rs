@@ -8,8 +8,9 @@ use crate::engine::{EventQueue, ReqId, SimTime, Slab};
 pub enum Event {
     /// Source `source` produces its next arrival.
     Arrival { source: u32 },
-    /// User `user` of population `sessions` finishes thinking (or pausing) and sends a message.
-    Think { sessions: u32, user: u32 },
+    /// User `user` of population `sessions` finishes thinking (or pausing) and sends a message;
+    /// `left` messages remain in its session (0: the session is over, a new one starts).
+    Think { sessions: u32, user: u32, left: u32 },
     /// Request `req` finishes its time at block `block` (a service or a delay).
     Done { block: u32, req: ReqId },
     /// Close the current time-series window.
@@ -23,8 +24,9 @@ pub enum Event {
 pub enum Origin {
     /// An open-loop source.
     Source,
-    /// A message of user `user` in population `sessions`.
-    User { sessions: u32, user: u32 },
+    /// A message of user `user` in population `sessions`, with `left` messages to go in its
+    /// session, this one included.
+    User { sessions: u32, user: u32, left: u32 },
     /// A branch of a forked parent.
     Child { parent: ReqId },
 }

@@ -121,11 +121,23 @@ impl World {
                 src.schedule_next(source, &mut self.ctx);
                 self.admit(class, Origin::Source, to);
             }
-            Event::Think { sessions, user } => {
+            Event::Think {
+                sessions,
+                user,
+                left,
+            } => {
                 let pop = &mut self.sessions[sessions as usize];
-                pop.on_send(user);
+                let left = pop.on_send(left);
                 let (class, to) = (pop.def.class, pop.def.to);
-                self.admit(class, Origin::User { sessions, user }, to);
+                self.admit(
+                    class,
+                    Origin::User {
+                        sessions,
+                        user,
+                        left,
+                    },
+                    to,
+                );
             }
             Event::Done { block, req } => self.on_done(block as usize, req),
             Event::Window => {
@@ -255,7 +267,9 @@ impl World {
                 let ns = self.ctx.now.since(req.born);
                 t.completed += 1;
                 t.e2e.record(ns);
-                t.by_class[req.class as usize].record(ns);
+                if t.by_class.len() > 1 {
+                    t.by_class[req.class as usize].record(ns);
+                }
                 self.windows.completions += 1;
                 self.windows.latency.record(ns);
             }
@@ -264,8 +278,13 @@ impl World {
                 self.windows.rejections += 1;
             }
         }
-        if let Origin::User { sessions, user } = req.origin {
-            self.sessions[sessions as usize].on_reply(sessions, user, &mut self.ctx);
+        if let Origin::User {
+            sessions,
+            user,
+            left,
+        } = req.origin
+        {
+            self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
         }
     }
 

@@ -2,7 +2,6 @@
 //! can be traversed in zero simulated time.
 
 use super::Checker;
-use crate::model::spec::ModelSpec;
 use crate::model::{BlockDef, RouterDef, Target};
 
 /// Where a request at block `b` can go next (for forks: the join's exit, as seen by the parent).
@@ -19,13 +18,7 @@ fn successors(blocks: &[Option<BlockDef>], b: usize) -> Vec<Target> {
 
 impl Checker {
     /// Every path from a fork's branch must reach that fork's join, and no other join or the end.
-    pub(super) fn check_forks(
-        &mut self,
-        spec: &ModelSpec,
-        blocks: &[Option<BlockDef>],
-        names: &[String],
-    ) {
-        let _ = spec;
+    pub(super) fn check_forks(&mut self, blocks: &[Option<BlockDef>], names: &[String]) {
         for (f, block) in blocks.iter().enumerate() {
             let Some(BlockDef::Fork { branches, join }) = block else {
                 continue;

@@ -1,0 +1,145 @@
+//! Engine speed and memory benchmarks (`cargo bench --bench engine`).
+//!
+//! Each case runs in a child process of its own, so its peak resident memory (VmHWM) is its own.
+//! Cases:
+//! - `mmc`: models/mmc.json for 20 million customers (λ = 9/s over 2,222,222 s), no warm-up;
+//! - `baseline`: a hand-written minimal M/M/c loop (binary heap, PCG, no statistics beyond a
+//!   wait sum) for the same 20 million customers, the yardstick for `mmc`;
+//! - `sessions-10m` / `sessions-40m`: 1,000,000 closed-loop users with 60 s exponential think
+//!   time in front of 20,000 servers of 1 s mean service, for 10 and 40 simulated minutes —
+//!   equal peak memory shows memory does not grow with simulated duration.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::process::Command;
+use std::time::Instant;
+
+use capsim::model::{Override, load_str};
+use rand_distr::{Distribution, Exp1};
+
+const CUSTOMERS: f64 = 20e6;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--case") {
+        run_case(&args[i + 1]);
+        return;
+    }
+    println!(
+        "{:<14} {:>14} {:>12} {:>16} {:>16} {:>12}",
+        "case", "customers", "wall [s]", "customers/s", "events/s", "peak RSS"
+    );
+    for case in [
+        "mmc",
+        "baseline",
+        "sessions-10m",
+        "sessions-40m",
+        "sessions-160m",
+    ] {
+        let exe = std::env::current_exe().expect("bench binary path");
+        let out = Command::new(exe)
+            .args(["--case", case])
+            .output()
+            .expect("child bench run");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            eprintln!("{case} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+fn run_case(case: &str) {
+    let t = Instant::now();
+    let (customers, events) = match case {
+        "mmc" => mmc(),
+        "baseline" => baseline(),
+        "sessions-10m" => sessions("10m"),
+        "sessions-40m" => sessions("40m"),
+        "sessions-160m" => sessions("160m"),
+        other => panic!("unknown case {other}"),
+    };
+    let wall = t.elapsed().as_secs_f64();
+    println!(
+        "{:<14} {:>14} {:>12.3} {:>16.0} {:>16.0} {:>9.0} MiB",
+        case,
+        customers,
+        wall,
+        customers as f64 / wall,
+        events as f64 / wall,
+        peak_rss_kib() as f64 / 1024.0
+    );
+}
+
+fn mmc() -> (u64, u64) {
+    let text = std::fs::read_to_string("models/mmc.json").expect("run from the crate root");
+    let sets = [
+        format!("run.duration={}", CUSTOMERS / 9.0),
+        "run.warmup=0".into(),
+    ];
+    let sets: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let m = load_str("models/mmc.json", &text, &sets).unwrap();
+    let out = capsim::sim::run(&m);
+    (out.summary.requests.arrived, out.summary.engine.events)
+}
+
+fn sessions(duration: &str) -> (u64, u64) {
+    let text = format!(
+        r#"{{"name": "million", "run": {{"duration": "{duration}"}},
+        "sessions": {{"users": {{"users": 1000000, "think": {{"dist": "exponential", "mean": "60s"}}, "to": "llm"}}}},
+        "stations": {{"llm": {{"servers": 20000, "service": {{"dist": "exponential", "mean": "1s"}}}}}}}}"#
+    );
+    let m = load_str("million", &text, &[]).unwrap();
+    let out = capsim::sim::run(&m);
+    (out.summary.requests.arrived, out.summary.engine.events)
+}
+
+/// The yardstick: the least an M/M/c simulation can do.
+fn baseline() -> (u64, u64) {
+    let (lambda, mu, c) = (9.0f64, 1.0f64, 10u32);
+    let mut rng = capsim::engine::stream(1, "baseline", "all");
+    let mut exp = |mean: f64| -> u64 {
+        let e: f64 = Exp1.sample(&mut rng);
+        (e * mean * 1e9) as u64
+    };
+    // (time, kind): kind 0 = arrival, 1 = departure.
+    let mut heap = BinaryHeap::new();
+    heap.push(Reverse((exp(1.0 / lambda), 0u8)));
+    let mut waiting: VecDeque<u64> = VecDeque::new();
+    let (mut busy, mut served, mut events, mut wait_sum) = (0u32, 0u64, 0u64, 0u128);
+    let target = CUSTOMERS as u64;
+    while let Some(Reverse((t, kind))) = heap.pop() {
+        events += 1;
+        if kind == 0 {
+            if served + (busy as u64) + (waiting.len() as u64) < target {
+                heap.push(Reverse((t + exp(1.0 / lambda), 0)));
+            }
+            if busy < c {
+                busy += 1;
+                heap.push(Reverse((t + exp(1.0 / mu), 1)));
+            } else {
+                waiting.push_back(t);
+            }
+        } else {
+            served += 1;
+            if let Some(a) = waiting.pop_front() {
+                wait_sum += (t - a) as u128;
+                heap.push(Reverse((t + exp(1.0 / mu), 1)));
+            } else {
+                busy -= 1;
+            }
+        }
+    }
+    std::hint::black_box(wait_sum);
+    (served, events)
+}
+
+/// Peak resident set size of this process [KiB] (Linux; 0 elsewhere).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
