@@ -103,12 +103,16 @@ impl Summary {
                 (s.def.name.clone(), sum)
             })
             .collect();
-        let by_class = model
-            .classes
-            .iter()
-            .cloned()
-            .zip(t.by_class.iter().map(|l| l.summary()))
-            .collect();
+        // With one class, per-class figures are the overall ones (not recorded twice).
+        let by_class = match t.by_class.len() {
+            1 => BTreeMap::from([(model.classes[0].clone(), t.e2e.summary())]),
+            _ => model
+                .classes
+                .iter()
+                .cloned()
+                .zip(t.by_class.iter().map(|l| l.summary()))
+                .collect(),
+        };
         Summary {
             model: model.spec.name.clone(),
             seed: model.seed,

@@ -116,3 +116,16 @@ fn overload_stops_the_run_with_a_report() {
         other => panic!("expected overload, got {other:?}"),
     }
 }
+
+#[test]
+fn single_class_figures_equal_the_overall_ones() {
+    let m = model(&json!({
+        "name": "one-class",
+        "run": {"duration": "1h"},
+        "sources": {"in": {"rate": 2, "to": "s"}},
+        "stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": "100ms"}}}
+    }));
+    let s = capsim::sim::run(&m).summary;
+    assert!(s.latency_s.e2e.mean > 0.0);
+    assert_eq!(s.latency_s.by_class["default"], s.latency_s.e2e);
+}
