@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod components;
+pub mod cost;
 pub mod engine;
 pub mod metrics;
 pub mod model;

@@ -4,15 +4,16 @@
 //! To add a kind: a spec struct in `model::spec`, a checked def in `model`, a module here, a
 //! variant in [`Block`], and one arm in `sim::world` where requests enter blocks.
 
+pub mod delay;
 pub mod forkjoin;
 pub mod router;
 pub mod sessions;
 pub mod source;
 pub mod station;
 
-use crate::engine::SimRng;
-use crate::model::{Dist, Target};
+use crate::model::Target;
 
+pub use delay::Delay;
 pub use router::Router;
 pub use sessions::Sessions;
 pub use source::Source;
@@ -24,11 +25,7 @@ pub use station::Station;
 pub enum Block {
     Station(Station),
     /// A pure delay: draws a time, then forwards.
-    Delay {
-        delay: Dist,
-        rng: SimRng,
-        to: Target,
-    },
+    Delay(Delay),
     Router(Router),
     /// Splits a request into one child per branch; children meet at block `join`.
     Fork {

@@ -6,6 +6,7 @@
 //! the messages left in its session — travels with that event or request: no per-user array
 //! is touched, which keeps a million users cache-friendly.
 
+use crate::cost::Driver;
 use crate::engine::SimRng;
 use crate::model::SessionsDef;
 use crate::sim::{Ctx, Event};
@@ -20,6 +21,8 @@ pub struct Sessions {
     /// Sessions started and completed since warm-up.
     pub sessions_started: u64,
     pub sessions_completed: u64,
+    /// Messages sent since warm-up.
+    pub messages: u64,
 }
 
 impl Sessions {
@@ -31,6 +34,7 @@ impl Sessions {
             rng,
             sessions_started: 0,
             sessions_completed: 0,
+            messages: 0,
         }
     }
 
@@ -53,6 +57,7 @@ impl Sessions {
     /// this message, drawing a new session's length when the last session is over (`left` = 0).
     #[inline]
     pub fn on_send(&mut self, left: u32) -> u32 {
+        self.messages += 1;
         if left != 0 {
             return left;
         }
@@ -87,9 +92,24 @@ impl Sessions {
         );
     }
 
+    /// Cost of the `measured_s` seconds since warm-up [USD].
+    pub fn cost_usd(&self, measured_s: f64) -> f64 {
+        let quantity = |d: Driver| match d {
+            Driver::Messages => self.messages as f64,
+            Driver::ConnectionMinutes => self.def.users as f64 * measured_s / 60.0,
+            _ => 0.0,
+        };
+        self.def
+            .cost
+            .iter()
+            .map(|l| l.usd(quantity(l.driver)))
+            .sum()
+    }
+
     /// Forgets counts gathered during warm-up.
     pub fn restart_stats(&mut self) {
         self.sessions_started = 0;
         self.sessions_completed = 0;
+        self.messages = 0;
     }
 }

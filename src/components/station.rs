@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
+use crate::cost::{CostLine, Driver};
 use crate::engine::{ReqId, SimRng, SimTime};
 use crate::metrics::{Latency, LatencySummary, TimeWeighted};
 use crate::model::{Discipline, StationDef, Target};
@@ -179,6 +180,23 @@ impl Station {
             mean_queue_len: (s.queue_len.area_at(now) - s.queue_area_at_warmup) / span_ns,
             latency_s: s.response.summary(),
         }
+    }
+
+    /// Cost of the `measured_s` seconds since warm-up [USD].
+    pub fn cost_usd(&self, measured_s: f64) -> f64 {
+        let quantity = |l: &CostLine| match l.driver {
+            Driver::InstanceHours => {
+                self.def.servers.div_ceil(l.servers_per_unit) as f64 * measured_s / 3600.0
+            }
+            Driver::Requests => self.stats.completions as f64,
+            _ => 0.0,
+        };
+        self.def.cost.iter().map(|l| l.usd(quantity(l))).sum()
+    }
+
+    /// Whether the station has cost lines.
+    pub fn has_cost(&self) -> bool {
+        !self.def.cost.is_empty()
     }
 
     /// Requests waiting now.

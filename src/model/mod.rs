@@ -17,6 +17,7 @@ pub use overrides::Override;
 pub use profile::RateProfile;
 pub use spec::{Discipline, ModelSpec};
 
+use crate::cost::CostLine;
 use crate::engine::SimTime;
 
 /// Where a request goes next: a block index, or the end of its journey.
@@ -67,6 +68,7 @@ pub struct SessionsDef {
     pub pause: Dist,
     pub class: u16,
     pub to: Target,
+    pub cost: Vec<CostLine>,
 }
 
 /// A checked station.
@@ -79,6 +81,7 @@ pub struct StationDef {
     /// Waiting places (excluding those in service); `None` is unbounded.
     pub capacity: Option<u64>,
     pub to: Target,
+    pub cost: Vec<CostLine>,
 }
 
 /// A checked router.
@@ -101,6 +104,7 @@ pub enum BlockDef {
     Delay {
         delay: Dist,
         to: Target,
+        cost: Vec<CostLine>,
     },
     Router(RouterDef),
     /// Branch entry points and the index of the join block.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::dist::DistSpec;
 use super::profile::{AfterProfile, SegmentSpec};
 use super::quantity::Quantity;
+use crate::cost::{CostLineSpec, PriceSpec};
 
 /// A whole model file.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -49,6 +50,9 @@ pub struct ModelSpec {
     /// Where a fork's children meet; the parent continues when all have arrived.
     #[serde(default)]
     pub joins: BTreeMap<String, JoinSpec>,
+    /// Prices added to, or overriding, the built-in table (see docs/cost.md).
+    #[serde(default)]
+    pub prices: BTreeMap<String, PriceSpec>,
 }
 
 /// Run settings; each can be overridden on the command line.
@@ -118,6 +122,9 @@ pub struct SessionsSpec {
     pub class: Option<String>,
     /// First block each message enters.
     pub to: String,
+    /// Cost lines: `messages`, `connection_minutes`.
+    #[serde(default)]
+    pub cost: Vec<CostLineSpec>,
 }
 
 /// Queueing discipline of a station.
@@ -147,6 +154,9 @@ pub struct StationSpec {
     /// Next block, or `"end"` (default).
     #[serde(default = "end")]
     pub to: String,
+    /// Cost lines: `instance_hours`, `requests`.
+    #[serde(default)]
+    pub cost: Vec<CostLineSpec>,
 }
 
 /// A pure delay: every request waits a drawn time, with no queueing.
@@ -158,6 +168,9 @@ pub struct DelaySpec {
     /// Next block, or `"end"` (default).
     #[serde(default = "end")]
     pub to: String,
+    /// Cost lines: `requests`.
+    #[serde(default)]
+    pub cost: Vec<CostLineSpec>,
 }
 
 /// A router, picked by its `by` field.

@@ -8,9 +8,12 @@ use super::error::Issue;
 use super::profile::{RateProfile, SegmentSpec};
 use super::spec::*;
 use super::*;
+use crate::cost::{CostLine, CostLineSpec, Driver, PriceSpec, default_prices};
 
 struct Checker {
     issues: Vec<Issue>,
+    /// The price table: defaults overlaid with the model's `prices`.
+    prices: BTreeMap<String, PriceSpec>,
     /// Block name → (index, kind); sources and sessions map to `None` (not enterable).
     names: BTreeMap<String, Option<u32>>,
     classes: Vec<String>,
@@ -23,11 +26,19 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     } else {
         spec.classes.clone()
     };
+    let mut prices = default_prices();
+    prices.extend(spec.prices.clone());
     let mut c = Checker {
         issues: Vec::new(),
+        prices,
         names: BTreeMap::new(),
         classes,
     };
+    for (name, p) in &spec.prices {
+        if let Err(e) = p.check() {
+            c.issue(format!("prices.{name}"), e);
+        }
+    }
     c.check_header(&spec);
     let block_names = c.register_names(&spec);
     let blocks = c.blocks(&spec);
@@ -251,7 +262,8 @@ impl Checker {
             let p = format!("delays.{n}");
             let delay = self.dist(format!("{p}.delay"), &d.delay);
             let to = self.target(format!("{p}.to"), &d.to);
-            out.push(delay.map(|delay| BlockDef::Delay { delay, to }));
+            let cost = self.cost(&p, &d.cost, &[Driver::Requests]);
+            out.push(delay.map(|delay| BlockDef::Delay { delay, to, cost }));
         }
         for (n, r) in &spec.routers {
             out.push(
@@ -275,12 +287,14 @@ impl Checker {
         }
         let service = self.dist(format!("{p}.service"), &s.service);
         let to = self.target(format!("{p}.to"), &s.to);
+        let cost = self.cost(p, &s.cost, &[Driver::InstanceHours, Driver::Requests]);
         let def = StationDef {
             servers: s.servers,
             service: service?,
             discipline: s.discipline,
             capacity: s.capacity,
             to,
+            cost,
         };
         Some(BlockDef::Station(def))
     }
@@ -490,7 +504,64 @@ impl Checker {
             pause,
             class,
             to,
+            cost: self.cost(&p, &s.cost, &[Driver::Messages, Driver::ConnectionMinutes]),
         })
+    }
+}
+
+impl Checker {
+    /// Checks a block's cost lines against the drivers it supports and the price table.
+    fn cost(&mut self, p: &str, lines: &[CostLineSpec], allowed: &[Driver]) -> Vec<CostLine> {
+        let mut out = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            let lp = format!("{p}.cost.{i}");
+            if !allowed.contains(&l.driver) {
+                let names: Vec<String> = allowed.iter().map(|d| format!("{d:?}")).collect();
+                self.issue(
+                    format!("{lp}.driver"),
+                    format!("this block counts only: {}", names.join(", ")),
+                );
+                continue;
+            }
+            let Some(spec) = self.prices.get(&l.price) else {
+                let known: Vec<&str> = self.prices.keys().map(String::as_str).collect();
+                let msg = format!(
+                    "unknown price `{}`; add it under `prices` or use one of: {}",
+                    l.price,
+                    known.join(", ")
+                );
+                self.issue(format!("{lp}.price"), msg);
+                continue;
+            };
+            let Ok(price) = spec.check() else { continue };
+            if price.is_hourly() != l.driver.is_hours() {
+                let want = if l.driver.is_hours() {
+                    "`per_hour`"
+                } else {
+                    "`per_million` or `per_unit`"
+                };
+                self.issue(
+                    format!("{lp}.price"),
+                    format!("price `{}` must be given {want} for this driver", l.price),
+                );
+                continue;
+            }
+            let spu = l.servers_per_unit.unwrap_or(1);
+            if spu == 0 || (l.servers_per_unit.is_some() && l.driver != Driver::InstanceHours) {
+                self.issue(
+                    format!("{lp}.servers_per_unit"),
+                    "must be ≥ 1 and is only for `instance_hours`",
+                );
+                continue;
+            }
+            out.push(CostLine {
+                driver: l.driver,
+                price_name: l.price.clone(),
+                price,
+                servers_per_unit: spu,
+            });
+        }
+        out
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::components::Block;
 use crate::components::station::StationSummary;
+use crate::cost::CostSummary;
 use crate::metrics::LatencySummary;
 use crate::model::Model;
 use crate::sim::World;
@@ -37,6 +38,7 @@ pub struct Summary {
     pub latency_s: LatencyBlock,
     pub stations: BTreeMap<String, StationSummary>,
     pub sessions: BTreeMap<String, SessionSummary>,
+    pub cost_usd: CostSummary,
 }
 
 /// Engine figures.
@@ -74,6 +76,8 @@ pub struct SessionSummary {
     pub users: u32,
     pub sessions_started: u64,
     pub sessions_completed: u64,
+    /// Messages sent.
+    pub messages: u64,
 }
 
 impl Summary {
@@ -99,6 +103,7 @@ impl Summary {
                     users: s.def.users,
                     sessions_started: s.sessions_started,
                     sessions_completed: s.sessions_completed,
+                    messages: s.messages,
                 };
                 (s.def.name.clone(), sum)
             })
@@ -138,6 +143,29 @@ impl Summary {
             },
             stations,
             sessions,
+            cost_usd: cost(model, w, measured_s),
         }
     }
+}
+
+/// Cost of every block and population with cost lines, over the measured period.
+fn cost(model: &Model, w: &World, measured_s: f64) -> CostSummary {
+    let mut by = BTreeMap::new();
+    for (b, name) in w.blocks.iter().zip(&model.block_names) {
+        match b {
+            Block::Station(s) if s.has_cost() => {
+                by.insert(name.clone(), s.cost_usd(measured_s));
+            }
+            Block::Delay(d) if !d.cost.is_empty() => {
+                by.insert(name.clone(), d.cost_usd());
+            }
+            _ => {}
+        }
+    }
+    for s in w.sessions.iter().filter(|s| !s.def.cost.is_empty()) {
+        by.insert(s.def.name.clone(), s.cost_usd(measured_s));
+    }
+    let user_minutes = (!w.sessions.is_empty())
+        .then(|| w.sessions.iter().map(|s| s.def.users as f64).sum::<f64>() * measured_s / 60.0);
+    CostSummary::new(by, measured_s, w.totals.completed, user_minutes)
 }

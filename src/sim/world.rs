@@ -2,7 +2,7 @@
 //! between them. This is the only place that knows every kind of block.
 
 use super::ctx::{Ctx, Event, Origin, Request};
-use crate::components::{Block, Router, Sessions, Source, Station, forkjoin};
+use crate::components::{Block, Delay, Router, Sessions, Source, Station, forkjoin};
 use crate::engine::{ReqId, SimTime, stream};
 use crate::metrics::{Latency, Windows};
 use crate::model::{BlockDef, Model, Target};
@@ -54,11 +54,16 @@ impl World {
                 BlockDef::Station(d) => {
                     Block::Station(Station::new(d, stream(seed, name, "service"), classes))
                 }
-                BlockDef::Delay { delay, to } => Block::Delay {
-                    delay,
-                    rng: stream(seed, name, "delay"),
-                    to,
-                },
+                BlockDef::Delay { delay, to, cost } => {
+                    let rng = stream(seed, name, "delay");
+                    Block::Delay(Delay {
+                        delay,
+                        rng,
+                        to,
+                        cost,
+                        passed: 0,
+                    })
+                }
                 BlockDef::Router(d) => Block::Router(Router::new(d, stream(seed, name, "route"))),
                 BlockDef::Fork { branches, join } => Block::Fork { branches, join },
                 BlockDef::Join { to } => Block::Join { to },
@@ -177,7 +182,7 @@ impl World {
         }
         let next = match &mut self.blocks[block] {
             Block::Station(s) => s.done(block as u32, &mut self.ctx, req),
-            Block::Delay { to, .. } => *to,
+            Block::Delay(d) => d.to,
             _ => unreachable!("only stations and delays schedule Done"),
         };
         self.forward(req, next);
@@ -198,15 +203,8 @@ impl World {
                     }
                     return;
                 }
-                Block::Delay { delay, rng, .. } => {
-                    let d = delay.sample(rng);
-                    self.ctx.after(
-                        d,
-                        Event::Done {
-                            block: b as u32,
-                            req: id,
-                        },
-                    );
+                Block::Delay(d) => {
+                    d.enter(b as u32, &mut self.ctx, id);
                     return;
                 }
                 Block::Router(r) => {
@@ -299,8 +297,10 @@ impl World {
         t.e2e.reset();
         t.by_class.iter_mut().for_each(Latency::reset);
         for b in &mut self.blocks {
-            if let Block::Station(s) = b {
-                s.restart_stats(now);
+            match b {
+                Block::Station(s) => s.restart_stats(now),
+                Block::Delay(d) => d.passed = 0,
+                _ => {}
             }
         }
         self.sessions.iter_mut().for_each(Sessions::restart_stats);

@@ -10,6 +10,7 @@ mod blocks;
 mod cli;
 mod closed_loop;
 mod common;
+mod cost;
 mod determinism;
 mod queueing;
 mod sources;
