@@ -29,18 +29,9 @@ fn main() {
         "{:<14} {:>14} {:>12} {:>16} {:>16} {:>12}",
         "case", "customers", "wall [s]", "customers/s", "events/s", "peak RSS"
     );
-    for case in [
-        "mmc",
-        "baseline",
-        "sessions-10m",
-        "sessions-40m",
-        "sessions-160m",
-    ] {
+    for case in ["mmc", "baseline", "sessions-10m", "sessions-40m", "sessions-160m"] {
         let exe = std::env::current_exe().expect("bench binary path");
-        let out = Command::new(exe)
-            .args(["--case", case])
-            .output()
-            .expect("child bench run");
+        let out = Command::new(exe).args(["--case", case]).output().expect("child bench run");
         print!("{}", String::from_utf8_lossy(&out.stdout));
         if !out.status.success() {
             eprintln!("{case} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -72,10 +63,7 @@ fn run_case(case: &str) {
 
 fn mmc() -> (u64, u64) {
     let text = std::fs::read_to_string("models/mmc.json").expect("run from the crate root");
-    let sets = [
-        format!("run.duration={}", CUSTOMERS / 9.0),
-        "run.warmup=0".into(),
-    ];
+    let sets = [format!("run.duration={}", CUSTOMERS / 9.0), "run.warmup=0".into()];
     let sets: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
     let m = load_str("models/mmc.json", &text, &sets).unwrap();
     let out = capsim::sim::run(&m);

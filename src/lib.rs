@@ -12,6 +12,7 @@ pub mod cli;
 pub mod components;
 pub mod cost;
 pub mod engine;
+pub mod experiment;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -21,27 +21,14 @@ impl Interval {
 /// Student-t interval at `level` (e.g. 0.95) for the mean of `xs`.
 pub fn t_interval(xs: &[f64], level: f64) -> Interval {
     let n = xs.len();
-    let mean = if n == 0 {
-        f64::NAN
-    } else {
-        xs.iter().sum::<f64>() / n as f64
-    };
+    let mean = if n == 0 { f64::NAN } else { xs.iter().sum::<f64>() / n as f64 };
     if n < 2 {
-        return Interval {
-            mean,
-            half_width: f64::INFINITY,
-            n,
-        };
+        return Interval { mean, half_width: f64::INFINITY, n };
     }
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let t =
-        StudentsT::new(0.0, 1.0, (n - 1) as f64).expect("n ≥ 2 gives positive degrees of freedom");
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64).expect("n ≥ 2 gives positive degrees of freedom");
     let q = t.inverse_cdf(0.5 + level / 2.0);
-    Interval {
-        mean,
-        half_width: q * (var / n as f64).sqrt(),
-        n,
-    }
+    Interval { mean, half_width: q * (var / n as f64).sqrt(), n }
 }
 
 #[cfg(test)]
@@ -55,5 +42,60 @@ mod tests {
         assert_eq!(i.mean, 3.0);
         assert!((i.half_width - 2.776_445 * (2.5f64 / 5.0).sqrt()).abs() < 1e-5);
         assert!(t_interval(&[1.0], 0.95).half_width.is_infinite());
+    }
+}
+
+/// MSER-5 (White 1997; Franklin & White 2008): average the series in batches of 5, then pick
+/// the number of leading batches d (at most half of them) that minimises the marginal standard
+/// error Σ_{i≥d} (b_i − b̄_d)² / (k − d)². Returns d × 5, the observations to delete.
+pub fn mser5(series: &[f64]) -> usize {
+    let batches: Vec<f64> = series.chunks_exact(5).map(|c| c.iter().sum::<f64>() / 5.0).collect();
+    let k = batches.len();
+    if k < 4 {
+        return 0;
+    }
+    // Suffix sums give every candidate's statistic in O(k).
+    let (mut s1, mut s2) = (0.0, 0.0);
+    let mut best = (f64::INFINITY, 0);
+    for d in (0..k).rev() {
+        s1 += batches[d];
+        s2 += batches[d] * batches[d];
+        let n = (k - d) as f64;
+        let stat = (s2 - s1 * s1 / n).max(0.0) / (n * n);
+        if d <= k / 2 && stat <= best.0 {
+            best = (stat, d);
+        }
+    }
+    best.1 * 5
+}
+
+/// The paired-difference interval of `b − a` at `level`, replication by replication.
+pub fn paired(a: &[f64], b: &[f64], level: f64) -> Interval {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+    t_interval(&d, level)
+}
+
+#[cfg(test)]
+mod mser_tests {
+    use super::*;
+
+    #[test]
+    fn mser_cuts_an_initial_transient() {
+        // 100 observations at 10 (a transient), then 900 alternating 0/2 around 1.
+        let mut xs = vec![10.0; 100];
+        xs.extend((0..900).map(|i| if i % 2 == 0 { 0.0 } else { 2.0 }));
+        let cut = mser5(&xs);
+        assert_eq!(cut, 100, "the transient is exactly the first 100");
+        let flat: Vec<f64> = (0..1000).map(|i| (i % 2) as f64).collect();
+        assert!(mser5(&flat) <= 10, "a stationary series needs no deletion");
+    }
+
+    #[test]
+    fn paired_difference_of_shifted_samples() {
+        let a = [1.0, 2.0, 3.0, 4.0];
+        let b = [1.5, 2.5, 3.5, 4.5];
+        let i = paired(&a, &b, 0.95);
+        assert_eq!(i.mean, 0.5);
+        assert_eq!(i.half_width, 0.0, "a constant shift has no spread");
     }
 }

@@ -1,6 +1,11 @@
 //! The `capsim` command line: argument parsing and one module per subcommand.
 
+mod capacity;
+mod common;
+mod compare;
+mod report;
 mod run;
+mod sweep;
 
 use std::path::PathBuf;
 
@@ -21,6 +26,19 @@ pub struct Cli {
 pub enum Command {
     /// Run one model and write summary.json, timeseries.csv, the resolved model and charts.
     Run(run::RunArgs),
+    /// Run an experiment: parameter points × replications in parallel, with confidence intervals.
+    Sweep(sweep::SweepArgs),
+    /// Join the outputs of sweep shards into what one whole sweep would have written.
+    Merge(sweep::MergeArgs),
+    /// Compare two configurations of a model under common random numbers (paired differences).
+    Compare(compare::CompareArgs),
+    /// Find the largest value of a parameter that meets every SLO (bisection with replications).
+    Capacity(capacity::CapacityArgs),
+    /// Write a self-contained index.html showing every chart and table in an output folder.
+    Report {
+        /// A folder written by run, sweep, merge, compare or capacity.
+        dir: PathBuf,
+    },
     /// Check a model file and report every problem found.
     Validate {
         /// The model file (JSON).
@@ -29,8 +47,12 @@ pub enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
         set: Vec<Override>,
     },
-    /// Print the JSON Schema of model files, for editors.
-    Schema,
+    /// Print the JSON Schema of model files (or, with --experiment, of experiment files).
+    Schema {
+        /// The schema of experiment files instead.
+        #[arg(long)]
+        experiment: bool,
+    },
 }
 
 /// clap value parser for `--set`.
@@ -44,12 +66,18 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate { model, set } => validate(&model, &set),
-        Command::Schema => {
-            let schema = schemars::schema_for!(model::ModelSpec);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).expect("a schema serialises")
-            );
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge_cmd(a),
+        Command::Compare(a) => compare::compare(a),
+        Command::Capacity(a) => capacity::capacity(a),
+        Command::Report { dir } => report::report(&dir),
+        Command::Schema { experiment } => {
+            let schema = if experiment {
+                schemars::schema_for!(crate::experiment::ExperimentSpec)
+            } else {
+                schemars::schema_for!(model::ModelSpec)
+            };
+            println!("{}", serde_json::to_string_pretty(&schema).expect("a schema serialises"));
             Ok(())
         }
     };

@@ -44,20 +44,12 @@ impl RunArgs {
     /// The `--set` list with --seed/--duration/--warmup/--window folded in (they win).
     fn overrides(&self) -> Vec<Override> {
         let mut o = self.set.clone();
-        let mut add = |path: &str, v: serde_json::Value| {
-            o.push(Override {
-                path: path.into(),
-                value: v,
-            })
-        };
+        let mut add = |path: &str, v: serde_json::Value| o.push(Override { path: path.into(), value: v });
         if let Some(s) = self.seed {
             add("run.seed", s.into());
         }
-        for (path, v) in [
-            ("run.duration", &self.duration),
-            ("run.warmup", &self.warmup),
-            ("run.window", &self.window),
-        ] {
+        for (path, v) in [("run.duration", &self.duration), ("run.warmup", &self.warmup), ("run.window", &self.window)]
+        {
             if let Some(v) = v {
                 add(path, serde_json::Value::String(v.clone()));
             }
@@ -70,16 +62,10 @@ impl RunArgs {
 pub fn run(args: RunArgs) -> Result<()> {
     let model = model::load(&args.model, &args.overrides())?;
     let out = sim::run(&model);
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&model.spec.name));
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&model.spec.name));
     let charts = write_run(&dir, &model, &out, !args.no_charts)?;
     print!("{}", human(&out.summary));
-    println!(
-        "wrote {}/{{summary.json, timeseries.csv, model.resolved.json}}",
-        dir.display()
-    );
+    println!("wrote {}/{{summary.json, timeseries.csv, model.resolved.json}}", dir.display());
     for c in charts {
         println!("wrote {}", c.display());
     }
@@ -103,10 +89,8 @@ pub fn human(s: &Summary) -> String {
         rate / 1e6
     );
     if let Status::Overloaded { at_s, in_flight } = s.status {
-        let _ = writeln!(
-            o,
-            "OVERLOADED: stopped at {at_s:.1} s with {in_flight} requests in flight (run.max_in_flight)"
-        );
+        let _ =
+            writeln!(o, "OVERLOADED: stopped at {at_s:.1} s with {in_flight} requests in flight (run.max_in_flight)");
     }
     let r = &s.requests;
     let _ = writeln!(
@@ -130,13 +114,7 @@ pub fn human(s: &Summary) -> String {
             let _ = writeln!(
                 o,
                 "{:<16} {:>10} {:>8.4} {:>12.5} {:>12.5} {:>8.3} {:>10}",
-                n,
-                st.arrivals,
-                st.utilization,
-                st.mean_wait_s,
-                st.mean_response_s,
-                st.mean_queue_len,
-                st.rejected
+                n, st.arrivals, st.utilization, st.mean_wait_s, st.mean_response_s, st.mean_queue_len, st.rejected
             );
         }
     }

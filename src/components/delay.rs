@@ -27,11 +27,7 @@ impl Delay {
     /// Cost of the measured period [USD].
     pub fn cost_usd(&self) -> f64 {
         let quantity = |d: Driver| {
-            if d == Driver::Requests {
-                self.passed as f64
-            } else {
-                0.0
-            }
+            if d == Driver::Requests { self.passed as f64 } else { 0.0 }
         };
         self.cost.iter().map(|l| l.usd(quantity(l.driver))).sum()
     }

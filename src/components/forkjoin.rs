@@ -10,10 +10,7 @@ pub fn spawn_child(ctx: &mut Ctx, parent: ReqId) -> Option<ReqId> {
     let p = ctx.reqs.get_mut(parent)?;
     p.pending += 1;
     let class = p.class;
-    Some(
-        ctx.reqs
-            .insert(Request::new(ctx.now, class, Origin::Child { parent })),
-    )
+    Some(ctx.reqs.insert(Request::new(ctx.now, class, Origin::Child { parent })))
 }
 
 /// Child `child` of `parent` is back (at the join, or rejected on its branch). Returns

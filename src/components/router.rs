@@ -21,14 +21,9 @@ impl Router {
     #[inline]
     pub fn pick(&mut self, class: u16) -> Target {
         match &self.def {
-            RouterDef::Probability {
-                cumulative,
-                targets,
-            } => {
+            RouterDef::Probability { cumulative, targets } => {
                 let u: f64 = self.rng.random();
-                let i = cumulative
-                    .partition_point(|&c| c <= u)
-                    .min(targets.len() - 1);
+                let i = cumulative.partition_point(|&c| c <= u).min(targets.len() - 1);
                 targets[i]
             }
             RouterDef::Class { by_class } => by_class[class as usize],

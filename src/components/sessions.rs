@@ -29,27 +29,14 @@ impl Sessions {
     /// A population whose users all start a session after one think time (so they do not
     /// arrive in lockstep).
     pub fn new(def: SessionsDef, rng: SimRng) -> Sessions {
-        Sessions {
-            def,
-            rng,
-            sessions_started: 0,
-            sessions_completed: 0,
-            messages: 0,
-        }
+        Sessions { def, rng, sessions_started: 0, sessions_completed: 0, messages: 0 }
     }
 
     /// Schedules every user's first message.
     pub fn start(&mut self, me: u32, ctx: &mut Ctx) {
         for user in 0..self.def.users {
             let first = self.def.think.sample(&mut self.rng);
-            ctx.after(
-                first,
-                Event::Think {
-                    sessions: me,
-                    user,
-                    left: 0,
-                },
-            );
+            ctx.after(first, Event::Think { sessions: me, user, left: 0 });
         }
     }
 
@@ -64,10 +51,7 @@ impl Sessions {
         self.sessions_started += 1;
         match &self.def.messages {
             None => ENDLESS,
-            Some(d) => d
-                .sample(&mut self.rng)
-                .round()
-                .clamp(1.0, (ENDLESS - 1) as f64) as u32,
+            Some(d) => d.sample(&mut self.rng).round().clamp(1.0, (ENDLESS - 1) as f64) as u32,
         }
     }
 
@@ -82,14 +66,7 @@ impl Sessions {
         } else {
             self.def.think.sample(&mut self.rng)
         };
-        ctx.after(
-            wait,
-            Event::Think {
-                sessions: me,
-                user,
-                left,
-            },
-        );
+        ctx.after(wait, Event::Think { sessions: me, user, left });
     }
 
     /// Cost of the `measured_s` seconds since warm-up [USD].
@@ -99,11 +76,7 @@ impl Sessions {
             Driver::ConnectionMinutes => self.def.users as f64 * measured_s / 60.0,
             _ => 0.0,
         };
-        self.def
-            .cost
-            .iter()
-            .map(|l| l.usd(quantity(l.driver)))
-            .sum()
+        self.def.cost.iter().map(|l| l.usd(quantity(l.driver))).sum()
     }
 
     /// Forgets counts gathered during warm-up.

@@ -20,12 +20,7 @@ pub struct Source {
 impl Source {
     /// A source that has produced nothing yet.
     pub fn new(def: SourceDef, rng: SimRng) -> Source {
-        Source {
-            def,
-            rng,
-            t: 0.0,
-            produced: 0,
-        }
+        Source { def, rng, t: 0.0, produced: 0 }
     }
 
     /// Schedules the next arrival after the current one, if any remains.

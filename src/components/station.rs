@@ -69,19 +69,8 @@ pub struct StationSummary {
 impl Station {
     /// A station at rest.
     pub fn new(def: StationDef, rng: SimRng, classes: usize) -> Station {
-        let lanes = if def.discipline == Discipline::Priority {
-            classes
-        } else {
-            1
-        };
-        Station {
-            def,
-            rng,
-            busy: 0,
-            queues: vec![VecDeque::new(); lanes],
-            waiting: 0,
-            stats: StationStats::default(),
-        }
+        let lanes = if def.discipline == Discipline::Priority { classes } else { 1 };
+        Station { def, rng, busy: 0, queues: vec![VecDeque::new(); lanes], waiting: 0, stats: StationStats::default() }
     }
 
     /// A request arrives; returns false if the waiting room is full and it is rejected.
@@ -154,10 +143,7 @@ impl Station {
 
     /// (queue, busy) areas so far [level·ns], for time-series windows.
     pub fn areas(&self, now: SimTime) -> (f64, f64) {
-        (
-            self.stats.queue_len.area_at(now),
-            self.stats.busy.area_at(now),
-        )
+        (self.stats.queue_len.area_at(now), self.stats.busy.area_at(now))
     }
 
     /// The summary at `now`.
@@ -174,9 +160,7 @@ impl Station {
             mean_wait_s: per(s.started, s.wait_sum_ns as f64 / 1e9),
             p_wait: per(s.started, s.waited as f64),
             mean_response_s: s.response.mean_s(),
-            utilization: (s.busy.area_at(now) - s.busy_area_at_warmup)
-                / span_ns
-                / self.def.servers as f64,
+            utilization: (s.busy.area_at(now) - s.busy_area_at_warmup) / span_ns / self.def.servers as f64,
             mean_queue_len: (s.queue_len.area_at(now) - s.queue_area_at_warmup) / span_ns,
             latency_s: s.response.summary(),
         }
@@ -185,9 +169,7 @@ impl Station {
     /// Cost of the `measured_s` seconds since warm-up [USD].
     pub fn cost_usd(&self, measured_s: f64) -> f64 {
         let quantity = |l: &CostLine| match l.driver {
-            Driver::InstanceHours => {
-                self.def.servers.div_ceil(l.servers_per_unit) as f64 * measured_s / 3600.0
-            }
+            Driver::InstanceHours => self.def.servers.div_ceil(l.servers_per_unit) as f64 * measured_s / 3600.0,
             Driver::Requests => self.stats.completions as f64,
             _ => 0.0,
         };

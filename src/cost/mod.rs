@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use prices::{Price, PriceSpec, default_prices};
 
 /// What a cost line counts.
-#[derive(
-    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
-)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Driver {
     /// Instances running × hours (stations: ⌈servers / servers_per_unit⌉ instances) [h].

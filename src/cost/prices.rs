@@ -56,10 +56,7 @@ impl PriceSpec {
             (Some(v), None, None) if ok(v) => Ok(Price::PerHour(v)),
             (None, Some(v), None) if ok(v) => Ok(Price::PerMillion(v)),
             (None, None, Some(v)) if ok(v) => Ok(Price::PerUnit(v)),
-            (None, None, None)
-            | (Some(_), Some(_), _)
-            | (Some(_), _, Some(_))
-            | (_, Some(_), Some(_)) => {
+            (None, None, None) | (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
                 Err("give exactly one of `per_hour`, `per_million` or `per_unit`".into())
             }
             _ => Err("a price must be a finite number ≥ 0".into()),
@@ -67,18 +64,8 @@ impl PriceSpec {
     }
 }
 
-fn p(
-    per_hour: Option<f64>,
-    per_million: Option<f64>,
-    per_unit: Option<f64>,
-    source: &str,
-) -> PriceSpec {
-    PriceSpec {
-        per_hour,
-        per_million,
-        per_unit,
-        source: source.to_string(),
-    }
+fn p(per_hour: Option<f64>, per_million: Option<f64>, per_unit: Option<f64>, source: &str) -> PriceSpec {
+    PriceSpec { per_hour, per_million, per_unit, source: source.to_string() }
 }
 
 const CAL: &str = "shared/reference/calibration.md";
@@ -90,97 +77,31 @@ pub fn default_prices() -> BTreeMap<String, PriceSpec> {
     let unit = |v: f64, s: &str| p(None, None, Some(v), s);
     let sm = format!("{CAL}, SageMaker real-time endpoints");
     BTreeMap::from([
-        (
-            "ml.g4dn.xlarge".into(),
-            hour(0.736, &format!("{sm}; seed 000 gives the same")),
-        ),
-        (
-            "ml.inf1.xlarge".into(),
-            hour(
-                0.24,
-                "seed 000 (~$0.24/h); the calibration sheet lists ~$0.297/h",
-            ),
-        ),
+        ("ml.g4dn.xlarge".into(), hour(0.736, &format!("{sm}; seed 000 gives the same"))),
+        ("ml.inf1.xlarge".into(), hour(0.24, "seed 000 (~$0.24/h); the calibration sheet lists ~$0.297/h")),
         ("ml.g5.xlarge".into(), hour(1.408, &sm)),
-        (
-            "cache.r6g.large".into(),
-            hour(0.206, &format!("{CAL}, ElastiCache Redis")),
-        ),
-        (
-            "dax.t3.small".into(),
-            hour(0.04, &format!("{CAL}, DynamoDB DAX node-hour")),
-        ),
-        (
-            "fargate.vcpu".into(),
-            hour(0.04048, &format!("{CAL}, Fargate per vCPU-hour")),
-        ),
-        (
-            "fargate.gb".into(),
-            hour(0.004445, &format!("{CAL}, Fargate per GB-hour")),
-        ),
-        (
-            "lambda.request".into(),
-            million(0.20, &format!("{CAL}, Lambda requests")),
-        ),
-        (
-            "lambda.gb_second".into(),
-            unit(
-                0.000_016_666_7,
-                &format!("{CAL}, Lambda duration per GB-second"),
-            ),
-        ),
+        ("cache.r6g.large".into(), hour(0.206, &format!("{CAL}, ElastiCache Redis"))),
+        ("dax.t3.small".into(), hour(0.04, &format!("{CAL}, DynamoDB DAX node-hour"))),
+        ("fargate.vcpu".into(), hour(0.04048, &format!("{CAL}, Fargate per vCPU-hour"))),
+        ("fargate.gb".into(), hour(0.004445, &format!("{CAL}, Fargate per GB-hour"))),
+        ("lambda.request".into(), million(0.20, &format!("{CAL}, Lambda requests"))),
+        ("lambda.gb_second".into(), unit(0.000_016_666_7, &format!("{CAL}, Lambda duration per GB-second"))),
         (
             "apigw.ws.message".into(),
-            million(
-                1.00,
-                &format!("{CAL}, API Gateway WebSocket messages (32 KB increments)"),
-            ),
+            million(1.00, &format!("{CAL}, API Gateway WebSocket messages (32 KB increments)")),
         ),
         (
             "apigw.ws.connection_minute".into(),
-            million(
-                0.25,
-                &format!("{CAL}, API Gateway WebSocket connection-minutes"),
-            ),
+            million(0.25, &format!("{CAL}, API Gateway WebSocket connection-minutes")),
         ),
-        (
-            "dynamodb.wru".into(),
-            million(
-                0.625,
-                &format!("{CAL}, DynamoDB on-demand write request units"),
-            ),
-        ),
-        (
-            "dynamodb.rru".into(),
-            million(
-                0.125,
-                &format!("{CAL}, DynamoDB on-demand read request units"),
-            ),
-        ),
-        (
-            "dynamodb.wcu_hour".into(),
-            hour(0.00065, &format!("{CAL}, DynamoDB provisioned WCU-hour")),
-        ),
-        (
-            "dynamodb.rcu_hour".into(),
-            hour(0.00013, &format!("{CAL}, DynamoDB provisioned RCU-hour")),
-        ),
-        (
-            "bedrock.sonnet-3.5.input_token".into(),
-            million(3.0, &format!("{CAL}, Bedrock Claude 3.5 Sonnet input")),
-        ),
-        (
-            "bedrock.sonnet-3.5.output_token".into(),
-            million(15.0, &format!("{CAL}, Bedrock Claude 3.5 Sonnet output")),
-        ),
-        (
-            "bedrock.haiku-3.input_token".into(),
-            million(0.25, &format!("{CAL}, Bedrock Claude 3 Haiku input")),
-        ),
-        (
-            "bedrock.haiku-3.output_token".into(),
-            million(1.25, &format!("{CAL}, Bedrock Claude 3 Haiku output")),
-        ),
+        ("dynamodb.wru".into(), million(0.625, &format!("{CAL}, DynamoDB on-demand write request units"))),
+        ("dynamodb.rru".into(), million(0.125, &format!("{CAL}, DynamoDB on-demand read request units"))),
+        ("dynamodb.wcu_hour".into(), hour(0.00065, &format!("{CAL}, DynamoDB provisioned WCU-hour"))),
+        ("dynamodb.rcu_hour".into(), hour(0.00013, &format!("{CAL}, DynamoDB provisioned RCU-hour"))),
+        ("bedrock.sonnet-3.5.input_token".into(), million(3.0, &format!("{CAL}, Bedrock Claude 3.5 Sonnet input"))),
+        ("bedrock.sonnet-3.5.output_token".into(), million(15.0, &format!("{CAL}, Bedrock Claude 3.5 Sonnet output"))),
+        ("bedrock.haiku-3.input_token".into(), million(0.25, &format!("{CAL}, Bedrock Claude 3 Haiku input"))),
+        ("bedrock.haiku-3.output_token".into(), million(1.25, &format!("{CAL}, Bedrock Claude 3 Haiku output"))),
     ])
 }
 

@@ -100,10 +100,7 @@ impl<E: Copy> EventQueue<E> {
         }
         let level = self.levels.trailing_zeros() as usize;
         let map = &mut self.digits[level];
-        let word = map
-            .iter()
-            .position(|&w| w != 0)
-            .expect("level bit implies a digit bit");
+        let word = map.iter().position(|&w| w != 0).expect("level bit implies a digit bit");
         let digit = word * 64 + map[word].trailing_zeros() as usize;
         map[word] &= !(1 << (digit % 64));
         if map.iter().all(|&w| w == 0) {

@@ -14,10 +14,7 @@ pub struct ReqId {
 
 impl ReqId {
     /// An id that resolves to nothing.
-    pub const NONE: ReqId = ReqId {
-        idx: u32::MAX,
-        generation: 0,
-    };
+    pub const NONE: ReqId = ReqId { idx: u32::MAX, generation: 0 };
 
     /// Whether this is [`ReqId::NONE`].
     #[inline]
@@ -40,11 +37,7 @@ pub struct Slab<T> {
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab {
-            slots: Vec::new(),
-            free: Vec::new(),
-            live: 0,
-        }
+        Slab { slots: Vec::new(), free: Vec::new(), live: 0 }
     }
 }
 
@@ -56,16 +49,10 @@ impl<T> Slab<T> {
         if let Some(idx) = self.free.pop() {
             let slot = &mut self.slots[idx as usize];
             slot.value = Some(value);
-            return ReqId {
-                idx,
-                generation: slot.generation,
-            };
+            return ReqId { idx, generation: slot.generation };
         }
         let idx = self.slots.len() as u32;
-        self.slots.push(Slot {
-            generation: 0,
-            value: Some(value),
-        });
+        self.slots.push(Slot { generation: 0, value: Some(value) });
         ReqId { idx, generation: 0 }
     }
 

@@ -17,12 +17,7 @@ impl Default for Latency {
     fn default() -> Self {
         // Auto-resizing, so any duration fits; 3 significant digits.
         let hist = Histogram::new(3).expect("3 significant digits is a valid HDR setting");
-        Latency {
-            hist,
-            count: 0,
-            sum_ns: 0,
-            max_ns: 0,
-        }
+        Latency { hist, count: 0, sum_ns: 0, max_ns: 0 }
     }
 }
 
@@ -58,20 +53,12 @@ impl Latency {
 
     /// Exact mean [s] (0 when empty).
     pub fn mean_s(&self) -> f64 {
-        if self.count == 0 {
-            0.0
-        } else {
-            self.sum_ns as f64 / self.count as f64 / 1e9
-        }
+        if self.count == 0 { 0.0 } else { self.sum_ns as f64 / self.count as f64 / 1e9 }
     }
 
     /// The `q` quantile [s] (0 when empty).
     pub fn quantile_s(&self, q: f64) -> f64 {
-        if self.count == 0 {
-            0.0
-        } else {
-            self.hist.value_at_quantile(q) as f64 / 1e9
-        }
+        if self.count == 0 { 0.0 } else { self.hist.value_at_quantile(q) as f64 / 1e9 }
     }
 
     /// All summary figures [s].
@@ -84,6 +71,15 @@ impl Latency {
             p999: self.quantile_s(0.999),
             max: self.max_ns as f64 / 1e9,
         }
+    }
+
+    /// Adds every value recorded in `other` (for pooling replications).
+    pub fn merge(&mut self, other: &Latency) {
+        // Both histograms auto-resize, so adding cannot fail short of u64 overflow of counts.
+        let _ = self.hist.add(&other.hist);
+        self.count += other.count;
+        self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
     }
 
     /// Forgets every recorded value.

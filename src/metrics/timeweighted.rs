@@ -33,11 +33,7 @@ impl TimeWeighted {
     /// Time average from the origin to `now` (the current level if no time has passed).
     pub fn mean_at(&self, now: SimTime) -> f64 {
         let span = now.since(self.origin);
-        if span == 0 {
-            self.level
-        } else {
-            self.area_at(now) / span as f64
-        }
+        if span == 0 { self.level } else { self.area_at(now) / span as f64 }
     }
 
     /// Forgets the past: averaging starts again at `now`, keeping the current level.

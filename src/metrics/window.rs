@@ -65,10 +65,7 @@ impl Windows {
         let stations = areas
             .zip(self.areas.iter_mut())
             .map(|(now_area, start_area)| {
-                let avg = (
-                    (now_area.0 - start_area.0) / span,
-                    (now_area.1 - start_area.1) / span,
-                );
+                let avg = ((now_area.0 - start_area.0) / span, (now_area.1 - start_area.1) / span);
                 *start_area = now_area;
                 avg
             })

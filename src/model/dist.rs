@@ -16,32 +16,17 @@ pub enum DistSpec {
     /// Always `value`.
     Constant { value: Quantity },
     /// Exponential with the given `mean`, or `rate` [1/s] (give exactly one).
-    Exponential {
-        mean: Option<Quantity>,
-        rate: Option<f64>,
-    },
+    Exponential { mean: Option<Quantity>, rate: Option<f64> },
     /// Uniform on [`min`, `max`].
     Uniform { min: Quantity, max: Quantity },
     /// Normal(`mean`, `sd`) truncated at 0 (negative draws are redrawn); needs `mean` ≥ 0.
     Normal { mean: Quantity, sd: Quantity },
     /// Lognormal given its own `mean` and `sd`, or its median `p50` and 99th percentile `p99`.
-    Lognormal {
-        mean: Option<Quantity>,
-        sd: Option<Quantity>,
-        p50: Option<Quantity>,
-        p99: Option<Quantity>,
-    },
+    Lognormal { mean: Option<Quantity>, sd: Option<Quantity>, p50: Option<Quantity>, p99: Option<Quantity> },
     /// Gamma with `shape` k and either `scale` θ or `mean` (= kθ).
-    Gamma {
-        shape: f64,
-        scale: Option<Quantity>,
-        mean: Option<Quantity>,
-    },
+    Gamma { shape: f64, scale: Option<Quantity>, mean: Option<Quantity> },
     /// One of `values`, with probabilities proportional to `weights` (equal if omitted).
-    Empirical {
-        values: Vec<Quantity>,
-        weights: Option<Vec<f64>>,
-    },
+    Empirical { values: Vec<Quantity>, weights: Option<Vec<f64>> },
 }
 
 /// A checked distribution, ready to sample; values are in seconds (or counts).
@@ -58,17 +43,9 @@ pub enum Dist {
     /// exp(N(mu, sigma²)).
     Lognormal { mu: f64, sigma: f64 },
     /// Gamma(shape, scale).
-    Gamma {
-        law: Gamma<f64>,
-        shape: f64,
-        scale: f64,
-    },
+    Gamma { law: Gamma<f64>, shape: f64, scale: f64 },
     /// Discrete law on `values` with probabilities `probs`.
-    Empirical {
-        values: Vec<f64>,
-        probs: Vec<f64>,
-        index: WeightedAliasIndex<f64>,
-    },
+    Empirical { values: Vec<f64>, probs: Vec<f64>, index: WeightedAliasIndex<f64> },
 }
 
 /// z such that Φ(z) = 0.99, for lognormals given by (p50, p99).
@@ -113,9 +90,7 @@ impl Dist {
             Dist::TruncNormal { mean, sd } => truncated_normal_moments(*mean, *sd).0,
             Dist::Lognormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
             Dist::Gamma { shape, scale, .. } => shape * scale,
-            Dist::Empirical { values, probs, .. } => {
-                values.iter().zip(probs).map(|(v, p)| v * p).sum()
-            }
+            Dist::Empirical { values, probs, .. } => values.iter().zip(probs).map(|(v, p)| v * p).sum(),
         }
     }
 
@@ -131,9 +106,7 @@ impl Dist {
             Dist::TruncNormal { mean, sd } => truncated_normal_moments(*mean, *sd).1,
             Dist::Lognormal { mu, sigma } => (2.0 * mu + 2.0 * sigma * sigma).exp(),
             Dist::Gamma { shape, scale, .. } => shape * (shape + 1.0) * scale * scale,
-            Dist::Empirical { values, probs, .. } => {
-                values.iter().zip(probs).map(|(v, p)| v * v * p).sum()
-            }
+            Dist::Empirical { values, probs, .. } => values.iter().zip(probs).map(|(v, p)| v * v * p).sum(),
         }
     }
 }
@@ -155,19 +128,11 @@ fn truncated_normal_moments(mu: f64, sd: f64) -> (f64, f64) {
 type Check = Result<Dist, (&'static str, String)>;
 
 fn positive(field: &'static str, v: f64) -> Result<f64, (&'static str, String)> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err((field, format!("must be a positive number, got {v}")))
-    }
+    if v.is_finite() && v > 0.0 { Ok(v) } else { Err((field, format!("must be a positive number, got {v}"))) }
 }
 
 fn non_negative(field: &'static str, v: f64) -> Result<f64, (&'static str, String)> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(v)
-    } else {
-        Err((field, format!("must be a number ≥ 0, got {v}")))
-    }
+    if v.is_finite() && v >= 0.0 { Ok(v) } else { Err((field, format!("must be a number ≥ 0, got {v}"))) }
 }
 
 fn missing(field: &'static str, what: &str) -> (&'static str, String) {
@@ -180,12 +145,8 @@ impl DistSpec {
         match self {
             DistSpec::Constant { value } => Ok(Dist::Constant(non_negative("value", value.0)?)),
             DistSpec::Exponential { mean, rate } => match (mean, rate) {
-                (Some(m), None) => Ok(Dist::Exponential {
-                    mean: positive("mean", m.0)?,
-                }),
-                (None, Some(r)) => Ok(Dist::Exponential {
-                    mean: 1.0 / positive("rate", *r)?,
-                }),
+                (Some(m), None) => Ok(Dist::Exponential { mean: positive("mean", m.0)? }),
+                (None, Some(r)) => Ok(Dist::Exponential { mean: 1.0 / positive("rate", *r)? }),
                 _ => Err(("mean", "give exactly one of `mean` or `rate`".into())),
             },
             DistSpec::Uniform { min, max } => {
@@ -194,15 +155,11 @@ impl DistSpec {
                 if hi < lo {
                     return Err(("max", format!("must be ≥ min ({lo}), got {hi}")));
                 }
-                Ok(Dist::Uniform {
-                    min: lo,
-                    width: hi - lo,
-                })
+                Ok(Dist::Uniform { min: lo, width: hi - lo })
             }
-            DistSpec::Normal { mean, sd } => Ok(Dist::TruncNormal {
-                mean: non_negative("mean", mean.0)?,
-                sd: non_negative("sd", sd.0)?,
-            }),
+            DistSpec::Normal { mean, sd } => {
+                Ok(Dist::TruncNormal { mean: non_negative("mean", mean.0)?, sd: non_negative("sd", sd.0)? })
+            }
             DistSpec::Lognormal { mean, sd, p50, p99 } => check_lognormal(*mean, *sd, *p50, *p99),
             DistSpec::Gamma { shape, scale, mean } => {
                 let k = positive("shape", *shape)?;
@@ -212,11 +169,7 @@ impl DistSpec {
                     _ => return Err(("scale", "give exactly one of `scale` or `mean`".into())),
                 };
                 let law = Gamma::new(k, theta).map_err(|e| ("shape", e.to_string()))?;
-                Ok(Dist::Gamma {
-                    law,
-                    shape: k,
-                    scale: theta,
-                })
+                Ok(Dist::Gamma { law, shape: k, scale: theta })
             }
             DistSpec::Empirical { values, weights } => check_empirical(values, weights.as_deref()),
         }
@@ -234,10 +187,7 @@ fn check_lognormal(
             let m = positive("mean", m.0)?;
             let s = non_negative("sd", s.0)?;
             let sigma2 = (1.0 + (s / m).powi(2)).ln();
-            Ok(Dist::Lognormal {
-                mu: m.ln() - sigma2 / 2.0,
-                sigma: sigma2.sqrt(),
-            })
+            Ok(Dist::Lognormal { mu: m.ln() - sigma2 / 2.0, sigma: sigma2.sqrt() })
         }
         (None, None, Some(a), Some(b)) => {
             let a = positive("p50", a.0)?;
@@ -245,15 +195,9 @@ fn check_lognormal(
             if b < a {
                 return Err(("p99", format!("must be ≥ p50 ({a}), got {b}")));
             }
-            Ok(Dist::Lognormal {
-                mu: a.ln(),
-                sigma: (b / a).ln() / Z99,
-            })
+            Ok(Dist::Lognormal { mu: a.ln(), sigma: (b / a).ln() / Z99 })
         }
-        _ => Err(missing(
-            "mean",
-            "give either `mean` and `sd`, or `p50` and `p99`",
-        )),
+        _ => Err(missing("mean", "give either `mean` and `sd`, or `p50` and `p99`")),
     }
 }
 
@@ -261,22 +205,13 @@ fn check_empirical(values: &[Quantity], weights: Option<&[f64]>) -> Check {
     if values.is_empty() {
         return Err(("values", "must list at least one value".into()));
     }
-    let values: Vec<f64> = values
-        .iter()
-        .map(|v| non_negative("values", v.0))
-        .collect::<Result<_, _>>()?;
+    let values: Vec<f64> = values.iter().map(|v| non_negative("values", v.0)).collect::<Result<_, _>>()?;
     let weights: Vec<f64> = match weights {
         None => vec![1.0; values.len()],
         Some(w) if w.len() != values.len() => {
-            return Err((
-                "weights",
-                format!("has {} entries but `values` has {}", w.len(), values.len()),
-            ));
+            return Err(("weights", format!("has {} entries but `values` has {}", w.len(), values.len())));
         }
-        Some(w) => w
-            .iter()
-            .map(|x| non_negative("weights", *x))
-            .collect::<Result<_, _>>()?,
+        Some(w) => w.iter().map(|x| non_negative("weights", *x)).collect::<Result<_, _>>()?,
     };
     let total: f64 = weights.iter().sum();
     if total <= 0.0 {
@@ -284,11 +219,7 @@ fn check_empirical(values: &[Quantity], weights: Option<&[f64]>) -> Check {
     }
     let probs = weights.iter().map(|w| w / total).collect();
     let index = WeightedAliasIndex::new(weights).map_err(|e| ("weights", e.to_string()))?;
-    Ok(Dist::Empirical {
-        values,
-        probs,
-        index,
-    })
+    Ok(Dist::Empirical { values, probs, index })
 }
 
 #[cfg(test)]
@@ -297,10 +228,7 @@ mod tests {
     use crate::engine::stream;
 
     fn spec(json: &str) -> Dist {
-        serde_json::from_str::<DistSpec>(json)
-            .unwrap()
-            .check()
-            .unwrap()
+        serde_json::from_str::<DistSpec>(json).unwrap().check().unwrap()
     }
 
     /// Sample mean and second moment of 2M draws against the closed forms, within 5 standard
@@ -333,25 +261,15 @@ mod tests {
             let (m1, m2, m4) = (s1 / n as f64, s2 / n as f64, s4 / n as f64);
             let se1 = ((m2 - m1 * m1) / n as f64).sqrt();
             let se2 = ((m4 - m2 * m2) / n as f64).sqrt();
-            assert!(
-                (m1 - d.mean()).abs() <= 5.0 * se1 + 1e-12,
-                "{c}: mean {m1} vs {}",
-                d.mean()
-            );
-            assert!(
-                (m2 - d.second_moment()).abs() <= 5.0 * se2 + 1e-12,
-                "{c}: E[X²] {m2} vs {}",
-                d.second_moment()
-            );
+            assert!((m1 - d.mean()).abs() <= 5.0 * se1 + 1e-12, "{c}: mean {m1} vs {}", d.mean());
+            assert!((m2 - d.second_moment()).abs() <= 5.0 * se2 + 1e-12, "{c}: E[X²] {m2} vs {}", d.second_moment());
         }
     }
 
     #[test]
     fn lognormal_percentile_form() {
         // p50 = 100 ms, p99 = 400 ms: mu = ln 0.1, sigma = ln 4 / z99.
-        let Dist::Lognormal { mu, sigma } =
-            spec(r#"{"dist": "lognormal", "p50": "100ms", "p99": "400ms"}"#)
-        else {
+        let Dist::Lognormal { mu, sigma } = spec(r#"{"dist": "lognormal", "p50": "100ms", "p99": "400ms"}"#) else {
             panic!("lognormal expected")
         };
         assert!((mu - 0.1f64.ln()).abs() < 1e-12);

@@ -17,11 +17,7 @@ pub struct Issue {
 impl Issue {
     /// An issue at `path` without a position yet.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Issue {
-        Issue {
-            path: path.into(),
-            line_col: None,
-            message: message.into(),
-        }
+        Issue { path: path.into(), line_col: None, message: message.into() }
     }
 }
 
@@ -37,23 +33,14 @@ pub struct FileError {
 impl FileError {
     /// A single-issue error.
     pub fn one(file: &str, issue: Issue) -> FileError {
-        FileError {
-            file: file.to_string(),
-            issues: vec![issue],
-        }
+        FileError { file: file.to_string(), issues: vec![issue] }
     }
 }
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.issues.len();
-        write!(
-            f,
-            "{} problem{} in {}",
-            n,
-            if n == 1 { "" } else { "s" },
-            self.file
-        )?;
+        write!(f, "{} problem{} in {}", n, if n == 1 { "" } else { "s" }, self.file)?;
         for i in &self.issues {
             write!(f, "\n  {}", self.file)?;
             if let Some((l, c)) = i.line_col {

@@ -6,10 +6,7 @@
 /// 1-based (line, column) of the value at `path` in `text`, or of its nearest existing parent.
 pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
     let segs: Vec<&str> = path.split('.').filter(|s| !s.is_empty()).collect();
-    let mut sc = Scanner {
-        b: text.as_bytes(),
-        i: 0,
-    };
+    let mut sc = Scanner { b: text.as_bytes(), i: 0 };
     sc.ws();
     let mut best = sc.i;
     for seg in segs {

@@ -88,10 +88,7 @@ pub struct StationDef {
 #[derive(Clone, Debug)]
 pub enum RouterDef {
     /// Cumulative probabilities (last is 1.0) and their targets.
-    Probability {
-        cumulative: Vec<f64>,
-        targets: Vec<Target>,
-    },
+    Probability { cumulative: Vec<f64>, targets: Vec<Target> },
     /// Target per class index.
     Class { by_class: Vec<Target> },
 }
@@ -148,9 +145,8 @@ impl Model {
 /// Reads, overrides and checks a model file.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Model, FileError> {
     let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        FileError::one(&label, Issue::new("", format!("cannot read the file: {e}")))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| FileError::one(&label, Issue::new("", format!("cannot read the file: {e}"))))?;
     load_str(&label, &text, overrides)
 }
 
@@ -172,10 +168,7 @@ pub fn parse_typed<T: serde::de::DeserializeOwned>(
     overrides: &[Override],
 ) -> Result<T, FileError> {
     if text.trim().is_empty() {
-        return Err(FileError::one(
-            file,
-            Issue::new("", "the file is empty; expected a JSON object"),
-        ));
+        return Err(FileError::one(file, Issue::new("", "the file is empty; expected a JSON object")));
     }
     let mut doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         let issue = Issue {
@@ -200,12 +193,8 @@ pub fn parse_typed<T: serde::de::DeserializeOwned>(
         return Err(FileError::one(file, issue));
     }
     for o in overrides {
-        o.apply(&mut doc).map_err(|m| {
-            FileError::one(
-                file,
-                Issue::new(o.path.clone(), format!("--set {}: {m}", o.path)),
-            )
-        })?;
+        o.apply(&mut doc)
+            .map_err(|m| FileError::one(file, Issue::new(o.path.clone(), format!("--set {}: {m}", o.path))))?;
     }
     serde_path_to_error::deserialize(doc).map_err(|e| {
         let path = dotted(e.path());
@@ -233,8 +222,5 @@ fn located(file: &str, text: &str, mut issues: Vec<Issue>) -> FileError {
     for i in &mut issues {
         i.line_col = locate::locate(text, &i.path);
     }
-    FileError {
-        file: file.to_string(),
-        issues,
-    }
+    FileError { file: file.to_string(), issues }
 }

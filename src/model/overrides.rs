@@ -18,20 +18,13 @@ pub struct Override {
 impl Override {
     /// Parses `PATH=VALUE`.
     pub fn parse(arg: &str) -> Result<Override, String> {
-        let (path, raw) = arg
-            .split_once('=')
-            .ok_or_else(|| format!("`{arg}` is not of the form PATH=VALUE"))?;
+        let (path, raw) = arg.split_once('=').ok_or_else(|| format!("`{arg}` is not of the form PATH=VALUE"))?;
         let path = path.trim();
         if path.is_empty() || path.split('.').any(str::is_empty) {
-            return Err(format!(
-                "`{path}` is not a dotted path such as stations.server.servers"
-            ));
+            return Err(format!("`{path}` is not a dotted path such as stations.server.servers"));
         }
         let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-        Ok(Override {
-            path: path.to_string(),
-            value,
-        })
+        Ok(Override { path: path.to_string(), value })
     }
 
     /// Writes this override into `doc`.
@@ -44,19 +37,13 @@ impl Override {
                 Value::Object(map) => map.entry(seg.to_string()).or_insert(Value::Null),
                 Value::Array(items) => {
                     let len = items.len();
-                    let i: usize = seg
-                        .parse()
-                        .map_err(|_| format!("`{here}` is an array: `{seg}` must be an index"))?;
-                    items.get_mut(i).ok_or_else(|| {
-                        format!("`{here}` has {len} elements: index {i} is out of range")
-                    })?
+                    let i: usize =
+                        seg.parse().map_err(|_| format!("`{here}` is an array: `{seg}` must be an index"))?;
+                    items.get_mut(i).ok_or_else(|| format!("`{here}` has {len} elements: index {i} is out of range"))?
                 }
                 Value::Null => {
                     *node = Value::Object(Default::default());
-                    node.as_object_mut()
-                        .expect("just made an object")
-                        .entry(seg.to_string())
-                        .or_insert(Value::Null)
+                    node.as_object_mut().expect("just made an object").entry(seg.to_string()).or_insert(Value::Null)
                 }
                 other => {
                     return Err(format!(
@@ -90,30 +77,15 @@ mod tests {
     #[test]
     fn sets_nested_values_and_indexes() {
         let mut doc = json!({"stations": {"server": {"servers": 10}}, "a": [{"b": 1}]});
-        Override::parse("stations.server.servers=12")
-            .unwrap()
-            .apply(&mut doc)
-            .unwrap();
-        Override::parse("a.0.b=\"x\"")
-            .unwrap()
-            .apply(&mut doc)
-            .unwrap();
-        Override::parse("run.duration=2h")
-            .unwrap()
-            .apply(&mut doc)
-            .unwrap();
+        Override::parse("stations.server.servers=12").unwrap().apply(&mut doc).unwrap();
+        Override::parse("a.0.b=\"x\"").unwrap().apply(&mut doc).unwrap();
+        Override::parse("run.duration=2h").unwrap().apply(&mut doc).unwrap();
         assert_eq!(doc["stations"]["server"]["servers"], json!(12));
         assert_eq!(doc["a"][0]["b"], json!("x"));
         assert_eq!(doc["run"]["duration"], json!("2h"));
-        let err = Override::parse("a.3.b=1")
-            .unwrap()
-            .apply(&mut doc)
-            .unwrap_err();
+        let err = Override::parse("a.3.b=1").unwrap().apply(&mut doc).unwrap_err();
         assert!(err.contains("out of range"), "{err}");
-        let err = Override::parse("stations.server.servers.x=1")
-            .unwrap()
-            .apply(&mut doc)
-            .unwrap_err();
+        let err = Override::parse("stations.server.servers.x=1").unwrap().apply(&mut doc).unwrap_err();
         assert!(err.contains("is a number"), "{err}");
         assert!(Override::parse("novalue").is_err());
         assert!(Override::parse("a..b=1").is_err());

@@ -13,26 +13,11 @@ pub enum SegmentSpec {
     /// `rate` [1/s] held for `duration`.
     Constant { rate: f64, duration: Quantity },
     /// Rate changing linearly from `from` to `to` [1/s] over `duration`.
-    Ramp {
-        from: f64,
-        to: f64,
-        duration: Quantity,
-    },
+    Ramp { from: f64, to: f64, duration: Quantity },
     /// A staircase from `from` to `to` [1/s] in `steps` equal steps, each held `duration`/`steps`.
-    Step {
-        from: f64,
-        to: f64,
-        steps: u32,
-        duration: Quantity,
-    },
+    Step { from: f64, to: f64, steps: u32, duration: Quantity },
     /// `base` rate [1/s], jumping to `peak` at offset `at` for `length`, over `duration` in all.
-    Spike {
-        base: f64,
-        peak: f64,
-        at: Quantity,
-        length: Quantity,
-        duration: Quantity,
-    },
+    Spike { base: f64, peak: f64, at: Quantity, length: Quantity, duration: Quantity },
 }
 
 /// What the rate does after the last segment.
@@ -65,11 +50,7 @@ impl Piece {
 
     fn rate_at(&self, t: f64) -> f64 {
         let span = self.t1 - self.t0;
-        if span <= 0.0 {
-            self.r0
-        } else {
-            self.r0 + (self.r1 - self.r0) * (t - self.t0) / span
-        }
+        if span <= 0.0 { self.r0 } else { self.r0 + (self.r1 - self.r0) * (t - self.t0) / span }
     }
 }
 
@@ -85,12 +66,7 @@ impl RateProfile {
     /// A constant rate for ever.
     pub fn constant(rate: f64) -> RateProfile {
         RateProfile {
-            pieces: vec![Piece {
-                t0: 0.0,
-                t1: f64::INFINITY,
-                r0: rate,
-                r1: rate,
-            }],
+            pieces: vec![Piece { t0: 0.0, t1: f64::INFINITY, r0: rate, r1: rate }],
             after: AfterProfile::Hold,
             period: f64::INFINITY,
         }
@@ -102,12 +78,7 @@ impl RateProfile {
         let mut t = 0.0;
         let mut push = |t: &mut f64, len: f64, r0: f64, r1: f64| {
             if len > 0.0 {
-                pieces.push(Piece {
-                    t0: *t,
-                    t1: *t + len,
-                    r0,
-                    r1,
-                });
+                pieces.push(Piece { t0: *t, t1: *t + len, r0, r1 });
                 *t += len;
             }
         };
@@ -115,29 +86,14 @@ impl RateProfile {
             match *seg {
                 SegmentSpec::Constant { rate, duration } => push(&mut t, duration.0, rate, rate),
                 SegmentSpec::Ramp { from, to, duration } => push(&mut t, duration.0, from, to),
-                SegmentSpec::Step {
-                    from,
-                    to,
-                    steps,
-                    duration,
-                } => {
+                SegmentSpec::Step { from, to, steps, duration } => {
                     let n = steps.max(1);
                     for k in 0..n {
-                        let r = if n == 1 {
-                            to
-                        } else {
-                            from + (to - from) * k as f64 / (n - 1) as f64
-                        };
+                        let r = if n == 1 { to } else { from + (to - from) * k as f64 / (n - 1) as f64 };
                         push(&mut t, duration.0 / n as f64, r, r);
                     }
                 }
-                SegmentSpec::Spike {
-                    base,
-                    peak,
-                    at,
-                    length,
-                    duration,
-                } => {
+                SegmentSpec::Spike { base, peak, at, length, duration } => {
                     let at = at.0.min(duration.0);
                     let len = length.0.min(duration.0 - at);
                     push(&mut t, at, base, base);
@@ -146,11 +102,7 @@ impl RateProfile {
                 }
             }
         }
-        RateProfile {
-            period: t,
-            pieces,
-            after,
-        }
+        RateProfile { period: t, pieces, after }
     }
 
     /// The rate, if it is the same at all times (the common case, worth a fast path).
@@ -175,26 +127,13 @@ impl RateProfile {
         let last = *self.pieces.last()?;
         match self.after {
             AfterProfile::Stop => None,
-            AfterProfile::Hold => Some(Piece {
-                t0: last.t1,
-                t1: f64::INFINITY,
-                r0: last.r1,
-                r1: last.r1,
-            }),
+            AfterProfile::Hold => Some(Piece { t0: last.t1, t1: f64::INFINITY, r0: last.r1, r1: last.r1 }),
             AfterProfile::Repeat => {
                 let cycles = (t / self.period).floor();
                 let local = t - cycles * self.period;
-                let p = self
-                    .pieces
-                    .get(self.pieces.partition_point(|p| p.t1 <= local))
-                    .unwrap_or(&last);
+                let p = self.pieces.get(self.pieces.partition_point(|p| p.t1 <= local)).unwrap_or(&last);
                 let off = cycles * self.period;
-                Some(Piece {
-                    t0: p.t0 + off,
-                    t1: p.t1 + off,
-                    r0: p.r0,
-                    r1: p.r1,
-                })
+                Some(Piece { t0: p.t0 + off, t1: p.t1 + off, r0: p.r0, r1: p.r1 })
             }
         }
     }
@@ -219,17 +158,9 @@ impl RateProfile {
             let p = self.piece_at(t)?;
             let a = p.rate_at(t);
             let b = p.rate_at(p.t1.min(f64::MAX));
-            let avail = if p.t1.is_infinite() {
-                f64::INFINITY
-            } else {
-                0.5 * (a + b) * (p.t1 - t)
-            };
+            let avail = if p.t1.is_infinite() { f64::INFINITY } else { 0.5 * (a + b) * (p.t1 - t) };
             if mass <= avail {
-                let slope = if p.t1.is_infinite() {
-                    0.0
-                } else {
-                    (p.r1 - p.r0) / (p.t1 - p.t0)
-                };
+                let slope = if p.t1.is_infinite() { 0.0 } else { (p.r1 - p.r0) / (p.t1 - p.t0) };
                 if slope == 0.0 {
                     return if a > 0.0 { Some(t + mass / a) } else { None };
                 }
@@ -254,67 +185,30 @@ mod tests {
     #[test]
     fn integral_of_ramp_and_spike() {
         let segs = vec![
-            SegmentSpec::Ramp {
-                from: 0.0,
-                to: 10.0,
-                duration: q(100.0),
-            },
-            SegmentSpec::Spike {
-                base: 2.0,
-                peak: 20.0,
-                at: q(10.0),
-                length: q(5.0),
-                duration: q(50.0),
-            },
+            SegmentSpec::Ramp { from: 0.0, to: 10.0, duration: q(100.0) },
+            SegmentSpec::Spike { base: 2.0, peak: 20.0, at: q(10.0), length: q(5.0), duration: q(50.0) },
         ];
         let p = RateProfile::from_segments(&segs, AfterProfile::Stop);
         // Ramp: 0.5·10·100 = 500; spike: 2·45 + 20·5 = 190.
         assert!((p.integral(150.0) - 690.0).abs() < 1e-9);
-        assert!(
-            (p.integral(1e6) - 690.0).abs() < 1e-9,
-            "stop after the profile"
-        );
+        assert!((p.integral(1e6) - 690.0).abs() < 1e-9, "stop after the profile");
         let held = RateProfile::from_segments(&segs, AfterProfile::Hold);
-        assert!(
-            (held.integral(160.0) - 710.0).abs() < 1e-9,
-            "holds the final base rate 2/s"
-        );
+        assert!((held.integral(160.0) - 710.0).abs() < 1e-9, "holds the final base rate 2/s");
         let rep = RateProfile::from_segments(&segs, AfterProfile::Repeat);
-        assert!(
-            (rep.integral(300.0) - 1380.0).abs() < 1e-9,
-            "two full cycles"
-        );
+        assert!((rep.integral(300.0) - 1380.0).abs() < 1e-9, "two full cycles");
     }
 
     #[test]
     fn advance_inverts_the_integral() {
         let segs = vec![
-            SegmentSpec::Ramp {
-                from: 5.0,
-                to: 1.0,
-                duration: q(40.0),
-            },
-            SegmentSpec::Step {
-                from: 1.0,
-                to: 4.0,
-                steps: 4,
-                duration: q(40.0),
-            },
+            SegmentSpec::Ramp { from: 5.0, to: 1.0, duration: q(40.0) },
+            SegmentSpec::Step { from: 1.0, to: 4.0, steps: 4, duration: q(40.0) },
         ];
         let p = RateProfile::from_segments(&segs, AfterProfile::Hold);
-        for &(t, m) in &[
-            (0.0, 3.0),
-            (12.5, 40.0),
-            (39.0, 0.1),
-            (0.0, 200.0),
-            (70.0, 1000.0),
-        ] {
+        for &(t, m) in &[(0.0, 3.0), (12.5, 40.0), (39.0, 0.1), (0.0, 200.0), (70.0, 1000.0)] {
             let end = p.advance(t, m).unwrap();
             let got = p.integral(end) - p.integral(t);
-            assert!(
-                (got - m).abs() < 1e-7 * m.max(1.0),
-                "t={t} m={m}: got {got}"
-            );
+            assert!((got - m).abs() < 1e-7 * m.max(1.0), "t={t} m={m}: got {got}");
         }
         let stopped = RateProfile::from_segments(&segs, AfterProfile::Stop);
         assert_eq!(stopped.advance(0.0, 1e6), None);

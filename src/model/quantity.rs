@@ -24,9 +24,7 @@ impl Quantity {
 /// Parses `"250ms"`, `"1.5h"`, `"30"` into seconds.
 pub fn parse_duration(text: &str) -> Result<f64, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let scale = match unit.trim() {
         "" | "s" | "sec" => 1.0,
@@ -37,14 +35,11 @@ pub fn parse_duration(text: &str) -> Result<f64, String> {
         "h" => 3600.0,
         "d" => 86400.0,
         other => {
-            return Err(format!(
-                "unknown duration unit `{other}` in \"{text}\" (use ns, us, ms, s, m, h or d)"
-            ));
+            return Err(format!("unknown duration unit `{other}` in \"{text}\" (use ns, us, ms, s, m, h or d)"));
         }
     };
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("\"{text}\" is not a duration such as \"250ms\", \"5m\" or \"2h\""))?;
+    let value: f64 =
+        num.parse().map_err(|_| format!("\"{text}\" is not a duration such as \"250ms\", \"5m\" or \"2h\""))?;
     if !value.is_finite() {
         return Err(format!("\"{text}\" is not a finite duration"));
     }
@@ -110,11 +105,7 @@ mod tests {
         assert_eq!(parse_duration("30").unwrap(), 30.0);
         assert_eq!(parse_duration("1d").unwrap(), 86400.0);
         assert!((parse_duration("3us").unwrap() - 3e-6).abs() < 1e-18);
-        assert!(
-            parse_duration("5 parsecs")
-                .unwrap_err()
-                .contains("unknown duration unit")
-        );
+        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown duration unit"));
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("").is_err());
     }

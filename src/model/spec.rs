@@ -73,13 +73,7 @@ pub struct RunSpec {
 
 impl Default for RunSpec {
     fn default() -> Self {
-        RunSpec {
-            duration: Quantity(3600.0),
-            warmup: Quantity(0.0),
-            seed: 1,
-            window: None,
-            max_in_flight: 5_000_000,
-        }
+        RunSpec { duration: Quantity(3600.0), warmup: Quantity(0.0), seed: 1, window: None, max_in_flight: 5_000_000 }
     }
 }
 
@@ -180,10 +174,7 @@ pub enum RouterSpec {
     /// Each request takes route i with probability weight_i / Σ weights.
     Probability { routes: Vec<WeightedRoute> },
     /// Requests go where their class says; classes not listed go to `default`.
-    Class {
-        routes: BTreeMap<String, String>,
-        default: Option<String>,
-    },
+    Class { routes: BTreeMap<String, String>, default: Option<String> },
 }
 
 /// One route of a probability router.

@@ -21,19 +21,10 @@ struct Checker {
 
 /// Checks `spec` and builds the model.
 pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
-    let classes = if spec.classes.is_empty() {
-        vec!["default".to_string()]
-    } else {
-        spec.classes.clone()
-    };
+    let classes = if spec.classes.is_empty() { vec!["default".to_string()] } else { spec.classes.clone() };
     let mut prices = default_prices();
     prices.extend(spec.prices.clone());
-    let mut c = Checker {
-        issues: Vec::new(),
-        prices,
-        names: BTreeMap::new(),
-        classes,
-    };
+    let mut c = Checker { issues: Vec::new(), prices, names: BTreeMap::new(), classes };
     for (name, p) in &spec.prices {
         if let Err(e) = p.check() {
             c.issue(format!("prices.{name}"), e);
@@ -42,21 +33,10 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     c.check_header(&spec);
     let block_names = c.register_names(&spec);
     let blocks = c.blocks(&spec);
-    let sources = spec
-        .sources
-        .iter()
-        .map(|(n, s)| c.source(n, s))
-        .collect::<Vec<_>>();
-    let sessions = spec
-        .sessions
-        .iter()
-        .map(|(n, s)| c.sessions(n, s))
-        .collect::<Vec<_>>();
+    let sources = spec.sources.iter().map(|(n, s)| c.source(n, s)).collect::<Vec<_>>();
+    let sessions = spec.sessions.iter().map(|(n, s)| c.sessions(n, s)).collect::<Vec<_>>();
     if sources.is_empty() && sessions.is_empty() {
-        c.issue(
-            "sources",
-            "the model has no `sources` or `sessions`: nothing would arrive",
-        );
+        c.issue("sources", "the model has no `sources` or `sessions`: nothing would arrive");
     }
     if c.issues.is_empty() {
         c.check_forks(&blocks, &block_names);
@@ -70,17 +50,11 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         duration,
         warmup: SimTime::from_secs(spec.run.warmup.0),
         seed: spec.run.seed,
-        window: spec
-            .run
-            .window
-            .map_or_else(|| default_window(duration), |w| SimTime::from_secs(w.0)),
+        window: spec.run.window.map_or_else(|| default_window(duration), |w| SimTime::from_secs(w.0)),
         max_in_flight: spec.run.max_in_flight,
         classes: c.classes,
         block_names,
-        blocks: blocks
-            .into_iter()
-            .map(|b| b.expect("no issues means every block built"))
-            .collect(),
+        blocks: blocks.into_iter().map(|b| b.expect("no issues means every block built")).collect(),
         sources: sources.into_iter().flatten().collect(),
         sessions: sessions.into_iter().flatten().collect(),
         spec,
@@ -91,15 +65,11 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
 /// 2,000 a chart can show legibly, and enough requests per window for stable percentiles).
 pub fn default_window(duration: SimTime) -> SimTime {
     const NICE: [f64; 21] = [
-        1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0,
-        120.0, 300.0, 600.0, 900.0, 1800.0,
+        1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+        900.0, 1800.0,
     ];
     let want = duration.as_secs() / 600.0;
-    let w = NICE
-        .iter()
-        .copied()
-        .find(|&n| n >= want)
-        .unwrap_or_else(|| (want / 3600.0).ceil() * 3600.0);
+    let w = NICE.iter().copied().find(|&n| n >= want).unwrap_or_else(|| (want / 3600.0).ceil() * 3600.0);
     SimTime::from_secs(w)
 }
 
@@ -114,27 +84,15 @@ impl Checker {
         }
         let r = &spec.run;
         if !(r.duration.0.is_finite() && r.duration.0 > 0.0) {
-            self.issue(
-                "run.duration",
-                format!("must be a positive duration, got {}", r.duration.0),
-            );
+            self.issue("run.duration", format!("must be a positive duration, got {}", r.duration.0));
         }
         if !(r.warmup.0 >= 0.0 && r.warmup.0 < r.duration.0) {
-            self.issue(
-                "run.warmup",
-                format!(
-                    "must be ≥ 0 and shorter than run.duration, got {}",
-                    r.warmup.0
-                ),
-            );
+            self.issue("run.warmup", format!("must be ≥ 0 and shorter than run.duration, got {}", r.warmup.0));
         }
         if let Some(w) = r.window
             && !(w.0 > 0.0 && w.0.is_finite())
         {
-            self.issue(
-                "run.window",
-                format!("must be a positive duration, got {}", w.0),
-            );
+            self.issue("run.window", format!("must be a positive duration, got {}", w.0));
         }
         if r.max_in_flight == 0 {
             self.issue("run.max_in_flight", "must be at least 1");
@@ -142,10 +100,7 @@ impl Checker {
         let mut seen = std::collections::BTreeSet::new();
         for (i, cl) in spec.classes.iter().enumerate() {
             if cl.is_empty() || !seen.insert(cl.clone()) {
-                self.issue(
-                    format!("classes.{i}"),
-                    format!("class names must be non-empty and unique, got `{cl}`"),
-                );
+                self.issue(format!("classes.{i}"), format!("class names must be non-empty and unique, got `{cl}`"));
             }
         }
     }
@@ -166,21 +121,13 @@ impl Checker {
             for name in names {
                 let path = format!("{group}.{name}");
                 if name == "end" {
-                    self.issue(
-                        path,
-                        "`end` is reserved for the end of a request's journey; pick another name",
-                    );
+                    self.issue(path, "`end` is reserved for the end of a request's journey; pick another name");
                 } else if name.is_empty()
-                    || !name
-                        .chars()
-                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+                    || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
                 {
                     self.issue(path, "names may use only letters, digits, `_` and `-`");
                 } else if self.names.contains_key(name) {
-                    self.issue(
-                        path,
-                        format!("the name `{name}` is used by another block; names must be unique"),
-                    );
+                    self.issue(path, format!("the name `{name}` is used by another block; names must be unique"));
                 } else if enterable {
                     self.names.insert(name.clone(), Some(order.len() as u32));
                     order.push(name.clone());
@@ -199,28 +146,13 @@ impl Checker {
         match self.names.get(name) {
             Some(Some(i)) => Target(*i),
             Some(None) => {
-                self.issue(
-                    path,
-                    format!(
-                        "`{name}` is a source or session population; requests cannot be sent to it"
-                    ),
-                );
+                self.issue(path, format!("`{name}` is a source or session population; requests cannot be sent to it"));
                 Target::END
             }
             None => {
-                let known: Vec<&str> = self
-                    .names
-                    .iter()
-                    .filter(|(_, v)| v.is_some())
-                    .map(|(k, _)| k.as_str())
-                    .collect();
-                self.issue(
-                    path,
-                    format!(
-                        "unknown block `{name}`; expected \"end\" or one of: {}",
-                        known.join(", ")
-                    ),
-                );
+                let known: Vec<&str> =
+                    self.names.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.as_str()).collect();
+                self.issue(path, format!("unknown block `{name}`; expected \"end\" or one of: {}", known.join(", ")));
                 Target::END
             }
         }
@@ -232,10 +164,7 @@ impl Checker {
             Some(c) => match self.classes.iter().position(|k| k == c) {
                 Some(i) => i as u16,
                 None => {
-                    let msg = format!(
-                        "unknown class `{c}`; `classes` lists: {}",
-                        self.classes.join(", ")
-                    );
+                    let msg = format!("unknown class `{c}`; `classes` lists: {}", self.classes.join(", "));
                     self.issue(path, msg);
                     0
                 }
@@ -266,10 +195,7 @@ impl Checker {
             out.push(delay.map(|delay| BlockDef::Delay { delay, to, cost }));
         }
         for (n, r) in &spec.routers {
-            out.push(
-                self.router(&format!("routers.{n}"), r)
-                    .map(BlockDef::Router),
-            );
+            out.push(self.router(&format!("routers.{n}"), r).map(BlockDef::Router));
         }
         for (n, f) in &spec.forks {
             out.push(self.fork(&format!("forks.{n}"), f, spec));
@@ -311,28 +237,19 @@ impl Checker {
                 let mut targets = Vec::new();
                 for (i, route) in routes.iter().enumerate() {
                     if !(route.weight.is_finite() && route.weight >= 0.0) {
-                        self.issue(
-                            format!("{p}.routes.{i}.weight"),
-                            format!("must be ≥ 0, got {}", route.weight),
-                        );
+                        self.issue(format!("{p}.routes.{i}.weight"), format!("must be ≥ 0, got {}", route.weight));
                     }
                     acc += route.weight.max(0.0);
                     cumulative.push(acc);
                     targets.push(self.target(format!("{p}.routes.{i}.to"), &route.to));
                 }
                 if acc <= 0.0 || !acc.is_finite() {
-                    self.issue(
-                        format!("{p}.routes"),
-                        "weights must add up to a positive number",
-                    );
+                    self.issue(format!("{p}.routes"), "weights must add up to a positive number");
                     return None;
                 }
                 cumulative.iter_mut().for_each(|c| *c /= acc);
                 *cumulative.last_mut().expect("non-empty") = 1.0;
-                Some(RouterDef::Probability {
-                    cumulative,
-                    targets,
-                })
+                Some(RouterDef::Probability { cumulative, targets })
             }
             RouterSpec::Class { routes, default } => {
                 for k in routes.keys() {
@@ -340,19 +257,14 @@ impl Checker {
                         self.issue(format!("{p}.routes.{k}"), format!("unknown class `{k}`"));
                     }
                 }
-                let fallback = default
-                    .as_ref()
-                    .map(|d| self.target(format!("{p}.default"), d));
+                let fallback = default.as_ref().map(|d| self.target(format!("{p}.default"), d));
                 let mut by_class = Vec::new();
                 for cl in self.classes.clone() {
                     let t = match (routes.get(&cl), fallback) {
                         (Some(to), _) => self.target(format!("{p}.routes.{cl}"), to),
                         (None, Some(t)) => t,
                         (None, None) => {
-                            self.issue(
-                                format!("{p}.routes"),
-                                format!("no route for class `{cl}` and no `default`"),
-                            );
+                            self.issue(format!("{p}.routes"), format!("no route for class `{cl}` and no `default`"));
                             Target::END
                         }
                     };
@@ -367,17 +279,10 @@ impl Checker {
         if f.branches.is_empty() {
             self.issue(format!("{p}.branches"), "must list at least one branch");
         }
-        let branches = f
-            .branches
-            .iter()
-            .enumerate()
-            .map(|(i, b)| self.target(format!("{p}.branches.{i}"), b))
-            .collect();
+        let branches =
+            f.branches.iter().enumerate().map(|(i, b)| self.target(format!("{p}.branches.{i}"), b)).collect();
         if !spec.joins.contains_key(&f.join) {
-            self.issue(
-                format!("{p}.join"),
-                format!("`{}` is not a block in `joins`", f.join),
-            );
+            self.issue(format!("{p}.join"), format!("`{}` is not a block in `joins`", f.join));
             return None;
         }
         let join = self.names.get(&f.join).copied().flatten()?;
@@ -391,10 +296,7 @@ impl Checker {
         let arrivals = match (s.rate, &s.profile, &s.interarrival) {
             (Some(rate), None, None) => {
                 if !(rate.is_finite() && rate >= 0.0) {
-                    self.issue(
-                        format!("{p}.rate"),
-                        format!("must be a rate ≥ 0 [requests/s], got {rate}"),
-                    );
+                    self.issue(format!("{p}.rate"), format!("must be a rate ≥ 0 [requests/s], got {rate}"));
                 }
                 Arrivals::Poisson(RateProfile::constant(rate))
             }
@@ -404,10 +306,7 @@ impl Checker {
             }
             (None, None, Some(d)) => Arrivals::Renewal(self.dist(format!("{p}.interarrival"), d)?),
             _ => {
-                self.issue(
-                    p.clone(),
-                    "give exactly one of `rate`, `profile` or `interarrival`",
-                );
+                self.issue(p.clone(), "give exactly one of `rate`, `profile` or `interarrival`");
                 return None;
             }
         };
@@ -416,13 +315,7 @@ impl Checker {
         {
             self.issue(format!("{p}.interarrival"), "must have a positive mean");
         }
-        Some(SourceDef {
-            name: name.to_string(),
-            arrivals,
-            limit: s.limit,
-            class,
-            to,
-        })
+        Some(SourceDef { name: name.to_string(), arrivals, limit: s.limit, class, to })
     }
 
     fn segments(&mut self, p: &str, segs: &[SegmentSpec]) {
@@ -433,49 +326,27 @@ impl Checker {
             let sp = format!("{p}.profile.{i}");
             let (rates, dur): (Vec<(&str, f64)>, f64) = match seg {
                 SegmentSpec::Constant { rate, duration } => (vec![("rate", *rate)], duration.0),
-                SegmentSpec::Ramp { from, to, duration } => {
-                    (vec![("from", *from), ("to", *to)], duration.0)
-                }
-                SegmentSpec::Step {
-                    from,
-                    to,
-                    steps,
-                    duration,
-                } => {
+                SegmentSpec::Ramp { from, to, duration } => (vec![("from", *from), ("to", *to)], duration.0),
+                SegmentSpec::Step { from, to, steps, duration } => {
                     if *steps == 0 {
                         self.issue(format!("{sp}.steps"), "must be at least 1");
                     }
                     (vec![("from", *from), ("to", *to)], duration.0)
                 }
-                SegmentSpec::Spike {
-                    base,
-                    peak,
-                    at,
-                    length,
-                    duration,
-                } => {
+                SegmentSpec::Spike { base, peak, at, length, duration } => {
                     if at.0 < 0.0 || length.0 < 0.0 || at.0 + length.0 > duration.0 {
-                        self.issue(
-                            format!("{sp}.length"),
-                            "need at ≥ 0, length ≥ 0 and at + length ≤ duration",
-                        );
+                        self.issue(format!("{sp}.length"), "need at ≥ 0, length ≥ 0 and at + length ≤ duration");
                     }
                     (vec![("base", *base), ("peak", *peak)], duration.0)
                 }
             };
             for (field, r) in rates {
                 if !(r.is_finite() && r >= 0.0) {
-                    self.issue(
-                        format!("{sp}.{field}"),
-                        format!("must be a rate ≥ 0 [requests/s], got {r}"),
-                    );
+                    self.issue(format!("{sp}.{field}"), format!("must be a rate ≥ 0 [requests/s], got {r}"));
                 }
             }
             if !(dur.is_finite() && dur > 0.0) {
-                self.issue(
-                    format!("{sp}.duration"),
-                    format!("must be a positive duration, got {dur}"),
-                );
+                self.issue(format!("{sp}.duration"), format!("must be a positive duration, got {dur}"));
             }
         }
     }
@@ -517,49 +388,28 @@ impl Checker {
             let lp = format!("{p}.cost.{i}");
             if !allowed.contains(&l.driver) {
                 let names: Vec<String> = allowed.iter().map(|d| format!("{d:?}")).collect();
-                self.issue(
-                    format!("{lp}.driver"),
-                    format!("this block counts only: {}", names.join(", ")),
-                );
+                self.issue(format!("{lp}.driver"), format!("this block counts only: {}", names.join(", ")));
                 continue;
             }
             let Some(spec) = self.prices.get(&l.price) else {
                 let known: Vec<&str> = self.prices.keys().map(String::as_str).collect();
-                let msg = format!(
-                    "unknown price `{}`; add it under `prices` or use one of: {}",
-                    l.price,
-                    known.join(", ")
-                );
+                let msg =
+                    format!("unknown price `{}`; add it under `prices` or use one of: {}", l.price, known.join(", "));
                 self.issue(format!("{lp}.price"), msg);
                 continue;
             };
             let Ok(price) = spec.check() else { continue };
             if price.is_hourly() != l.driver.is_hours() {
-                let want = if l.driver.is_hours() {
-                    "`per_hour`"
-                } else {
-                    "`per_million` or `per_unit`"
-                };
-                self.issue(
-                    format!("{lp}.price"),
-                    format!("price `{}` must be given {want} for this driver", l.price),
-                );
+                let want = if l.driver.is_hours() { "`per_hour`" } else { "`per_million` or `per_unit`" };
+                self.issue(format!("{lp}.price"), format!("price `{}` must be given {want} for this driver", l.price));
                 continue;
             }
             let spu = l.servers_per_unit.unwrap_or(1);
             if spu == 0 || (l.servers_per_unit.is_some() && l.driver != Driver::InstanceHours) {
-                self.issue(
-                    format!("{lp}.servers_per_unit"),
-                    "must be ≥ 1 and is only for `instance_hours`",
-                );
+                self.issue(format!("{lp}.servers_per_unit"), "must be ≥ 1 and is only for `instance_hours`");
                 continue;
             }
-            out.push(CostLine {
-                driver: l.driver,
-                price_name: l.price.clone(),
-                price,
-                servers_per_unit: spu,
-            });
+            out.push(CostLine { driver: l.driver, price_name: l.price.clone(), price, servers_per_unit: spu });
         }
         out
     }

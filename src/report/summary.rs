@@ -111,12 +111,7 @@ impl Summary {
         // With one class, per-class figures are the overall ones (not recorded twice).
         let by_class = match t.by_class.len() {
             1 => BTreeMap::from([(model.classes[0].clone(), t.e2e.summary())]),
-            _ => model
-                .classes
-                .iter()
-                .cloned()
-                .zip(t.by_class.iter().map(|l| l.summary()))
-                .collect(),
+            _ => model.classes.iter().cloned().zip(t.by_class.iter().map(|l| l.summary())).collect(),
         };
         Summary {
             model: model.spec.name.clone(),
@@ -125,10 +120,7 @@ impl Summary {
             simulated_s: now.as_secs(),
             warmup_s: model.warmup.as_secs(),
             measured_s,
-            engine: EngineSummary {
-                events: w.ctx.events,
-                wall_s,
-            },
+            engine: EngineSummary { events: w.ctx.events, wall_s },
             requests: RequestSummary {
                 arrived: t.arrived,
                 completed: t.completed,
@@ -137,10 +129,7 @@ impl Summary {
                 in_flight: t.in_flight,
                 throughput_per_s: t.completed as f64 / measured_s,
             },
-            latency_s: LatencyBlock {
-                e2e: t.e2e.summary(),
-                by_class,
-            },
+            latency_s: LatencyBlock { e2e: t.e2e.summary(), by_class },
             stations,
             sessions,
             cost_usd: cost(model, w, measured_s),

@@ -8,9 +8,8 @@ use crate::metrics::WindowRow;
 /// The CSV text for `rows`, with one `<station>.queue_len` and `<station>.busy` column pair
 /// per station.
 pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
-    let mut out = String::from(
-        "t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s",
-    );
+    let mut out =
+        String::from("t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s");
     for s in stations {
         let _ = write!(out, ",{s}.queue_len,{s}.busy");
     }
@@ -19,16 +18,7 @@ pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
         let _ = write!(
             out,
             "{},{},{},{},{},{},{},{},{},{}",
-            r.t_start,
-            r.t_end,
-            r.arrivals,
-            r.completions,
-            r.rejections,
-            r.failures,
-            r.in_flight,
-            r.p50,
-            r.p95,
-            r.p99
+            r.t_start, r.t_end, r.arrivals, r.completions, r.rejections, r.failures, r.in_flight, r.p50, r.p95, r.p99
         );
         for (q, b) in &r.stations {
             let _ = write!(out, ",{q},{b}");

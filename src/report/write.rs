@@ -10,30 +10,15 @@ use crate::sim::RunOutput;
 
 /// Writes summary.json, timeseries.csv, model.resolved.json and (unless `charts` is false) the
 /// PNG charts into `dir`, creating it. Returns the paths of the charts written.
-pub fn write_run(
-    dir: &Path,
-    model: &Model,
-    out: &RunOutput,
-    with_charts: bool,
-) -> Result<Vec<std::path::PathBuf>> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+pub fn write_run(dir: &Path, model: &Model, out: &RunOutput, with_charts: bool) -> Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
     let put = |name: &str, text: String| {
         let p = dir.join(name);
         std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
     };
-    put(
-        "summary.json",
-        serde_json::to_string_pretty(&out.summary)? + "\n",
-    )?;
-    put(
-        "timeseries.csv",
-        timeseries::to_csv(&out.rows, &out.station_names),
-    )?;
-    put(
-        "model.resolved.json",
-        serde_json::to_string_pretty(&model.spec)? + "\n",
-    )?;
+    put("summary.json", serde_json::to_string_pretty(&out.summary)? + "\n")?;
+    put("timeseries.csv", timeseries::to_csv(&out.rows, &out.station_names))?;
+    put("model.resolved.json", serde_json::to_string_pretty(&model.spec)? + "\n")?;
     if !with_charts {
         return Ok(Vec::new());
     }

@@ -50,14 +50,7 @@ pub struct Request {
 impl Request {
     /// A new request born now.
     pub fn new(now: SimTime, class: u16, origin: Origin) -> Request {
-        Request {
-            born: now,
-            entered: now,
-            class,
-            origin,
-            pending: 0,
-            failed: false,
-        }
+        Request { born: now, entered: now, class, origin, pending: 0, failed: false }
     }
 }
 
@@ -74,12 +67,7 @@ pub struct Ctx {
 impl Ctx {
     /// A fresh context at time zero.
     pub fn new() -> Ctx {
-        Ctx {
-            now: SimTime::ZERO,
-            queue: EventQueue::default(),
-            reqs: Slab::default(),
-            events: 0,
-        }
+        Ctx { now: SimTime::ZERO, queue: EventQueue::default(), reqs: Slab::default(), events: 0 }
     }
 
     /// Schedules `event` `delay_s` seconds from now.

@@ -5,5 +5,5 @@ mod run;
 mod world;
 
 pub use ctx::{Ctx, Event, Origin, Request};
-pub use run::{RunOutput, run};
+pub use run::{RunOutput, run, skeleton_summary};
 pub use world::World;

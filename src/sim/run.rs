@@ -20,6 +20,12 @@ pub struct RunOutput {
     pub e2e: Latency,
 }
 
+/// The summary of a world that has not run: every field present, all zero. Used to check that
+/// metric paths exist before running anything.
+pub fn skeleton_summary(model: &Model) -> Summary {
+    Summary::build(model, &World::new(model), Status::Completed, 0.0)
+}
+
 /// Runs `model` from time zero to `model.duration`.
 pub fn run(model: &Model) -> RunOutput {
     let wall = Instant::now();
@@ -35,10 +41,7 @@ pub fn run(model: &Model) -> RunOutput {
         w.ctx.events += 1;
         w.handle(event);
         if w.totals.in_flight > model.max_in_flight {
-            status = Status::Overloaded {
-                at_s: t.as_secs(),
-                in_flight: w.totals.in_flight,
-            };
+            status = Status::Overloaded { at_s: t.as_secs(), in_flight: w.totals.in_flight };
             end = t;
             break;
         }
@@ -49,24 +52,11 @@ pub fn run(model: &Model) -> RunOutput {
 fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64) -> RunOutput {
     w.ctx.now = end;
     if w.windows.start() < end {
-        let areas: Vec<(f64, f64)> = w
-            .station_ids
-            .iter()
-            .map(|&i| w.station_areas(i, end))
-            .collect();
+        let areas: Vec<(f64, f64)> = w.station_ids.iter().map(|&i| w.station_areas(i, end)).collect();
         w.windows.close(end, w.totals.in_flight, areas.into_iter());
     }
     let summary = Summary::build(model, &w, status, wall_s);
-    let station_names = w
-        .station_ids
-        .iter()
-        .map(|&i| model.block_names[i].clone())
-        .collect();
+    let station_names = w.station_ids.iter().map(|&i| model.block_names[i].clone()).collect();
     let e2e = std::mem::take(&mut w.totals.e2e);
-    RunOutput {
-        summary,
-        rows: w.windows.into_rows(),
-        station_names,
-        e2e,
-    }
+    RunOutput { summary, rows: w.windows.into_rows(), station_names, e2e }
 }

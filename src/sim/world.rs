@@ -51,44 +51,22 @@ impl World {
             .iter()
             .zip(&model.block_names)
             .map(|(def, name)| match def.clone() {
-                BlockDef::Station(d) => {
-                    Block::Station(Station::new(d, stream(seed, name, "service"), classes))
-                }
+                BlockDef::Station(d) => Block::Station(Station::new(d, stream(seed, name, "service"), classes)),
                 BlockDef::Delay { delay, to, cost } => {
                     let rng = stream(seed, name, "delay");
-                    Block::Delay(Delay {
-                        delay,
-                        rng,
-                        to,
-                        cost,
-                        passed: 0,
-                    })
+                    Block::Delay(Delay { delay, rng, to, cost, passed: 0 })
                 }
                 BlockDef::Router(d) => Block::Router(Router::new(d, stream(seed, name, "route"))),
                 BlockDef::Fork { branches, join } => Block::Fork { branches, join },
                 BlockDef::Join { to } => Block::Join { to },
             })
             .collect();
-        let station_ids: Vec<usize> = blocks
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| matches!(b, Block::Station(_)))
-            .map(|(i, _)| i)
-            .collect();
-        let sources = model
-            .sources
-            .iter()
-            .map(|s| Source::new(s.clone(), stream(seed, &s.name, "arrivals")))
-            .collect();
-        let sessions = model
-            .sessions
-            .iter()
-            .map(|s| Sessions::new(s.clone(), stream(seed, &s.name, "users")))
-            .collect();
-        let totals = Totals {
-            by_class: (0..classes).map(|_| Latency::default()).collect(),
-            ..Totals::default()
-        };
+        let station_ids: Vec<usize> =
+            blocks.iter().enumerate().filter(|(_, b)| matches!(b, Block::Station(_))).map(|(i, _)| i).collect();
+        let sources = model.sources.iter().map(|s| Source::new(s.clone(), stream(seed, &s.name, "arrivals"))).collect();
+        let sessions =
+            model.sessions.iter().map(|s| Sessions::new(s.clone(), stream(seed, &s.name, "users"))).collect();
+        let totals = Totals { by_class: (0..classes).map(|_| Latency::default()).collect(), ..Totals::default() };
         World {
             ctx: Ctx::new(),
             blocks,
@@ -126,35 +104,19 @@ impl World {
                 src.schedule_next(source, &mut self.ctx);
                 self.admit(class, Origin::Source, to);
             }
-            Event::Think {
-                sessions,
-                user,
-                left,
-            } => {
+            Event::Think { sessions, user, left } => {
                 let pop = &mut self.sessions[sessions as usize];
                 let left = pop.on_send(left);
                 let (class, to) = (pop.def.class, pop.def.to);
-                self.admit(
-                    class,
-                    Origin::User {
-                        sessions,
-                        user,
-                        left,
-                    },
-                    to,
-                );
+                self.admit(class, Origin::User { sessions, user, left }, to);
             }
             Event::Done { block, req } => self.on_done(block as usize, req),
             Event::Window => {
                 let now = self.ctx.now;
                 let blocks = &self.blocks;
-                let areas = self
-                    .station_ids
-                    .iter()
-                    .map(|&i| station_areas(blocks, i, now));
+                let areas = self.station_ids.iter().map(|&i| station_areas(blocks, i, now));
                 self.windows.close(now, self.totals.in_flight, areas);
-                self.ctx
-                    .at(now.after_secs(self.windows.width.as_secs()), Event::Window);
+                self.ctx.at(now.after_secs(self.windows.width.as_secs()), Event::Window);
             }
             Event::Warmup => self.restart_stats(),
         }
@@ -166,10 +128,7 @@ impl World {
     }
 
     fn admit(&mut self, class: u16, origin: Origin, to: Target) {
-        let id = self
-            .ctx
-            .reqs
-            .insert(Request::new(self.ctx.now, class, origin));
+        let id = self.ctx.reqs.insert(Request::new(self.ctx.now, class, origin));
         self.totals.arrived += 1;
         self.totals.in_flight += 1;
         self.windows.arrivals += 1;
@@ -213,9 +172,7 @@ impl World {
                 }
                 Block::Fork { branches, .. } => {
                     for k in 0..branches.len() {
-                        let Block::Fork { branches, .. } = &self.blocks[b] else {
-                            unreachable!()
-                        };
+                        let Block::Fork { branches, .. } = &self.blocks[b] else { unreachable!() };
                         let t = branches[k];
                         if let Some(child) = forkjoin::spawn_child(&mut self.ctx, id) {
                             self.forward(child, t);
@@ -276,12 +233,7 @@ impl World {
                 self.windows.rejections += 1;
             }
         }
-        if let Origin::User {
-            sessions,
-            user,
-            left,
-        } = req.origin
-        {
+        if let Origin::User { sessions, user, left } = req.origin {
             self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
         }
     }

@@ -10,28 +10,21 @@ fn error_of(text: &str) -> String {
     }
 }
 
-const GOOD_STATION: &str =
-    r#""stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": 1}}}"#;
+const GOOD_STATION: &str = r#""stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": 1}}}"#;
 
 fn with_source(source: &str) -> String {
     format!(r#"{{"name": "m", "sources": {{"in": {source}}}, {GOOD_STATION}}}"#)
 }
 
 fn with_station(station: &str) -> String {
-    format!(
-        r#"{{"name": "m", "sources": {{"in": {{"rate": 1, "to": "s"}}}}, "stations": {{"s": {station}}}}}"#
-    )
+    format!(r#"{{"name": "m", "sources": {{"in": {{"rate": 1, "to": "s"}}}}, "stations": {{"s": {station}}}}}"#)
 }
 
 /// (case, model text, fragments the message must contain).
 fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
     vec![
         ("empty file", String::new(), vec!["bad.json", "empty"]),
-        (
-            "invalid JSON",
-            "{\"name\": \"m\",\n  \"sources\": {".into(),
-            vec!["bad.json:2:", "invalid JSON"],
-        ),
+        ("invalid JSON", "{\"name\": \"m\",\n  \"sources\": {".into(), vec!["bad.json:2:", "invalid JSON"]),
         (
             "wrong type",
             with_station(r#"{"servers": "ten", "service": {"dist": "constant", "value": 1}}"#),
@@ -42,11 +35,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             with_station(r#"{"servers": 1, "sevrice": {"dist": "constant", "value": 1}}"#),
             vec!["stations.s", "unknown field `sevrice`"],
         ),
-        (
-            "negative rate",
-            with_source(r#"{"rate": -3, "to": "s"}"#),
-            vec!["sources.in.rate", "≥ 0"],
-        ),
+        ("negative rate", with_source(r#"{"rate": -3, "to": "s"}"#), vec!["sources.in.rate", "≥ 0"]),
         (
             "zero servers",
             with_station(r#"{"servers": 0, "service": {"dist": "constant", "value": 1}}"#),
@@ -54,9 +43,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "p99 < p50",
-            with_station(
-                r#"{"servers": 1, "service": {"dist": "lognormal", "p50": "2s", "p99": "1s"}}"#,
-            ),
+            with_station(r#"{"servers": 1, "service": {"dist": "lognormal", "p50": "2s", "p99": "1s"}}"#),
             vec!["stations.s.service.p99", "≥ p50"],
         ),
         (
@@ -74,16 +61,10 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             r#"{"name": "m", "run": {"duration": "5 fortnights"}}"#.into(),
             vec!["run.duration", "unknown duration unit"],
         ),
-        (
-            "missing required field",
-            with_source(r#"{"rate": 1}"#),
-            vec!["sources.in", "missing field `to`"],
-        ),
+        ("missing required field", with_source(r#"{"rate": 1}"#), vec!["sources.in", "missing field `to`"]),
         (
             "two arrival kinds",
-            with_source(
-                r#"{"rate": 1, "interarrival": {"dist": "constant", "value": 1}, "to": "s"}"#,
-            ),
+            with_source(r#"{"rate": 1, "interarrival": {"dist": "constant", "value": 1}, "to": "s"}"#),
             vec!["sources.in", "exactly one of"],
         ),
         (
@@ -91,21 +72,11 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             with_source(r#"{"rate": 1, "class": "vip", "to": "s"}"#),
             vec!["sources.in.class", "unknown class `vip`"],
         ),
-        (
-            "warm-up too long",
-            r#"{"name": "m", "run": {"duration": "1m", "warmup": "2m"}}"#.into(),
-            vec!["run.warmup"],
-        ),
-        (
-            "nothing arrives",
-            format!(r#"{{"name": "m", {GOOD_STATION}}}"#),
-            vec!["no `sources` or `sessions`"],
-        ),
+        ("warm-up too long", r#"{"name": "m", "run": {"duration": "1m", "warmup": "2m"}}"#.into(), vec!["run.warmup"]),
+        ("nothing arrives", format!(r#"{{"name": "m", {GOOD_STATION}}}"#), vec!["no `sources` or `sessions`"]),
         (
             "negative service",
-            with_station(
-                r#"{"servers": 1, "service": {"dist": "uniform", "min": "2s", "max": "1s"}}"#,
-            ),
+            with_station(r#"{"servers": 1, "service": {"dist": "uniform", "min": "2s", "max": "1s"}}"#),
             vec!["stations.s.service.max"],
         ),
         (
@@ -115,21 +86,11 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "empirical weights mismatch",
-            with_station(
-                r#"{"servers": 1, "service": {"dist": "empirical", "values": [1, 2], "weights": [1]}}"#,
-            ),
+            with_station(r#"{"servers": 1, "service": {"dist": "empirical", "values": [1, 2], "weights": [1]}}"#),
             vec!["stations.s.service.weights", "2"],
         ),
-        (
-            "root not an object",
-            "[1, 2]".into(),
-            vec!["bad.json:1:1", "expected a JSON object"],
-        ),
-        (
-            "send to a source",
-            with_source(r#"{"rate": 1, "to": "in"}"#),
-            vec!["sources.in.to", "cannot be sent"],
-        ),
+        ("root not an object", "[1, 2]".into(), vec!["bad.json:1:1", "expected a JSON object"]),
+        ("send to a source", with_source(r#"{"rate": 1, "to": "in"}"#), vec!["sources.in.to", "cannot be sent"]),
         (
             "fork without join path",
             r#"{"name": "m", "sources": {"in": {"rate": 1, "to": "f"}},
@@ -173,10 +134,7 @@ fn each_malformed_model_names_its_field() {
 fn errors_carry_line_and_column() {
     let text = "{\n  \"name\": \"m\",\n  \"sources\": {\"in\": {\"rate\": 1, \"to\": \"s\"}},\n  \"stations\": {\n    \"s\": {\"servers\": 0, \"service\": {\"dist\": \"constant\", \"value\": 1}}\n  }\n}";
     let msg = error_of(text);
-    assert!(
-        msg.contains("bad.json:5:22: at `stations.s.servers`"),
-        "{msg}"
-    );
+    assert!(msg.contains("bad.json:5:22: at `stations.s.servers`"), "{msg}");
 }
 
 #[test]
@@ -191,16 +149,10 @@ fn bad_overrides_are_named() {
     let text = with_source(r#"{"rate": 1, "to": "s"}"#);
     let o = Override::parse("stations.s.servers.deep=3").unwrap();
     let msg = load_str("bad.json", &text, &[o]).unwrap_err().to_string();
-    assert!(
-        msg.contains("--set stations.s.servers.deep") && msg.contains("is a number"),
-        "{msg}"
-    );
+    assert!(msg.contains("--set stations.s.servers.deep") && msg.contains("is a number"), "{msg}");
     let o = Override::parse("stations.s.servers=0").unwrap();
     let msg = load_str("bad.json", &text, &[o]).unwrap_err().to_string();
-    assert!(
-        msg.contains("stations.s.servers") && msg.contains("at least 1"),
-        "{msg}"
-    );
+    assert!(msg.contains("stations.s.servers") && msg.contains("at least 1"), "{msg}");
 }
 
 #[test]
@@ -212,10 +164,7 @@ fn random_garbage_never_panics() {
         let text = String::from_utf8_lossy(&bytes[..cut]);
         let _ = load_str("cut.json", &text, &[]);
     }
-    for (i, flip) in (0..bytes.len())
-        .step_by(5)
-        .zip([b'0', b'"', b'}', b'-', b'x', b' '].iter().cycle())
-    {
+    for (i, flip) in (0..bytes.len()).step_by(5).zip([b'0', b'"', b'}', b'-', b'x', b' '].iter().cycle()) {
         let mut b = bytes.to_vec();
         b[i] = *flip;
         let _ = load_str("flip.json", &String::from_utf8_lossy(&b), &[]);

@@ -21,11 +21,7 @@ fn fork_join_waits_for_the_slowest_branch() {
     }));
     let s = capsim::sim::run(&m).summary;
     assert!(s.requests.completed > 400);
-    assert!(
-        (s.latency_s.e2e.mean - 3.5).abs() < 1e-9,
-        "mean {}",
-        s.latency_s.e2e.mean
-    );
+    assert!((s.latency_s.e2e.mean - 3.5).abs() < 1e-9, "mean {}", s.latency_s.e2e.mean);
     assert!((s.latency_s.e2e.max - 3.5).abs() < 1e-9);
 }
 
@@ -70,10 +66,7 @@ fn probability_router_splits_by_weight() {
     let a = s.stations["a"].arrivals as f64;
     let sd = (n * 0.25 * 0.75).sqrt();
     assert!((a - n / 4.0).abs() < 4.0 * sd, "a got {a} of {n}");
-    assert_eq!(
-        s.stations["a"].arrivals + s.stations["b"].arrivals,
-        s.requests.arrived
-    );
+    assert_eq!(s.stations["a"].arrivals + s.stations["b"].arrivals, s.requests.arrived);
 }
 
 #[test]

@@ -18,25 +18,12 @@ fn temp_dir(name: &str) -> PathBuf {
 fn run_writes_summary_timeseries_model_and_charts() {
     let dir = temp_dir("run");
     let status = capsim()
-        .args([
-            "run",
-            "models/tandem.json",
-            "--duration",
-            "30m",
-            "--warmup",
-            "1m",
-            "--seed",
-            "9",
-        ])
+        .args(["run", "models/tandem.json", "--duration", "30m", "--warmup", "1m", "--seed", "9"])
         .args(["--set", "stations.backend.servers=2", "--out"])
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     let stdout = String::from_utf8_lossy(&status.stdout);
     assert!(stdout.contains("model tandem · seed 9"), "{stdout}");
     let summary: serde_json::Value =
@@ -53,47 +40,28 @@ fn run_writes_summary_timeseries_model_and_charts() {
         assert!(summary["requests"][field].is_u64(), "requests.{field}");
     }
     for p in ["mean", "p50", "p95", "p99", "p999", "max"] {
-        assert!(
-            summary["latency_s"]["e2e"][p].is_number(),
-            "latency_s.e2e.{p}"
-        );
+        assert!(summary["latency_s"]["e2e"][p].is_number(), "latency_s.e2e.{p}");
         assert!(summary["stations"]["frontend"]["latency_s"][p].is_number());
     }
-    for f in [
-        "arrivals",
-        "mean_wait_s",
-        "mean_response_s",
-        "utilization",
-        "mean_queue_len",
-    ] {
-        assert!(
-            summary["stations"]["frontend"][f].is_number(),
-            "stations.frontend.{f}"
-        );
+    for f in ["arrivals", "mean_wait_s", "mean_response_s", "utilization", "mean_queue_len"] {
+        assert!(summary["stations"]["frontend"][f].is_number(), "stations.frontend.{f}");
     }
     let resolved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("model.resolved.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("model.resolved.json")).unwrap()).unwrap();
     assert_eq!(resolved["stations"]["backend"]["servers"], 2);
     assert_eq!(resolved["run"]["seed"], 9);
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
     assert!(csv.starts_with("t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s,backend.queue_len,backend.busy,frontend.queue_len,frontend.busy\n"));
     for chart in ["latency.png", "throughput.png", "queues.png"] {
         let bytes = std::fs::read(dir.join(chart)).unwrap();
-        assert!(
-            bytes.len() > 10_000 && bytes.starts_with(b"\x89PNG"),
-            "{chart}"
-        );
+        assert!(bytes.len() > 10_000 && bytes.starts_with(b"\x89PNG"), "{chart}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn validate_and_schema() {
-    let ok = capsim()
-        .args(["validate", "models/fork_join.json"])
-        .output()
-        .unwrap();
+    let ok = capsim().args(["validate", "models/fork_join.json"]).output().unwrap();
     assert!(ok.status.success());
     let schema = capsim().arg("schema").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
@@ -110,10 +78,7 @@ fn bad_model_exits_non_zero_naming_file_and_field() {
     let out = capsim().arg("run").arg(&f).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("broken.json:1:") && err.contains("stations.s.servers"),
-        "{err}"
-    );
+    assert!(err.contains("broken.json:1:") && err.contains("stations.s.servers"), "{err}");
     let missing = capsim().args(["run", "models/nope.json"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("models/nope.json"));

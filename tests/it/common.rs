@@ -46,20 +46,13 @@ pub fn assert_covers(what: &str, i: Interval, expected: f64, max_rel: f64) {
         rel * 100.0,
         max_rel * 100.0
     );
-    assert!(
-        i.contains(expected),
-        "{what}: {expected} outside {:.6} ± {:.6}",
-        i.mean,
-        i.half_width
-    );
+    assert!(i.contains(expected), "{what}: {expected} outside {:.6} ± {:.6}", i.mean, i.half_width);
 }
 
 /// A station summary field as f64.
 pub fn station(out: &RunOutput, name: &str, field: &str) -> f64 {
     let v = serde_json::to_value(&out.summary.stations[name]).unwrap();
-    v[field]
-        .as_f64()
-        .unwrap_or_else(|| panic!("no field {field}"))
+    v[field].as_f64().unwrap_or_else(|| panic!("no field {field}"))
 }
 
 /// Relative difference |a − b| / |b|.

@@ -27,11 +27,7 @@ fn bill_matches_hand_computation() {
     let msgs = s.sessions["u"].messages as f64;
     // Each user cycles every 12 s: 600 messages per user over 2 h (±1 at the edges).
     assert!((msgs - 6000.0).abs() <= 10.0, "messages {msgs}");
-    assert!(
-        (c.by_component["gpu"] - 5.632).abs() < 1e-9,
-        "gpu {}",
-        c.by_component["gpu"]
-    );
+    assert!((c.by_component["gpu"] - 5.632).abs() < 1e-9, "gpu {}", c.by_component["gpu"]);
     assert!((c.by_component["u"] - (msgs * 1e-6 + 10.0 * 120.0 * 0.25e-6)).abs() < 1e-12);
     let passed = c.by_component["fn"] / 0.5e-6;
     assert!((passed - msgs).abs() <= 10.0, "delay passages {passed}");
@@ -50,9 +46,7 @@ fn bad_cost_lines_are_named() {
                      {"driver": "requests", "price": "ml.g5.xlarge"},
                      {"driver": "messages", "price": "apigw.ws.message"}]}},
         "prices": {"bad": {"per_hour": 1, "per_unit": 2}}}"#;
-    let msg = capsim::model::load_str("m.json", text, &[])
-        .unwrap_err()
-        .to_string();
+    let msg = capsim::model::load_str("m.json", text, &[]).unwrap_err().to_string();
     for f in [
         "stations.s.cost.0.price",
         "unknown price `ml.nonexistent`",

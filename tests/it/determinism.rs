@@ -17,12 +17,7 @@ fn summary_without_wall(path: &str, seed: u64) -> (String, String) {
 
 #[test]
 fn same_seed_gives_identical_outputs() {
-    for path in [
-        "models/mmc.json",
-        "models/fork_join.json",
-        "models/sessions.json",
-        "models/tandem.json",
-    ] {
+    for path in ["models/mmc.json", "models/fork_join.json", "models/sessions.json", "models/tandem.json"] {
         let a = summary_without_wall(path, 7);
         let b = summary_without_wall(path, 7);
         assert_eq!(a.0, b.0, "{path}: summary differs");
@@ -37,10 +32,7 @@ fn identical_in_parallel_threads() {
     // Runs on rayon worker threads give the same bytes as on the main thread.
     use rayon::prelude::*;
     let here = summary_without_wall("models/tandem.json", 3);
-    let there: Vec<_> = (0..4)
-        .into_par_iter()
-        .map(|_| summary_without_wall("models/tandem.json", 3))
-        .collect();
+    let there: Vec<_> = (0..4).into_par_iter().map(|_| summary_without_wall("models/tandem.json", 3)).collect();
     assert!(there.iter().all(|t| *t == here));
 }
 
@@ -57,11 +49,7 @@ fn adding_a_station_leaves_arrivals_unchanged() {
                      "b": {"servers": 1, "service": {"dist": "exponential", "mean": "100ms"}, "to": "end"}}}"#;
     let one = run(&load_str("a", base, &[]).unwrap());
     let two = run(&load_str("b", more, &[]).unwrap());
-    let arrivals =
-        |o: &capsim::sim::RunOutput| o.rows.iter().map(|r| r.arrivals).collect::<Vec<_>>();
+    let arrivals = |o: &capsim::sim::RunOutput| o.rows.iter().map(|r| r.arrivals).collect::<Vec<_>>();
     assert_eq!(arrivals(&one), arrivals(&two));
-    assert_eq!(
-        one.summary.stations["a"].mean_wait_s,
-        two.summary.stations["a"].mean_wait_s
-    );
+    assert_eq!(one.summary.stations["a"].mean_wait_s, two.summary.stations["a"].mean_wait_s);
 }

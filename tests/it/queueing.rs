@@ -32,12 +32,7 @@ fn erlang_c(lambda: f64, mu: f64, c: u32) -> (f64, f64) {
 #[test]
 fn mm1_mean_wait_and_response() {
     // λ = 0.8, μ = 1: Wq = ρ/(μ − λ) = 4 s, W = 5 s.
-    let m = model(&single_station(
-        0.8,
-        1,
-        json!({"dist": "exponential", "mean": 1}),
-        40.0,
-    ));
+    let m = model(&single_station(0.8, 1, json!({"dist": "exponential", "mean": 1}), 40.0));
     let wait = interval(&m, 20, |o| station(o, "s", "mean_wait_s"));
     assert_covers("M/M/1 mean wait", wait, 4.0, 0.04);
     let resp = interval(&m, 20, |o| o.summary.latency_s.e2e.mean);
@@ -49,12 +44,7 @@ fn mm1_mean_wait_and_response() {
 #[test]
 fn mm1_response_percentile_matches_exponential_law() {
     // M/M/1 FIFO response time is exponential with rate μ − λ = 0.2: p95 = ln(20)/0.2.
-    let m = model(&single_station(
-        0.8,
-        1,
-        json!({"dist": "exponential", "mean": 1}),
-        40.0,
-    ));
+    let m = model(&single_station(0.8, 1, json!({"dist": "exponential", "mean": 1}), 40.0));
     let p95 = interval(&m, 20, |o| o.summary.latency_s.e2e.p95);
     assert_covers("M/M/1 p95 response", p95, 20f64.ln() / 0.2, 0.04);
 }
@@ -67,10 +57,7 @@ fn mmc_erlang_c_matches_bundled_model() {
     let longer = capsim::model::Override::parse("run.duration=30h").unwrap();
     let m = capsim::model::load_str("models/mmc.json", &text, &[longer]).unwrap();
     let (p_wait, wq) = erlang_c(9.0, 1.0, 10);
-    assert!(
-        (p_wait - 0.6687).abs() < 1e-3 && (wq - 0.6687).abs() < 1e-3,
-        "Erlang C by hand: {p_wait} {wq}"
-    );
+    assert!((p_wait - 0.6687).abs() < 1e-3 && (wq - 0.6687).abs() < 1e-3, "Erlang C by hand: {p_wait} {wq}");
     let w = interval(&m, 30, |o| station(o, "server", "mean_wait_s"));
     assert_covers("M/M/10 mean wait", w, wq, 0.03);
     let pw = interval(&m, 30, |o| station(o, "server", "p_wait"));
@@ -80,12 +67,7 @@ fn mmc_erlang_c_matches_bundled_model() {
 #[test]
 fn md1_pollaczek_khinchine() {
     // Constant service 1 s, λ = 0.8: Wq = ρ/(2μ(1 − ρ)) = 2 s.
-    let m = model(&single_station(
-        0.8,
-        1,
-        json!({"dist": "constant", "value": "1s"}),
-        40.0,
-    ));
+    let m = model(&single_station(0.8, 1, json!({"dist": "constant", "value": "1s"}), 40.0));
     let w = interval(&m, 20, |o| station(o, "s", "mean_wait_s"));
     assert_covers("M/D/1 mean wait", w, 2.0, 0.04);
 }
@@ -94,22 +76,12 @@ fn md1_pollaczek_khinchine() {
 fn mg1_pollaczek_khinchine_gamma_and_lognormal() {
     // Gamma(k = 2, mean 0.5 s): E[S²] = k(k+1)θ² = 6 · 0.0625 = 0.375; λ = 1.4, ρ = 0.7.
     // Wq = λ E[S²] / (2(1 − ρ)) = 1.4 · 0.375 / 0.6 = 0.875 s.
-    let m = model(&single_station(
-        1.4,
-        1,
-        json!({"dist": "gamma", "shape": 2, "mean": "500ms"}),
-        20.0,
-    ));
+    let m = model(&single_station(1.4, 1, json!({"dist": "gamma", "shape": 2, "mean": "500ms"}), 20.0));
     let w = interval(&m, 20, |o| station(o, "s", "mean_wait_s"));
     assert_covers("M/G/1 (gamma) mean wait", w, 0.875, 0.04);
     // Lognormal mean 0.5 s, sd 0.5 s: E[S²] = sd² + mean² = 0.5; λ = 1.2, ρ = 0.6.
     // Wq = 1.2 · 0.5 / 0.8 = 0.75 s.
-    let m = model(&single_station(
-        1.2,
-        1,
-        json!({"dist": "lognormal", "mean": "500ms", "sd": "500ms"}),
-        20.0,
-    ));
+    let m = model(&single_station(1.2, 1, json!({"dist": "lognormal", "mean": "500ms", "sd": "500ms"}), 20.0));
     let w = interval(&m, 20, |o| station(o, "s", "mean_wait_s"));
     assert_covers("M/G/1 (lognormal) mean wait", w, 0.75, 0.04);
 }
@@ -123,9 +95,7 @@ fn mm1k_blocking_probability() {
     let m = model(&spec);
     let rho: f64 = 0.9;
     let pk = (1.0 - rho) * rho.powi(5) / (1.0 - rho.powi(6));
-    let frac = interval(&m, 20, |o| {
-        o.summary.requests.rejected as f64 / o.summary.requests.arrived as f64
-    });
+    let frac = interval(&m, 20, |o| o.summary.requests.rejected as f64 / o.summary.requests.arrived as f64);
     assert_covers("M/M/1/5 blocking probability", frac, pk, 0.03);
 }
 
@@ -147,22 +117,13 @@ fn non_preemptive_priority_cobham() {
     let hi = interval(&m, 20, |o| o.summary.latency_s.by_class["hi"].mean);
     let lo = interval(&m, 20, |o| o.summary.latency_s.by_class["lo"].mean);
     assert_covers("priority: high-class response", hi, 0.8 / 0.7 + 1.0, 0.03);
-    assert_covers(
-        "priority: low-class response",
-        lo,
-        0.8 / (0.7 * 0.2) + 1.0,
-        0.05,
-    );
+    assert_covers("priority: low-class response", lo, 0.8 / (0.7 * 0.2) + 1.0, 0.05);
 }
 
 #[test]
 fn littles_law_per_station() {
     // Sample-path identities: L_q = λ W_q and L = λ W at every station, to within edge effects.
-    for path in [
-        "models/tandem.json",
-        "models/fork_join.json",
-        "models/sessions.json",
-    ] {
+    for path in ["models/tandem.json", "models/fork_join.json", "models/sessions.json"] {
         let text = std::fs::read_to_string(path).unwrap();
         let m = capsim::model::load_str(path, &text, &[]).unwrap();
         let out = capsim::sim::run(&m);
@@ -174,10 +135,7 @@ fn littles_law_per_station() {
                 s.mean_queue_len,
                 s.throughput_per_s * s.mean_response_s
             );
-            assert!(
-                (s.mean_queue_len - lq).abs() <= 0.01 * lq.max(0.01),
-                "{path} {name}: Lq"
-            );
+            assert!((s.mean_queue_len - lq).abs() <= 0.01 * lq.max(0.01), "{path} {name}: Lq");
             let lw = s.throughput_per_s * s.mean_response_s;
             assert!(rel(l, lw) < 0.01, "{path} {name}: L = {l}, λW = {lw}");
         }

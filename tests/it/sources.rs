@@ -22,10 +22,7 @@ fn poisson_profile_delivers_its_integral() {
     let counts = replicate(&m, 20, |o| o.summary.requests.arrived as f64);
     for c in &counts {
         // Poisson: sd = √30,360 ≈ 174; 4 sd bounds each run.
-        assert!(
-            (c - expected).abs() < 4.0 * expected.sqrt(),
-            "one run delivered {c}"
-        );
+        assert!((c - expected).abs() < 4.0 * expected.sqrt(), "one run delivered {c}");
     }
     let i = capsim::stats::t_interval(&counts, 0.95);
     assert_covers("arrivals over the profile", i, expected, 0.005);
@@ -44,14 +41,8 @@ fn profile_shape_is_followed_in_time() {
     let total = out.summary.requests.arrived as f64;
     assert_eq!(out.rows.len(), 2);
     // Expected 7,500 of 30,000; sd ≈ 87.
-    assert!(
-        (first - 7_500.0).abs() < 4.0 * 7_500f64.sqrt(),
-        "first half {first}"
-    );
-    assert!(
-        (total - 30_000.0).abs() < 4.0 * 30_000f64.sqrt(),
-        "total {total}"
-    );
+    assert!((first - 7_500.0).abs() < 4.0 * 7_500f64.sqrt(), "first half {first}");
+    assert!((total - 30_000.0).abs() < 4.0 * 30_000f64.sqrt(), "total {total}");
 }
 
 #[test]

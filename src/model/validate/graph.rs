@@ -27,10 +27,7 @@ impl Checker {
             let mut stack: Vec<Target> = branches.clone();
             while let Some(t) = stack.pop() {
                 let Some(b) = t.block() else {
-                    let msg = format!(
-                        "a branch can reach the end without passing join `{}`",
-                        names[*join as usize]
-                    );
+                    let msg = format!("a branch can reach the end without passing join `{}`", names[*join as usize]);
                     self.issue(format!("forks.{}.branches", names[f]), msg);
                     break;
                 };
@@ -52,12 +49,8 @@ impl Checker {
 
     /// Routers, forks and joins take no time; a cycle made only of them would never advance.
     pub(super) fn check_instant_cycles(&mut self, blocks: &[Option<BlockDef>], names: &[String]) {
-        let instant = |b: usize| {
-            matches!(
-                blocks[b],
-                Some(BlockDef::Router(_) | BlockDef::Fork { .. } | BlockDef::Join { .. })
-            )
-        };
+        let instant =
+            |b: usize| matches!(blocks[b], Some(BlockDef::Router(_) | BlockDef::Fork { .. } | BlockDef::Join { .. }));
         // 0 = unvisited, 1 = on the stack, 2 = done.
         let mut state = vec![0u8; blocks.len()];
         for start in (0..blocks.len()).filter(|&b| instant(b)) {
@@ -87,10 +80,7 @@ impl Checker {
             _ => {}
         }
         state[b] = 1;
-        let mut next: Vec<usize> = successors(blocks, b)
-            .into_iter()
-            .filter_map(Target::block)
-            .collect();
+        let mut next: Vec<usize> = successors(blocks, b).into_iter().filter_map(Target::block).collect();
         if let Some(BlockDef::Fork { branches, .. }) = &blocks[b] {
             next.extend(branches.iter().filter_map(|t| t.block()));
         }

@@ -1,0 +1,56 @@
+//! Flags shared by the commands that run a model several times (compare, capacity).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::parse_override;
+use crate::model::{self, FileError, Model, Override};
+
+/// A model with overrides and run settings.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// The model file (JSON).
+    pub model: PathBuf,
+    /// Override a model field for every run (dotted path = JSON value or bare string).
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
+    pub set: Vec<Override>,
+    /// Replications per configuration.
+    #[arg(long, default_value_t = 10)]
+    pub replications: usize,
+    /// Base seed; replication k uses the same derived seed in every configuration.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated time per run, e.g. 2h (overrides run.duration).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Warm-up per run, e.g. 10m (overrides run.warmup).
+    #[arg(long)]
+    pub warmup: Option<String>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The base overrides: --set, then --duration and --warmup.
+    pub fn overrides(&self) -> Vec<Override> {
+        let mut o = self.set.clone();
+        for (path, v) in [("run.duration", &self.duration), ("run.warmup", &self.warmup)] {
+            if let Some(v) = v {
+                o.push(Override { path: path.into(), value: serde_json::Value::String(v.clone()) });
+            }
+        }
+        o
+    }
+
+    /// Loads the model with the base overrides plus `extra`.
+    pub fn load(&self, extra: &[Override]) -> Result<Model, FileError> {
+        let mut o = self.overrides();
+        o.extend(extra.iter().cloned());
+        model::load(&self.model, &o)
+    }
+}

@@ -1,0 +1,98 @@
+//! `capsim report DIR`: one self-contained index.html (images inlined, no network) showing
+//! every chart and table of a run, sweep, comparison or capacity search.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+
+/// Writes DIR/index.html.
+pub fn report(dir: &Path) -> Result<()> {
+    let html = page(dir)?;
+    let out = dir.join("index.html");
+    std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// The page for the outputs found in `dir`.
+pub fn page(dir: &Path) -> Result<String> {
+    let has = |f: &str| dir.join(f).is_file();
+    let kind = if has("summary.json") {
+        "run"
+    } else if has("sweep.json") {
+        "sweep"
+    } else if has("compare.json") {
+        "comparison"
+    } else if has("capacity.json") {
+        "capacity search"
+    } else {
+        bail!("{} holds no capsim output (summary.json, sweep.json, compare.json or capacity.json)", dir.display());
+    };
+    let title =
+        format!("capsim {kind}: {}", dir.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()));
+    let mut body = format!("<h1>{}</h1>\n", esc(&title));
+    for (file, heading) in [
+        ("points.csv", "Points (mean, 95 % half-width, replications)"),
+        ("compare.csv", "Paired differences B − A (95 %)"),
+        ("timeseries.csv", ""),
+    ] {
+        if has(file) && !heading.is_empty() {
+            let text = std::fs::read_to_string(dir.join(file))?;
+            let _ = write!(body, "<h2>{}</h2>\n{}", esc(heading), csv_table(&text, 500));
+        }
+    }
+    for (file, heading) in [("summary.json", "Summary"), ("capacity.json", "Capacity search"), ("compare.json", "")] {
+        if has(file) && !heading.is_empty() {
+            let text = std::fs::read_to_string(dir.join(file))?;
+            let _ = write!(body, "<h2>{}</h2>\n<pre>{}</pre>\n", esc(heading), esc(&text));
+        }
+    }
+    let mut pngs: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    pngs.sort();
+    if !pngs.is_empty() {
+        body.push_str("<h2>Charts</h2>\n");
+    }
+    for p in pngs {
+        let data = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&p)?);
+        let name = p.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let _ = write!(
+            body,
+            "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{data}\"><figcaption>{0}</figcaption></figure>\n",
+            esc(&name)
+        );
+    }
+    Ok(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}</style></head>\n<body>\n{body}<p class=\"foot\">Written by capsim report. Files: {}</p>\n</body></html>\n",
+        esc(&title),
+        esc(&dir.display().to_string())
+    ))
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1250px;color:#222}\
+table{border-collapse:collapse;font-size:13px;margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}\
+th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow:auto;max-height:40em;font-size:12px}\
+img{max-width:100%;border:1px solid #ddd}figure{margin:1.5em 0}figcaption{color:#666;font-size:13px}.foot{color:#888;font-size:12px}";
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// An HTML table of a CSV text (quoted fields are rare in capsim output and shown as they are).
+fn csv_table(text: &str, max_rows: usize) -> String {
+    let mut o = String::from("<table>\n");
+    for (i, line) in text.lines().take(max_rows + 1).enumerate() {
+        let cell = if i == 0 { "th" } else { "td" };
+        o.push_str("<tr>");
+        for f in line.split(',') {
+            let _ = write!(o, "<{cell}>{}</{cell}>", esc(f));
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table>\n");
+    o
+}

@@ -1,0 +1,309 @@
+//! Sweep outputs — points.csv, sweep.json, experiment.resolved.json and charts — and the
+//! reverse: reading shard outputs back and merging them into what one run would have written.
+//!
+//! sweep.json keeps every replication's value of every metric, so a merge recomputes means and
+//! intervals from the same numbers and writes the same bytes as an unsharded sweep.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use super::shard::Shard;
+use super::spec::{ChartKind, ChartSpec, ExperimentSpec};
+use super::sweep::PointResult;
+use super::{Param, number, plain};
+use crate::report::charts::{LineChart, Series};
+use crate::stats::{Interval, t_interval};
+
+/// Everything the writers need: the experiment, its parameters, every point's values, results.
+pub struct Table {
+    pub spec: ExperimentSpec,
+    pub params: Vec<Param>,
+    /// Parameter values of every point of the whole sweep, by point index.
+    pub point_values: Vec<Vec<Value>>,
+    /// Results of the points run (all of them, or one shard's).
+    pub results: Vec<PointResult>,
+    pub shard: Shard,
+}
+
+impl Table {
+    fn interval(&self, r: &PointResult, m: usize) -> Interval {
+        t_interval(&r.values[m], 0.95)
+    }
+
+    /// points.csv: one row per point: its parameters, then mean, 95 % half-width and n per metric.
+    pub fn csv(&self) -> String {
+        let mut o = String::from("point");
+        for p in &self.params {
+            let _ = write!(o, ",{}", csv_field(&p.name));
+        }
+        for m in &self.spec.metrics {
+            let _ = write!(o, ",{m}.mean,{m}.ci95,{m}.n");
+        }
+        o.push('\n');
+        for r in &self.results {
+            let _ = write!(o, "{}", r.index);
+            for v in &self.point_values[r.index] {
+                let _ = write!(o, ",{}", csv_field(&plain(v)));
+            }
+            for m in 0..self.spec.metrics.len() {
+                let i = self.interval(r, m);
+                let _ = write!(o, ",{},{},{}", i.mean, i.half_width, i.n);
+            }
+            o.push('\n');
+        }
+        o
+    }
+
+    /// sweep.json.
+    pub fn json(&self) -> Value {
+        let points: Vec<Value> = self
+            .results
+            .iter()
+            .map(|r| {
+                let params: serde_json::Map<String, Value> = self
+                    .params
+                    .iter()
+                    .zip(&self.point_values[r.index])
+                    .map(|(p, v)| (p.name.clone(), v.clone()))
+                    .collect();
+                let metrics: serde_json::Map<String, Value> = self
+                    .spec
+                    .metrics
+                    .iter()
+                    .enumerate()
+                    .map(|(m, name)| {
+                        let i = self.interval(r, m);
+                        (name.clone(), json!({"mean": i.mean, "ci95": i.half_width, "n": i.n, "values": r.values[m]}))
+                    })
+                    .collect();
+                json!({"index": r.index, "params": params, "metrics": metrics})
+            })
+            .collect();
+        let parameters: Vec<Value> =
+            self.params.iter().map(|p| json!({"name": p.name, "path": p.path, "values": p.values})).collect();
+        let mut doc = json!({
+            "experiment": self.spec.name,
+            "model": self.spec.model,
+            "seed": self.spec.seed,
+            "metrics": self.spec.metrics,
+            "parameters": parameters,
+            "point_count": self.point_values.len(),
+            "points": points,
+        });
+        if !self.shard.is_whole() {
+            doc["shard"] = json!({"index": self.shard.index + 1, "count": self.shard.count});
+        }
+        doc
+    }
+
+    /// Writes every output into `dir`; charts only for a whole sweep. Returns the files written.
+    pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut written = Vec::new();
+        let mut put = |name: &str, text: String| -> Result<()> {
+            let p = dir.join(name);
+            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            written.push(p);
+            Ok(())
+        };
+        put("points.csv", self.csv())?;
+        put("sweep.json", serde_json::to_string_pretty(&self.json())? + "\n")?;
+        put("experiment.resolved.json", serde_json::to_string_pretty(&self.spec)? + "\n")?;
+        if self.shard.is_whole() {
+            for (k, c) in self.spec.charts.iter().enumerate() {
+                let stem = c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1));
+                written.extend(self.chart(c).save_both(dir, &stem)?);
+            }
+        }
+        Ok(written)
+    }
+
+    /// The chart described by `c`.
+    pub fn chart(&self, c: &ChartSpec) -> LineChart {
+        let series = match c.kind {
+            ChartKind::Line => self.line_series(c),
+            ChartKind::Pareto => self.pareto_series(c),
+        };
+        LineChart {
+            title: c.title.clone().unwrap_or_else(|| format!("{}: {} against {}", self.spec.name, c.y, c.x)),
+            x_label: c.x_label.clone().unwrap_or_else(|| c.x.clone()),
+            y_label: c.y_label.clone().unwrap_or_else(|| c.y.clone()),
+            series,
+            log_y: c.log_y,
+            ..LineChart::default()
+        }
+    }
+
+    /// (mean, half-width) of the value called `name` at a point: a parameter or a metric.
+    fn value(&self, r: &PointResult, name: &str) -> Option<(f64, f64)> {
+        if let Some(k) = self.params.iter().position(|p| p.name == name) {
+            return number(&self.point_values[r.index][k]).map(|x| (x, 0.0));
+        }
+        let m = self.spec.metrics.iter().position(|m| m == name)?;
+        let i = self.interval(r, m);
+        Some((i.mean, i.half_width))
+    }
+
+    /// One series per combination of the other parameters (x a parameter), or per value of
+    /// `lines` (x a metric), each with its 95 % band.
+    fn line_series(&self, c: &ChartSpec) -> Vec<Series> {
+        let x_param = self.params.iter().position(|p| p.name == c.x);
+        let keys: Vec<usize> = match (x_param, &c.lines) {
+            (Some(x), _) => (0..self.params.len()).filter(|&k| k != x).collect(),
+            (None, Some(l)) => self.params.iter().position(|p| &p.name == l).into_iter().collect(),
+            (None, None) => Vec::new(),
+        };
+        let mut groups: Vec<(String, Vec<&PointResult>)> = Vec::new();
+        for r in &self.results {
+            let label: Vec<String> = keys
+                .iter()
+                .map(|&k| format!("{} = {}", self.params[k].name, plain(&self.point_values[r.index][k])))
+                .collect();
+            let label = if label.is_empty() { c.y.clone() } else { label.join(", ") };
+            match groups.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, v)) => v.push(r),
+                None => groups.push((label, vec![r])),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(name, rs)| {
+                let mut pts: Vec<(f64, f64, f64)> = rs
+                    .iter()
+                    .filter_map(|r| Some((self.value(r, &c.x)?.0, self.value(r, &c.y)?)))
+                    .map(|(x, (y, h))| (x, y, h))
+                    .collect();
+                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let band = pts.iter().filter(|p| p.2.is_finite()).map(|&(x, y, h)| (x, y - h, y + h)).collect();
+                Series {
+                    name,
+                    points: pts.iter().map(|&(x, y, _)| (x, y)).collect(),
+                    band,
+                    markers: true,
+                    scatter: false,
+                }
+            })
+            .collect()
+    }
+
+    /// Every point, and the Pareto front: points no other point beats on both x and y (lower is better).
+    fn pareto_series(&self, c: &ChartSpec) -> Vec<Series> {
+        let mut pts: Vec<(f64, f64)> =
+            self.results.iter().filter_map(|r| Some((self.value(r, &c.x)?.0, self.value(r, &c.y)?.0))).collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut front = Vec::new();
+        for &p in &pts {
+            if front.last().is_none_or(|&(_, y): &(f64, f64)| p.1 < y) {
+                front.push(p);
+            }
+        }
+        vec![
+            Series { name: "sweep points".into(), points: pts, scatter: true, ..Series::default() },
+            Series { name: "Pareto front".into(), points: front, markers: true, ..Series::default() },
+        ]
+    }
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// Reads a sweep output folder back into a table.
+pub fn read(dir: &Path) -> Result<Table> {
+    let read = |name: &str| -> Result<String> {
+        let p = dir.join(name);
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))
+    };
+    let spec: ExperimentSpec = serde_json::from_str(&read("experiment.resolved.json")?)
+        .with_context(|| format!("{}/experiment.resolved.json is not an experiment", dir.display()))?;
+    let doc: Value = serde_json::from_str(&read("sweep.json")?)?;
+    let bad = || format!("{}/sweep.json is not a capsim sweep", dir.display());
+    let params: Vec<Param> = doc["parameters"]
+        .as_array()
+        .with_context(bad)?
+        .iter()
+        .map(|p| Param {
+            name: plain(&p["name"]),
+            path: plain(&p["path"]),
+            values: p["values"].as_array().cloned().unwrap_or_default(),
+        })
+        .collect();
+    let n = doc["point_count"].as_u64().with_context(bad)? as usize;
+    let mut point_values = vec![Vec::new(); n];
+    let mut results = Vec::new();
+    for p in doc["points"].as_array().with_context(bad)? {
+        let index = p["index"].as_u64().with_context(bad)? as usize;
+        if index >= n {
+            bail!("{}: point {index} is outside the sweep's {n} points", bad());
+        }
+        point_values[index] = params.iter().map(|q| p["params"][&q.name].clone()).collect();
+        let values = spec
+            .metrics
+            .iter()
+            .map(|m| p["metrics"][m]["values"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()))
+            .collect::<Option<Vec<Vec<f64>>>>()
+            .with_context(bad)?;
+        results.push(PointResult { index, values });
+    }
+    let shard = match doc.get("shard") {
+        Some(s) => Shard {
+            index: s["index"].as_u64().unwrap_or(1) as usize - 1,
+            count: s["count"].as_u64().unwrap_or(1) as usize,
+        },
+        None => Shard::default(),
+    };
+    Ok(Table { spec, params, point_values, results, shard })
+}
+
+/// Joins shard folders into one table: same experiment everywhere, every point exactly once.
+pub fn merge(dirs: &[PathBuf]) -> Result<Table> {
+    let mut tables = dirs.iter().map(|d| read(d)).collect::<Result<Vec<_>>>()?;
+    let Some(mut first) = (!tables.is_empty()).then(|| tables.remove(0)) else {
+        bail!("give at least one folder to merge")
+    };
+    let spec_json = serde_json::to_string(&first.spec)?;
+    let mut by_index: BTreeMap<usize, PointResult> = BTreeMap::new();
+    for (k, t) in std::iter::once(&mut first).chain(tables.iter_mut()).enumerate() {
+        if serde_json::to_string(&t.spec)? != spec_json {
+            bail!("{} was made by a different experiment than {}", dirs[k].display(), dirs[0].display());
+        }
+        for r in t.results.drain(..) {
+            if by_index.insert(r.index, r).is_some() {
+                bail!("point {} appears in more than one folder (the same shard given twice?)", k);
+            }
+        }
+    }
+    for t in &tables {
+        for (i, v) in t.point_values.iter().enumerate() {
+            if !v.is_empty() {
+                first.point_values[i] = v.clone();
+            }
+        }
+    }
+    let n = first.point_values.len();
+    let missing: Vec<usize> = (0..n).filter(|i| !by_index.contains_key(i)).collect();
+    if !missing.is_empty() {
+        bail!("{} of {n} points are missing (first: point {}); merge every shard", missing.len(), missing[0]);
+    }
+    first.results = by_index.into_values().collect();
+    first.shard = Shard::default();
+    Ok(first)
+}
+
+impl Table {
+    /// The table of a sweep just run.
+    pub fn from_run(exp: &super::Experiment, results: Vec<PointResult>, shard: Shard) -> Table {
+        Table {
+            spec: exp.spec.clone(),
+            params: exp.params.clone(),
+            point_values: exp.points.iter().map(|p| p.values.clone()).collect(),
+            results,
+            shard,
+        }
+    }
+}

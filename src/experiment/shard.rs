@@ -1,0 +1,96 @@
+//! Sharding a sweep across machines: shard K of N runs the points whose index ≡ K−1 (mod N).
+//! Without `--shard`, the index and count are read from the batch system's environment.
+
+use anyhow::{Context, Result, bail};
+
+/// A share of the points; `index` is 0-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl Shard {
+    /// Whether point `i` belongs to this shard (round-robin, which balances cheap and costly
+    /// points better than contiguous blocks).
+    pub fn contains(self, i: usize) -> bool {
+        i % self.count == self.index
+    }
+
+    /// Whether this is the whole sweep.
+    pub fn is_whole(self) -> bool {
+        self.count == 1
+    }
+
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(s: &str) -> Result<Shard> {
+        let (k, n) = s.split_once('/').with_context(|| format!("--shard `{s}`: expected K/N, e.g. 2/8"))?;
+        let k: usize = k.trim().parse().with_context(|| format!("--shard `{s}`: K is not a number"))?;
+        let n: usize = n.trim().parse().with_context(|| format!("--shard `{s}`: N is not a number"))?;
+        Shard::new(k, n).with_context(|| format!("--shard `{s}`"))
+    }
+
+    fn new(k1: usize, n: usize) -> Result<Shard> {
+        if n == 0 || k1 == 0 || k1 > n {
+            bail!("need 1 ≤ K ≤ N, got K = {k1}, N = {n}");
+        }
+        Ok(Shard { index: k1 - 1, count: n })
+    }
+
+    /// The shard from the environment of a batch array job, if there is one:
+    /// Slurm (`SLURM_ARRAY_TASK_ID`, offset by `SLURM_ARRAY_TASK_MIN`, and
+    /// `SLURM_ARRAY_TASK_COUNT`), a Kubernetes Indexed Job (`JOB_COMPLETION_INDEX`, 0-based, with
+    /// `count` from `--shard-count`) or AWS Batch (`AWS_BATCH_JOB_ARRAY_INDEX`, 0-based, with
+    /// `count` from `--shard-count`).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>, count: Option<usize>) -> Result<Option<Shard>> {
+        let num = |name: &str| -> Result<Option<usize>> {
+            get(name).map(|v| v.trim().parse().with_context(|| format!("{name}=`{v}` is not a number"))).transpose()
+        };
+        if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
+            let n = num("SLURM_ARRAY_TASK_COUNT")?.or(count).context("SLURM_ARRAY_TASK_COUNT is not set")?;
+            let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            return Shard::new(id.checked_sub(min).context("SLURM_ARRAY_TASK_ID below SLURM_ARRAY_TASK_MIN")? + 1, n)
+                .map(Some);
+        }
+        for var in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"] {
+            if let Some(i) = num(var)? {
+                let n = count.with_context(|| format!("{var} is set: give the number of shards with --shard-count"))?;
+                return Shard::new(i + 1, n).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let owned: Vec<(String, String)> = pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        move |k| owned.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone())
+    }
+
+    #[test]
+    fn parses_and_reads_batch_environments() {
+        assert_eq!(Shard::parse("2/3").unwrap(), Shard { index: 1, count: 3 });
+        assert!(Shard::parse("0/3").is_err() && Shard::parse("4/3").is_err() && Shard::parse("x").is_err());
+        let slurm =
+            env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "8")]);
+        assert_eq!(Shard::from_env(slurm, None).unwrap(), Some(Shard { index: 4, count: 8 }));
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "0")]);
+        assert_eq!(Shard::from_env(&k8s, Some(4)).unwrap(), Some(Shard { index: 0, count: 4 }));
+        assert!(Shard::from_env(&k8s, None).is_err(), "an index without a count is an error");
+        let aws = env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "2")]);
+        assert_eq!(Shard::from_env(aws, Some(3)).unwrap(), Some(Shard { index: 2, count: 3 }));
+        assert_eq!(Shard::from_env(env(&[]), Some(3)).unwrap(), None);
+        let (a, b) = (Shard { index: 0, count: 3 }, Shard { index: 2, count: 3 });
+        assert!(a.contains(3) && !a.contains(2) && b.contains(5));
+    }
+}

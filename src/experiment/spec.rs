@@ -1,0 +1,148 @@
+//! The raw experiment file, as serde reads it: a base model with overrides, parameters to vary,
+//! replications, metrics and charts.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::quantity::Quantity;
+
+/// A whole experiment file.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    /// Short name; the default output folder is `output/<name>/`.
+    pub name: String,
+    /// What the experiment asks.
+    #[serde(default)]
+    pub description: String,
+    /// The model file, relative to this experiment file.
+    pub model: String,
+    /// Overrides applied to the model at every point (dotted path → value, as `--set`).
+    #[serde(default)]
+    pub set: BTreeMap<String, Value>,
+    /// Parameters to vary.
+    #[serde(default)]
+    pub parameters: Vec<ParameterSpec>,
+    /// How parameter values combine into points (default `cross`).
+    #[serde(default)]
+    pub combine: Combine,
+    /// Replications per point (default 5); replication k uses the same seed at every point.
+    #[serde(default = "five")]
+    pub replications: u32,
+    /// Base seed (default 1).
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// Simulated time per run, overriding the model's `run.duration`.
+    pub duration: Option<Quantity>,
+    /// Warm-up per run, overriding the model's `run.warmup`.
+    pub warmup: Option<Quantity>,
+    /// Dotted paths into summary.json to report, e.g. `latency_s.e2e.p99`.
+    pub metrics: Vec<String>,
+    /// Optional run-length control: add replications until a metric is precise enough.
+    pub precision: Option<PrecisionSpec>,
+    /// Charts to draw.
+    #[serde(default)]
+    pub charts: Vec<ChartSpec>,
+}
+
+fn five() -> u32 {
+    5
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// How parameter lists combine.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Combine {
+    /// Every combination (cartesian product), the last parameter varying fastest.
+    #[default]
+    Cross,
+    /// The i-th values of every parameter together; all lists must have the same length.
+    Zip,
+}
+
+/// One varied parameter; give exactly one of `values`, `range` or `log_range`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterSpec {
+    /// Dotted path into the model, as for `--set`.
+    pub path: String,
+    /// Column and legend name (default: the path).
+    pub name: Option<String>,
+    /// Explicit values (numbers, strings or any JSON).
+    pub values: Option<Vec<Value>>,
+    /// `from`, `from + step`, … up to `to` inclusive.
+    pub range: Option<RangeSpec>,
+    /// `points` values spaced evenly on a log scale from `from` to `to` inclusive.
+    pub log_range: Option<LogRangeSpec>,
+}
+
+/// A linear range.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RangeSpec {
+    pub from: f64,
+    pub to: f64,
+    pub step: f64,
+}
+
+/// A logarithmic range.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogRangeSpec {
+    pub from: f64,
+    pub to: f64,
+    pub points: u32,
+}
+
+/// Run-length control: after the first replications, points whose `metric` has a 95 %
+/// half-width above `relative_half_width` × |mean| get more, up to `max_replications`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrecisionSpec {
+    pub metric: String,
+    pub relative_half_width: f64,
+    pub max_replications: u32,
+}
+
+/// What a chart shows.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartKind {
+    /// y (a metric) against x (a parameter or a metric), one line per value of `lines`, with
+    /// 95 % confidence bands. With x = the offered load this is a latency–load curve.
+    #[default]
+    Line,
+    /// Every point as (x metric, y metric), e.g. cost against p99, with the Pareto front
+    /// (lowest y for its x) marked.
+    Pareto,
+}
+
+/// A chart of the sweep.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSpec {
+    #[serde(default)]
+    pub kind: ChartKind,
+    /// A parameter name, or a metric path (for `pareto`, a metric).
+    pub x: String,
+    /// A metric path.
+    pub y: String,
+    /// A parameter name: one line per value (`line` charts).
+    pub lines: Option<String>,
+    /// Chart title (default: generated from the axes).
+    pub title: Option<String>,
+    /// Axis labels with units (default: the names).
+    pub x_label: Option<String>,
+    pub y_label: Option<String>,
+    #[serde(default)]
+    pub log_y: bool,
+    /// File name without extension (default: chart-<n>).
+    pub file: Option<String>,
+}

@@ -1,0 +1,213 @@
+//! Runs the points of an experiment × replications on a rayon pool, one run per task. Results
+//! are collected in (point, replication) order, so they do not depend on the thread count.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use super::shard::Shard;
+use super::{Experiment, metric};
+use crate::engine::rng::replication_seed;
+use crate::sim::run;
+use crate::stats::{mser5, t_interval};
+
+/// Per-point results: `values[m][r]` is metric `m` of replication `r`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointResult {
+    pub index: usize,
+    pub values: Vec<Vec<f64>>,
+}
+
+/// How to run a sweep.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Which share of the points to run.
+    pub shard: Shard,
+}
+
+/// What one run reports back.
+struct RunResult {
+    metrics: Vec<f64>,
+    /// Number in system at each window's end, and the windows' start times [s].
+    level: Vec<f64>,
+    starts: Vec<f64>,
+}
+
+/// Runs the experiment's points in `opts.shard`, with run-length control if asked for.
+pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
+    let mine: Vec<usize> = exp.points.iter().map(|p| p.index).filter(|&i| opts.shard.contains(i)).collect();
+    let reps = exp.spec.replications as usize;
+    let progress = Progress::new(exp, mine.len(), reps);
+    let mut results: Vec<PointResult> =
+        mine.iter().map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()] }).collect();
+    let mut want: Vec<usize> = vec![reps; mine.len()];
+    let mut mser = Vec::new();
+    loop {
+        let tasks: Vec<(usize, usize)> = results
+            .iter()
+            .zip(&want)
+            .enumerate()
+            .flat_map(|(k, (r, &w))| (r.values[0].len()..w).map(move |rep| (k, rep)))
+            .collect();
+        if tasks.is_empty() {
+            break;
+        }
+        progress.extend(tasks.len());
+        let outs: Vec<RunResult> = pool.install(|| {
+            tasks
+                .par_iter()
+                .map(|&(k, rep)| {
+                    let out = run_one(exp, results[k].index, rep);
+                    progress.done(exp, results[k].index, k, rep + 1 == want[k]);
+                    out
+                })
+                .collect()
+        });
+        for (&(k, _), out) in tasks.iter().zip(outs) {
+            for (m, v) in out.metrics.into_iter().enumerate() {
+                results[k].values[m].push(v);
+            }
+            if !out.level.is_empty() {
+                mser.push((results[k].index, out.level, out.starts));
+            }
+        }
+        want = more_replications(exp, &results, &want);
+    }
+    progress.finish();
+    warn_short_warmup(exp, &mser);
+    Ok(results)
+}
+
+/// Runs replication `rep` of point `index`.
+fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
+    let mut model = exp.points[index].model.clone();
+    model.seed = replication_seed(exp.spec.seed, rep as u64);
+    let out = run(&model);
+    let summary = serde_json::to_value(&out.summary).expect("a summary serialises");
+    let metrics = exp.spec.metrics.iter().map(|m| metric(&summary, m).unwrap_or(f64::NAN)).collect();
+    let (level, starts) = if rep < exp.spec.replications as usize {
+        out.rows.iter().map(|r| (r.in_flight as f64, r.t_start)).unzip()
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    RunResult { metrics, level, starts }
+}
+
+/// Run-length control: how many replications each point should have after this round.
+fn more_replications(exp: &Experiment, results: &[PointResult], have: &[usize]) -> Vec<usize> {
+    let Some(p) = &exp.spec.precision else { return have.to_vec() };
+    let m = exp.metric_index(&p.metric).expect("validated: precision metric is a metric");
+    let max = p.max_replications as usize;
+    results
+        .iter()
+        .zip(have)
+        .map(|(r, &n)| {
+            let i = t_interval(&r.values[m], 0.95);
+            let target = p.relative_half_width * i.mean.abs();
+            if n >= max || i.half_width <= target {
+                return n;
+            }
+            // Half-width shrinks as 1/√n: aim for the target, add at least 2, at most double.
+            let need = (n as f64 * (i.half_width / target.max(f64::MIN_POSITIVE)).powi(2)).ceil() as usize;
+            need.clamp(n + 2, 2 * n).min(max)
+        })
+        .collect()
+}
+
+/// MSER-5 on each point's number-in-system series averaged over its first replications (the
+/// average removes most of the noise that makes MSER on a single run cut too much); prints a
+/// note when the suggested truncation is longer than the chosen warm-up by more than a window.
+fn warn_short_warmup(exp: &Experiment, series: &[(usize, Vec<f64>, Vec<f64>)]) {
+    let mut by_point: std::collections::BTreeMap<usize, (Vec<f64>, Vec<f64>, usize)> = Default::default();
+    for (i, level, starts) in series {
+        let e = by_point.entry(*i).or_insert_with(|| (vec![0.0; level.len()], starts.clone(), 0));
+        e.0.iter_mut().zip(level).for_each(|(a, b)| *a += b);
+        e.2 += 1;
+    }
+    let chosen = |i: usize| exp.points[i].model.warmup.as_secs();
+    let mser: Vec<(usize, f64)> = by_point
+        .iter()
+        .map(|(&i, (sum, starts, _))| {
+            let cut = mser5(sum);
+            let window = exp.points[i].model.window.as_secs();
+            (i, starts.get(cut).map_or(0.0, |s| *s) - window)
+        })
+        .collect();
+    let short: Vec<&(usize, f64)> = mser.iter().filter(|(i, s)| *s > chosen(*i) + 1e-9).collect();
+    if let Some(worst) = short.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+        eprintln!(
+            "note: MSER-5 on the number in system (mean of the replications) suggests a longer warm-up at {} of {} points; \
+             the largest is {:.0} s at point {} ({}), chosen {:.0} s",
+            short.len(),
+            mser.len(),
+            worst.1,
+            worst.0,
+            exp.describe(&exp.points[worst.0]),
+            chosen(worst.0)
+        );
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, otherwise one line per finished point.
+struct Progress {
+    bar: ProgressBar,
+    plain: bool,
+    done: Vec<AtomicUsize>,
+    finished: AtomicUsize,
+    points: usize,
+    start: Instant,
+}
+
+impl Progress {
+    fn new(exp: &Experiment, points: usize, _reps: usize) -> Progress {
+        let tty = std::io::stderr().is_terminal();
+        let bar = if tty { ProgressBar::new(0) } else { ProgressBar::hidden() };
+        let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs · {msg} · {elapsed} elapsed · ETA {eta}")
+            .expect("valid template");
+        bar.set_style(style);
+        bar.set_message(format!("0/{points} points"));
+        let _ = exp;
+        Progress {
+            bar,
+            plain: !tty,
+            done: (0..points).map(|_| AtomicUsize::new(0)).collect(),
+            finished: AtomicUsize::new(0),
+            points,
+            start: Instant::now(),
+        }
+    }
+
+    fn extend(&self, runs: usize) {
+        self.bar.inc_length(runs as u64);
+    }
+
+    fn done(&self, exp: &Experiment, index: usize, k: usize, last: bool) {
+        self.bar.inc(1);
+        self.done[k].fetch_add(1, Ordering::Relaxed);
+        if !last {
+            return;
+        }
+        let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
+        self.bar.set_message(format!("{n}/{} points", self.points));
+        if self.plain {
+            let reps = self.done[k].load(Ordering::Relaxed);
+            eprintln!(
+                "point {index} done ({}; {reps} replications) · {n}/{} points · {:.1} s",
+                exp.describe(&exp.points[index]),
+                self.points,
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

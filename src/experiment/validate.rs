@@ -1,0 +1,191 @@
+//! Reads and checks an experiment file: parameters expand to values, every point's model is
+//! valid, and every metric and chart axis names something that exists.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::spec::{ChartKind, Combine, ExperimentSpec, ParameterSpec};
+use super::{Experiment, Param, Point, metric, point_overrides, resolve_model_path};
+use crate::model::{FileError, Issue, Model, load_str, parse_typed};
+use crate::sim::skeleton_summary;
+
+/// Reads, expands and checks the experiment at `path`.
+pub fn load(path: &Path) -> Result<Experiment, FileError> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| FileError::one(&label, Issue::new("", format!("cannot read the file: {e}"))))?;
+    let spec: ExperimentSpec = parse_typed(&label, &text, &[])?;
+    let locate = |issues: Vec<Issue>| FileError {
+        file: label.clone(),
+        issues: issues
+            .into_iter()
+            .map(|mut i| {
+                i.line_col = crate::model::locate::locate(&text, &i.path);
+                i
+            })
+            .collect(),
+    };
+    let mut issues = Vec::new();
+    let params = expand(&spec, &mut issues);
+    let model_path = resolve_model_path(path, &spec.model);
+    let model_text = match std::fs::read_to_string(&model_path) {
+        Ok(t) => t,
+        Err(e) => {
+            issues.push(Issue::new("model", format!("cannot read model file {}: {e}", model_path.display())));
+            return Err(locate(issues));
+        }
+    };
+    if !issues.is_empty() {
+        return Err(locate(issues));
+    }
+    let model_label = model_path.display().to_string();
+    let mut points = Vec::new();
+    for (index, values) in combine(&spec, &params, &mut issues).into_iter().enumerate() {
+        let o = point_overrides(&spec, &params, &values);
+        match load_str(&model_label, &model_text, &o) {
+            Ok(model) => points.push(Point { index, values, model }),
+            Err(e) => {
+                let desc: Vec<String> = params.iter().zip(&values).map(|(p, v)| format!("{}={v}", p.name)).collect();
+                issues.push(Issue::new("parameters", format!("point {index} ({}): {e}", desc.join(", "))));
+            }
+        }
+    }
+    if let Some(first) = points.first() {
+        check_outputs(&spec, &params, &first.model, &mut issues);
+    }
+    if !issues.is_empty() {
+        return Err(locate(issues));
+    }
+    Ok(Experiment { spec, file: path.to_path_buf(), model_path, params, points })
+}
+
+/// Expands every parameter into its list of values.
+fn expand(spec: &ExperimentSpec, issues: &mut Vec<Issue>) -> Vec<Param> {
+    let mut out: Vec<Param> = Vec::new();
+    if spec.name.trim().is_empty() {
+        issues.push(Issue::new("name", "must not be empty"));
+    }
+    if spec.replications == 0 {
+        issues.push(Issue::new("replications", "must be at least 1"));
+    }
+    for (i, p) in spec.parameters.iter().enumerate() {
+        let at = format!("parameters.{i}");
+        let name = p.name.clone().unwrap_or_else(|| p.path.clone());
+        if out.iter().any(|q| q.name == name) {
+            issues.push(Issue::new(format!("{at}.name"), format!("`{name}` is used by another parameter")));
+        }
+        match values_of(p) {
+            Ok(values) => out.push(Param { name, path: p.path.clone(), values }),
+            Err((field, msg)) => issues.push(Issue::new(format!("{at}{field}"), msg)),
+        }
+    }
+    out
+}
+
+fn values_of(p: &ParameterSpec) -> Result<Vec<Value>, (&'static str, String)> {
+    let values = match (&p.values, &p.range, &p.log_range) {
+        (Some(v), None, None) => v.clone(),
+        (None, Some(r), None) => {
+            if !(r.step > 0.0 && r.step.is_finite() && r.to >= r.from) {
+                return Err((".range", "need step > 0 and to ≥ from".into()));
+            }
+            let n = ((r.to - r.from) / r.step + 1e-9).floor() as usize + 1;
+            if n > 100_000 {
+                return Err((".range", format!("gives {n} values; at most 100,000")));
+            }
+            (0..n).map(|k| json_number(r.from + k as f64 * r.step)).collect()
+        }
+        (None, None, Some(l)) => {
+            if !(l.from > 0.0 && l.to > l.from && l.points >= 2) {
+                return Err((".log_range", "need 0 < from < to and points ≥ 2".into()));
+            }
+            let ratio = (l.to / l.from).powf(1.0 / (l.points - 1) as f64);
+            (0..l.points).map(|k| json_number(l.from * ratio.powi(k as i32))).collect()
+        }
+        _ => return Err(("", "give exactly one of `values`, `range` or `log_range`".into())),
+    };
+    if values.is_empty() {
+        return Err((".values", "must list at least one value".into()));
+    }
+    Ok(values)
+}
+
+/// A number as JSON, written as an integer when it is one (so it fits integer model fields).
+fn json_number(x: f64) -> Value {
+    let r = (x * 1e9).round() / 1e9;
+    if r.fract() == 0.0 && r.abs() < 9e15 { Value::from(r as i64) } else { Value::from(r) }
+}
+
+/// The points: cross product (last parameter fastest) or zip.
+fn combine(spec: &ExperimentSpec, params: &[Param], issues: &mut Vec<Issue>) -> Vec<Vec<Value>> {
+    match spec.combine {
+        Combine::Cross => params.iter().fold(vec![Vec::new()], |acc, p| {
+            acc.iter()
+                .flat_map(|prefix| {
+                    p.values.iter().map(move |v| {
+                        let mut next = prefix.clone();
+                        next.push(v.clone());
+                        next
+                    })
+                })
+                .collect()
+        }),
+        Combine::Zip => {
+            let n = params.first().map_or(1, |p| p.values.len());
+            if params.iter().any(|p| p.values.len() != n) {
+                issues.push(Issue::new("combine", "`zip` needs every parameter to have the same number of values"));
+                return Vec::new();
+            }
+            (0..n).map(|k| params.iter().map(|p| p.values[k].clone()).collect()).collect()
+        }
+    }
+}
+
+/// Metrics, precision and charts must name fields that exist.
+fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues: &mut Vec<Issue>) {
+    let skeleton = serde_json::to_value(skeleton_summary(model)).expect("a summary serialises");
+    if spec.metrics.is_empty() {
+        issues.push(Issue::new("metrics", "list at least one metric, e.g. \"latency_s.e2e.p99\""));
+    }
+    for (i, m) in spec.metrics.iter().enumerate() {
+        if metric(&skeleton, m).is_none() {
+            issues.push(Issue::new(
+                format!("metrics.{i}"),
+                format!("`{m}` is not a number in summary.json (see docs/metrics.md)"),
+            ));
+        }
+    }
+    if let Some(p) = &spec.precision {
+        if !spec.metrics.contains(&p.metric) {
+            issues.push(Issue::new("precision.metric", format!("`{}` must be one of `metrics`", p.metric)));
+        }
+        if !(p.relative_half_width > 0.0) {
+            issues.push(Issue::new("precision.relative_half_width", "must be > 0"));
+        }
+        if p.max_replications < spec.replications.max(2) {
+            issues.push(Issue::new("precision.max_replications", "must be ≥ replications and ≥ 2"));
+        }
+    }
+    let is_param = |n: &str| params.iter().any(|p| p.name == n);
+    let is_metric = |n: &String| spec.metrics.contains(n);
+    for (i, c) in spec.charts.iter().enumerate() {
+        let at = format!("charts.{i}");
+        if !is_metric(&c.y) {
+            issues.push(Issue::new(format!("{at}.y"), format!("`{}` must be one of `metrics`", c.y)));
+        }
+        let x_ok = match c.kind {
+            ChartKind::Line => is_param(&c.x) || is_metric(&c.x),
+            ChartKind::Pareto => is_metric(&c.x),
+        };
+        if !x_ok {
+            issues
+                .push(Issue::new(format!("{at}.x"), format!("`{}` must be a parameter name or one of `metrics`", c.x)));
+        }
+        if let Some(l) = &c.lines
+            && !is_param(l)
+        {
+            issues.push(Issue::new(format!("{at}.lines"), format!("`{l}` is not a parameter name")));
+        }
+    }
+}
