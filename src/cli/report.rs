@@ -60,9 +60,9 @@ pub fn page(dir: &Path) -> Result<String> {
     for p in pngs {
         let data = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&p)?);
         let name = p.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{data}\"><figcaption>{0}</figcaption></figure>\n",
+            "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{data}\"><figcaption>{0}</figcaption></figure>",
             esc(&name)
         );
     }

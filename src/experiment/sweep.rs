@@ -29,6 +29,8 @@ pub struct Options {
     pub threads: usize,
     /// Which share of the points to run.
     pub shard: Shard,
+    /// No progress output on stderr.
+    pub quiet: bool,
 }
 
 /// What one run reports back.
@@ -44,7 +46,7 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
     let mine: Vec<usize> = exp.points.iter().map(|p| p.index).filter(|&i| opts.shard.contains(i)).collect();
     let reps = exp.spec.replications as usize;
-    let progress = Progress::new(exp, mine.len(), reps);
+    let progress = Progress::new(mine.len(), opts.quiet);
     let mut results: Vec<PointResult> =
         mine.iter().map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()] }).collect();
     let mut want: Vec<usize> = vec![reps; mine.len()];
@@ -81,7 +83,9 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
         want = more_replications(exp, &results, &want);
     }
     progress.finish();
-    warn_short_warmup(exp, &mser);
+    if !opts.quiet {
+        warn_short_warmup(exp, &mser);
+    }
     Ok(results)
 }
 
@@ -166,17 +170,16 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(exp: &Experiment, points: usize, _reps: usize) -> Progress {
-        let tty = std::io::stderr().is_terminal();
+    fn new(points: usize, quiet: bool) -> Progress {
+        let tty = std::io::stderr().is_terminal() && !quiet;
         let bar = if tty { ProgressBar::new(0) } else { ProgressBar::hidden() };
         let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs · {msg} · {elapsed} elapsed · ETA {eta}")
             .expect("valid template");
         bar.set_style(style);
         bar.set_message(format!("0/{points} points"));
-        let _ = exp;
         Progress {
             bar,
-            plain: !tty,
+            plain: !tty && !quiet,
             done: (0..points).map(|_| AtomicUsize::new(0)).collect(),
             finished: AtomicUsize::new(0),
             points,

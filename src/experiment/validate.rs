@@ -160,7 +160,7 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         if !spec.metrics.contains(&p.metric) {
             issues.push(Issue::new("precision.metric", format!("`{}` must be one of `metrics`", p.metric)));
         }
-        if !(p.relative_half_width > 0.0) {
+        if p.relative_half_width.is_nan() || p.relative_half_width <= 0.0 {
             issues.push(Issue::new("precision.relative_half_width", "must be > 0"));
         }
         if p.max_replications < spec.replications.max(2) {

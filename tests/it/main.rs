@@ -12,5 +12,6 @@ mod closed_loop;
 mod common;
 mod cost;
 mod determinism;
+mod experiments;
 mod queueing;
 mod sources;
