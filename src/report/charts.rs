@@ -286,7 +286,7 @@ pub fn latency_unit(max_s: f64) -> (f64, &'static str) {
     if max_s < 1.0 { (1000.0, "ms") } else { (1.0, "s") }
 }
 
-/// Draws latency.png, throughput.png, queues.png and latency_cdf.png for a run.
+/// Draws latency, throughput, queues and latency_cdf charts (PNG and SVG) for a run.
 pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<PathBuf>> {
     let rows = &out.rows;
     let name = &model.spec.name;
@@ -310,7 +310,7 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         shade: shade.clone(),
         ..LineChart::default()
     };
-    written.push(save(&latency, dir.join("latency.png"))?);
+    written.extend(latency.save_both(dir, "latency")?);
 
     let per_s = |label: &str, f: fn(&WindowRow) -> u64| {
         Series::line(label, rows.iter().map(|r| (mid(r), f(r) as f64 / (r.t_end - r.t_start).max(1e-12))).collect())
@@ -328,7 +328,7 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         shade: shade.clone(),
         ..LineChart::default()
     };
-    written.push(save(&throughput, dir.join("throughput.png"))?);
+    written.extend(throughput.save_both(dir, "throughput")?);
 
     let queue_series = out.station_names.iter().enumerate();
     let queues = LineChart {
@@ -341,7 +341,7 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         shade,
         ..LineChart::default()
     };
-    written.push(save(&queues, dir.join("queues.png"))?);
+    written.extend(queues.save_both(dir, "queues")?);
 
     let (cmul, cname) = latency_unit(out.e2e.quantile_s(0.999));
     let cdf = LineChart {
@@ -353,11 +353,7 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         y_range: Some((0.0, 1.02)),
         ..LineChart::default()
     };
-    written.push(save(&cdf, dir.join("latency_cdf.png"))?);
+    written.extend(cdf.save_both(dir, "latency_cdf")?);
     Ok(written)
 }
 
-fn save(chart: &LineChart, path: PathBuf) -> Result<PathBuf> {
-    chart.png(&path)?;
-    Ok(path)
-}
