@@ -30,25 +30,22 @@ pub fn page(dir: &Path) -> Result<String> {
     } else {
         bail!("{} holds no capsim output (summary.json, sweep.json, compare.json or capacity.json)", dir.display());
     };
-    let title =
-        format!("capsim {kind}: {}", dir.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()));
+    let named = [
+        ("summary.json", "model"),
+        ("sweep.json", "experiment"),
+        ("compare.json", "model"),
+        ("capacity.json", "param"),
+    ];
+    let name = named
+        .iter()
+        .filter(|(f, _)| has(f))
+        .find_map(|(f, key)| {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(f)).ok()?).ok()?;
+            v[key].as_str().map(str::to_string)
+        })
+        .unwrap_or_else(|| dir.display().to_string());
+    let title = format!("capsim {kind}: {name}");
     let mut body = format!("<h1>{}</h1>\n", esc(&title));
-    for (file, heading) in [
-        ("points.csv", "Points (mean, 95 % half-width, replications)"),
-        ("compare.csv", "Paired differences B − A (95 %)"),
-        ("timeseries.csv", ""),
-    ] {
-        if has(file) && !heading.is_empty() {
-            let text = std::fs::read_to_string(dir.join(file))?;
-            let _ = write!(body, "<h2>{}</h2>\n{}", esc(heading), csv_table(&text, 500));
-        }
-    }
-    for (file, heading) in [("summary.json", "Summary"), ("capacity.json", "Capacity search"), ("compare.json", "")] {
-        if has(file) && !heading.is_empty() {
-            let text = std::fs::read_to_string(dir.join(file))?;
-            let _ = write!(body, "<h2>{}</h2>\n<pre>{}</pre>\n", esc(heading), esc(&text));
-        }
-    }
     let mut pngs: Vec<_> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "png"))
@@ -66,6 +63,22 @@ pub fn page(dir: &Path) -> Result<String> {
             esc(&name)
         );
     }
+    for (file, heading) in [
+        ("points.csv", "Points (mean, 95 % half-width, replications)"),
+        ("compare.csv", "Paired differences B − A (95 %)"),
+        ("timeseries.csv", ""),
+    ] {
+        if has(file) && !heading.is_empty() {
+            let text = std::fs::read_to_string(dir.join(file))?;
+            let _ = write!(body, "<h2>{}</h2>\n{}", esc(heading), csv_table(&text, 500));
+        }
+    }
+    for (file, heading) in [("summary.json", "Summary"), ("capacity.json", "Capacity search"), ("compare.json", "")] {
+        if has(file) && !heading.is_empty() {
+            let text = std::fs::read_to_string(dir.join(file))?;
+            let _ = write!(body, "<h2>{}</h2>\n<pre>{}</pre>\n", esc(heading), esc(&text));
+        }
+    }
     Ok(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>{STYLE}</style></head>\n<body>\n{body}<p class=\"foot\">Written by capsim report. Files: {}</p>\n</body></html>\n",
         esc(&title),
@@ -76,7 +89,7 @@ pub fn page(dir: &Path) -> Result<String> {
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1250px;color:#222}\
 table{border-collapse:collapse;font-size:13px;margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}\
 th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow:auto;max-height:40em;font-size:12px}\
-img{max-width:100%;border:1px solid #ddd}figure{margin:1.5em 0}figcaption{color:#666;font-size:13px}.foot{color:#888;font-size:12px}";
+img{max-width:100%;border:1px solid #ddd}.scroll{overflow:auto;max-height:36em}figure{margin:1.5em 0}figcaption{color:#666;font-size:13px}.foot{color:#888;font-size:12px}";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -84,15 +97,26 @@ fn esc(s: &str) -> String {
 
 /// An HTML table of a CSV text (quoted fields are rare in capsim output and shown as they are).
 fn csv_table(text: &str, max_rows: usize) -> String {
-    let mut o = String::from("<table>\n");
+    let mut o = String::from("<div class=\"scroll\"><table>\n");
     for (i, line) in text.lines().take(max_rows + 1).enumerate() {
         let cell = if i == 0 { "th" } else { "td" };
         o.push_str("<tr>");
         for f in line.split(',') {
-            let _ = write!(o, "<{cell}>{}</{cell}>", esc(f));
+            let _ = write!(o, "<{cell}>{}</{cell}>", esc(&short(f)));
         }
         o.push_str("</tr>\n");
     }
-    o.push_str("</table>\n");
+    o.push_str("</table></div>\n");
     o
+}
+
+/// Numbers with a fraction are shown to 4 significant digits (the CSV keeps them all).
+fn short(f: &str) -> String {
+    match f.parse::<f64>() {
+        Ok(x) if f.contains('.') && x.is_finite() && x != 0.0 => {
+            let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+            format!("{x:.digits$}")
+        }
+        _ => f.to_string(),
+    }
 }

@@ -356,4 +356,3 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
     written.extend(cdf.save_both(dir, "latency_cdf")?);
     Ok(written)
 }
-
