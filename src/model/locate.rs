@@ -64,12 +64,7 @@ impl Scanner<'_> {
             if key == seg {
                 return Some(self.i);
             }
-            self.skip_value()?;
-            self.ws();
-            if self.peek() != b',' {
-                return None;
-            }
-            self.i += 1;
+            self.skip_to_next()?;
         }
     }
 
@@ -83,12 +78,7 @@ impl Scanner<'_> {
             if k == index {
                 return Some(self.i);
             }
-            self.skip_value()?;
-            self.ws();
-            if self.peek() != b',' {
-                return None;
-            }
-            self.i += 1;
+            self.skip_to_next()?;
         }
         None
     }
@@ -109,6 +99,17 @@ impl Scanner<'_> {
             }
         }
         None
+    }
+
+    /// Skips the value at the cursor and the comma after it; `None` at the container's end.
+    fn skip_to_next(&mut self) -> Option<()> {
+        self.skip_value()?;
+        self.ws();
+        if self.peek() != b',' {
+            return None;
+        }
+        self.i += 1;
+        Some(())
     }
 
     fn skip_value(&mut self) -> Option<()> {

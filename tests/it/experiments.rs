@@ -222,24 +222,23 @@ fn capacity_search_matches_erlang_c() {
     assert!((interp - lo).abs() <= 2.0 * unc.max(0.005 * lo), "interpolated {interp} ± {unc} vs {lo}");
 }
 
-#[test]
-fn comparing_a_configuration_with_itself_shows_no_difference() {
-    let dir = temp_dir("compare");
+/// Runs `capsim compare` on models/tandem.json with the backend's servers in A and B.
+fn compare_backend(dir: &Path, a: u32, b: u32) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args([
-            "compare",
-            "models/tandem.json",
-            "--a",
-            "stations.backend.servers=1",
-            "--b",
-            "stations.backend.servers=1",
-        ])
-        .args(["--replications", "5", "--duration", "1h", "--out"])
-        .arg(&dir)
+        .args(["compare", "models/tandem.json", "--replications", "5", "--duration", "1h"])
+        .args(["--a", &format!("stations.backend.servers={a}"), "--b", &format!("stations.backend.servers={b}")])
+        .arg("--out")
+        .arg(dir)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn comparing_a_configuration_with_itself_shows_no_difference() {
+    let dir = temp_dir("compare");
+    let r = compare_backend(&dir, 1, 1);
     let rows = r["metrics"].as_array().unwrap();
     assert!(rows.len() > 20);
     for row in rows {
@@ -247,21 +246,7 @@ fn comparing_a_configuration_with_itself_shows_no_difference() {
         assert_eq!(row["significant"], false, "{row}");
     }
     // And a real change is seen: a second backend server cuts the backend wait.
-    let out = Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args([
-            "compare",
-            "models/tandem.json",
-            "--a",
-            "stations.backend.servers=1",
-            "--b",
-            "stations.backend.servers=2",
-        ])
-        .args(["--replications", "5", "--duration", "1h", "--out"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("compare.json")).unwrap()).unwrap();
+    let r = compare_backend(&dir, 1, 2);
     let wait = r["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == "stations.backend.mean_wait_s").unwrap();
     assert_eq!(wait["significant"], true);
     assert!(wait["diff"].as_f64().unwrap() < 0.0);
