@@ -204,7 +204,15 @@ impl LineChart {
         Ok(())
     }
 
-    /// x range and y range (transformed), with 40 % headroom above the data for the legend.
+    /// Fraction of the plot height kept free for the legend.
+    fn legend_share(&self) -> f64 {
+        let entries = self.series.len() + usize::from(self.shade.is_some());
+        (0.08 + 0.055 * entries as f64).min(0.65)
+    }
+
+    /// x range and y range (transformed), with headroom above the data for the legend: the
+    /// legend sits in the top-left corner and takes about 5 % of the height per entry, so
+    /// the data are kept below it and never hidden.
     fn bounds(&self) -> (f64, f64, f64, f64) {
         let mut pts: Vec<(f64, f64)> = self.series.iter().flat_map(|s| self.map(&s.points)).collect();
         for s in &self.series {
@@ -228,10 +236,10 @@ impl LineChart {
         }
         if self.log_y {
             let span = (ymax - ymin).max(0.5);
-            return (x0, x1, ymin - 0.05 * span, ymax + 0.45 * span);
+            return (x0, x1, ymin - 0.05 * span, ymax + span * self.legend_share() / (1.0 - self.legend_share()));
         }
         let y0 = ymin.min(0.0);
-        let y1 = if ymax > y0 { y0 + (ymax - y0) * 1.4 } else { y0 + 1.0 };
+        let y1 = if ymax > y0 { y0 + (ymax - y0) / (1.0 - self.legend_share()) } else { y0 + 1.0 };
         (x0, x1, y0, y1)
     }
 }

@@ -315,3 +315,32 @@ fn report_page_is_self_contained() {
         "no external references"
     );
 }
+
+#[test]
+fn mser_notes_a_warmup_that_is_too_short() {
+    // An M/M/1 at ρ = 0.95 starts empty and takes hours to fill to its mean of 19 in system;
+    // with no warm-up, MSER-5 must suggest deleting the start.
+    let dir = temp_dir("mser");
+    let model = json!({
+        "name": "slow-start", "run": {"duration": "10h", "window": "1m"},
+        "sources": {"in": {"rate": 0.95, "to": "s"}},
+        "stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": 1}}}
+    });
+    std::fs::write(dir.join("m.json"), model.to_string()).unwrap();
+    let exp = json!({
+        "name": "mser", "model": "m.json", "replications": 8, "warmup": 0,
+        "parameters": [{"path": "sources.in.rate", "values": [0.95]}],
+        "metrics": ["stations.s.mean_wait_s"]
+    });
+    std::fs::write(dir.join("e.json"), exp.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .arg("sweep")
+        .arg(dir.join("e.json"))
+        .arg("--out")
+        .arg(dir.join("o"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("MSER-5") && err.contains("chosen 0 s"), "{err}");
+}
