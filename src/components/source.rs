@@ -15,12 +15,18 @@ pub struct Source {
     t: f64,
     /// Arrivals produced so far.
     pub produced: u64,
+    /// Mean time between arrivals [s] when the rate is constant and positive (fast path).
+    mean_gap: Option<f64>,
 }
 
 impl Source {
     /// A source that has produced nothing yet.
     pub fn new(def: SourceDef, rng: SimRng) -> Source {
-        Source { def, rng, t: 0.0, produced: 0 }
+        let mean_gap = match &def.arrivals {
+            Arrivals::Poisson(p) => p.constant_rate().filter(|&r| r > 0.0).map(|r| 1.0 / r),
+            Arrivals::Renewal(_) => None,
+        };
+        Source { def, rng, t: 0.0, produced: 0, mean_gap }
     }
 
     /// Schedules the next arrival after the current one, if any remains.
@@ -31,9 +37,9 @@ impl Source {
         let next = match &self.def.arrivals {
             Arrivals::Poisson(profile) => {
                 let e: f64 = Exp1.sample(&mut self.rng);
-                match profile.constant_rate() {
-                    Some(rate) if rate > 0.0 => Some(self.t + e / rate),
-                    _ => profile.advance(self.t, e),
+                match self.mean_gap {
+                    Some(gap) => Some(self.t + e * gap),
+                    None => profile.advance(self.t, e),
                 }
             }
             Arrivals::Renewal(d) => Some(self.t + d.sample(&mut self.rng)),

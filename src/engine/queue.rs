@@ -106,7 +106,15 @@ impl<E: Copy> EventQueue<E> {
         if map.iter().all(|&w| w == 0) {
             self.levels &= !(1 << level);
         }
-        let mut moving = std::mem::take(&mut self.buckets[level * DIGITS + digit]);
+        let bucket = &mut self.buckets[level * DIGITS + digit];
+        if bucket.len() == 1 {
+            // The common case with few pending events: no minimum to find, nothing to re-file.
+            let (key, event) = bucket.pop().expect("one entry");
+            self.last = key;
+            self.head.push_back(event);
+            return true;
+        }
+        let mut moving = std::mem::take(bucket);
         self.last = moving.iter().map(|&(k, _)| k).min().unwrap_or(self.last);
         for &(key, event) in &moving {
             if key == self.last {

@@ -15,9 +15,7 @@ pub struct Latency {
 
 impl Default for Latency {
     fn default() -> Self {
-        // Auto-resizing, so any duration fits; 3 significant digits.
-        let hist = Histogram::new(3).expect("3 significant digits is a valid HDR setting");
-        Latency { hist, count: 0, sum_ns: 0, max_ns: 0 }
+        Latency::with_digits(3)
     }
 }
 
@@ -33,6 +31,14 @@ pub struct LatencySummary {
 }
 
 impl Latency {
+    /// A distribution whose percentiles keep `digits` significant digits (1 to 5); the
+    /// default is 3 (within 0.1 %). Fewer digits make a smaller, cache-friendlier histogram.
+    pub fn with_digits(digits: u8) -> Latency {
+        // Auto-resizing, so any duration fits.
+        let hist = Histogram::new(digits.clamp(1, 5)).expect("1 to 5 significant digits is a valid HDR setting");
+        Latency { hist, count: 0, sum_ns: 0, max_ns: 0 }
+    }
+
     /// Records one duration [ns].
     #[inline]
     pub fn record(&mut self, ns: u64) {
