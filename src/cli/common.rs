@@ -35,16 +35,22 @@ pub struct ModelArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `--set` overrides followed by the run-setting flags that were given (they win), e.g.
+/// `[("run.duration", &args.duration)]`.
+pub fn with_run_settings(set: &[Override], flags: &[(&str, &Option<String>)]) -> Vec<Override> {
+    let mut o = set.to_vec();
+    for (path, v) in flags {
+        if let Some(v) = v {
+            o.push(Override { path: (*path).into(), value: serde_json::Value::String(v.clone()) });
+        }
+    }
+    o
+}
+
 impl ModelArgs {
     /// The base overrides: --set, then --duration and --warmup.
     pub fn overrides(&self) -> Vec<Override> {
-        let mut o = self.set.clone();
-        for (path, v) in [("run.duration", &self.duration), ("run.warmup", &self.warmup)] {
-            if let Some(v) = v {
-                o.push(Override { path: path.into(), value: serde_json::Value::String(v.clone()) });
-            }
-        }
-        o
+        with_run_settings(&self.set, &[("run.duration", &self.duration), ("run.warmup", &self.warmup)])
     }
 
     /// Loads the model with the base overrides plus `extra`.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use super::common::with_run_settings;
 use super::parse_override;
 use crate::model::{self, Override};
 use crate::report::summary::{Status, Summary};
@@ -43,16 +44,10 @@ pub struct RunArgs {
 impl RunArgs {
     /// The `--set` list with --seed/--duration/--warmup/--window folded in (they win).
     fn overrides(&self) -> Vec<Override> {
-        let mut o = self.set.clone();
-        let mut add = |path: &str, v: serde_json::Value| o.push(Override { path: path.into(), value: v });
+        let flags = [("run.duration", &self.duration), ("run.warmup", &self.warmup), ("run.window", &self.window)];
+        let mut o = with_run_settings(&self.set, &flags);
         if let Some(s) = self.seed {
-            add("run.seed", s.into());
-        }
-        for (path, v) in [("run.duration", &self.duration), ("run.warmup", &self.warmup), ("run.window", &self.window)]
-        {
-            if let Some(v) = v {
-                add(path, serde_json::Value::String(v.clone()));
-            }
+            o.push(Override { path: "run.seed".into(), value: s.into() });
         }
         o
     }

@@ -76,11 +76,6 @@ pub fn plain(v: &Value) -> String {
     }
 }
 
-/// A JSON value as a number, if it is one.
-pub fn number(v: &Value) -> Option<f64> {
-    v.as_f64()
-}
-
 /// The overrides that make the model of a point: the experiment's `set`, duration, warm-up,
 /// then the point's parameter values.
 pub fn point_overrides(spec: &ExperimentSpec, params: &[Param], values: &[Value]) -> Vec<Override> {

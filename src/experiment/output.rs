@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::shard::Shard;
 use super::spec::{ChartKind, ChartSpec, ExperimentSpec};
 use super::sweep::PointResult;
-use super::{Param, number, plain};
+use super::{Param, plain};
 use crate::report::charts::{LineChart, Series};
 use crate::stats::{Interval, t_interval};
 
@@ -141,7 +141,7 @@ impl Table {
     /// (mean, half-width) of the value called `name` at a point: a parameter or a metric.
     fn value(&self, r: &PointResult, name: &str) -> Option<(f64, f64)> {
         if let Some(k) = self.params.iter().position(|p| p.name == name) {
-            return number(&self.point_values[r.index][k]).map(|x| (x, 0.0));
+            return self.point_values[r.index][k].as_f64().map(|x| (x, 0.0));
         }
         let m = self.spec.metrics.iter().position(|m| m == name)?;
         let i = self.interval(r, m);

@@ -7,25 +7,14 @@ use serde_json::Value;
 
 use super::spec::{ChartKind, Combine, ExperimentSpec, ParameterSpec};
 use super::{Experiment, Param, Point, metric, point_overrides, resolve_model_path};
-use crate::model::{FileError, Issue, Model, load_str, parse_typed};
+use crate::model::{FileError, Issue, Model, load_str, located, parse_typed, read_file};
 use crate::sim::skeleton_summary;
 
 /// Reads, expands and checks the experiment at `path`.
 pub fn load(path: &Path) -> Result<Experiment, FileError> {
-    let label = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| FileError::one(&label, Issue::new("", format!("cannot read the file: {e}"))))?;
+    let (label, text) = read_file(path)?;
     let spec: ExperimentSpec = parse_typed(&label, &text, &[])?;
-    let locate = |issues: Vec<Issue>| FileError {
-        file: label.clone(),
-        issues: issues
-            .into_iter()
-            .map(|mut i| {
-                i.line_col = crate::model::locate::locate(&text, &i.path);
-                i
-            })
-            .collect(),
-    };
+    let locate = |issues: Vec<Issue>| located(&label, &text, issues);
     let mut issues = Vec::new();
     let params = expand(&spec, &mut issues);
     let model_path = resolve_model_path(path, &spec.model);

@@ -144,10 +144,17 @@ impl Model {
 
 /// Reads, overrides and checks a model file.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Model, FileError> {
-    let label = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| FileError::one(&label, Issue::new("", format!("cannot read the file: {e}"))))?;
+    let (label, text) = read_file(path)?;
     load_str(&label, &text, overrides)
+}
+
+/// A file's label (its path as given) and text, or an error naming it.
+pub fn read_file(path: &Path) -> Result<(String, String), FileError> {
+    let label = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok((label, text)),
+        Err(e) => Err(FileError::one(&label, Issue::new("", format!("cannot read the file: {e}")))),
+    }
 }
 
 /// Parses, overrides and checks model text; `file` names it in errors.
@@ -218,7 +225,8 @@ fn dotted(path: &serde_path_to_error::Path) -> String {
     segs.join(".")
 }
 
-fn located(file: &str, text: &str, mut issues: Vec<Issue>) -> FileError {
+/// Gives every issue the line:column of its path in `text`.
+pub fn located(file: &str, text: &str, mut issues: Vec<Issue>) -> FileError {
     for i in &mut issues {
         i.line_col = locate::locate(text, &i.path);
     }
