@@ -107,13 +107,12 @@ impl Station {
         ctx.after(service, Event::Done { block: me, req: id });
     }
 
-    /// Service of `id` ends: it leaves, the next waiting request (if any) starts.
+    /// Service of a request that entered at `entered` ends: it leaves, the next waiting
+    /// request (if any) starts.
     #[inline]
-    pub fn done(&mut self, me: u32, ctx: &mut Ctx, id: ReqId) -> Target {
-        if let Some(req) = ctx.reqs.get(id) {
-            self.stats.completions += 1;
-            self.stats.response.record(ctx.now.since(req.entered));
-        }
+    pub fn done(&mut self, me: u32, ctx: &mut Ctx, entered: SimTime) -> Target {
+        self.stats.completions += 1;
+        self.stats.response.record(ctx.now.since(entered));
         self.busy -= 1;
         if let Some(next) = self.queues.iter_mut().find_map(VecDeque::pop_front) {
             self.waiting -= 1;

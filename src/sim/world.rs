@@ -136,11 +136,11 @@ impl World {
     }
 
     fn on_done(&mut self, block: usize, req: ReqId) {
-        if self.ctx.reqs.get(req).is_none() {
+        let Some(entered) = self.ctx.reqs.get(req).map(|r| r.entered) else {
             return; // a stale timer: the request has already finished
-        }
+        };
         let next = match &mut self.blocks[block] {
-            Block::Station(s) => s.done(block as u32, &mut self.ctx, req),
+            Block::Station(s) => s.done(block as u32, &mut self.ctx, entered),
             Block::Delay(d) => d.to,
             _ => unreachable!("only stations and delays schedule Done"),
         };
