@@ -18,3 +18,4 @@ pub mod model;
 pub mod report;
 pub mod sim;
 pub mod stats;
+pub mod term;

@@ -1,11 +1,12 @@
-//! `capsim capacity`: the largest value of one parameter (usually the offered load) at which
-//! every SLO holds — bisection with replications at every probe, common random numbers across
-//! probes, and the answer reported with its bracket and statistical uncertainty.
+//! `capsim capacity`: the largest value of one parameter at which every SLO holds (e.g. the
+//! most load), or the smallest (e.g. the fewest servers) — probes with replications, common
+//! random numbers across probes, a bracket grown from a starting value and then bisected, and
+//! the answer reported with its bracket and statistical uncertainty.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,8 +15,19 @@ use crate::experiment::metric;
 use crate::experiment::replicate::replicate;
 use crate::model::Override;
 use crate::report::charts::{LineChart, Series};
+use crate::report::labels::{metric_label, param_label, sig};
 use crate::sim::skeleton_summary;
 use crate::stats::t_interval;
+
+/// Which edge of the feasible region to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Find {
+    /// The largest value meeting every SLO (for a load: how much can the system take?).
+    Largest,
+    /// The smallest value meeting every SLO (for a resource: how many servers do I need?).
+    Smallest,
+}
 
 /// Arguments of `capsim capacity`.
 #[derive(Args, Debug)]
@@ -25,20 +37,25 @@ pub struct CapacityArgs {
     /// Dotted path of the parameter to vary, as for --set (e.g. sources.arrivals.rate).
     #[arg(long)]
     pub vary: String,
+    /// `largest`: the largest value meeting every SLO (a load); `smallest`: the smallest (a
+    /// resource, e.g. --vary stations.server.servers).
+    #[arg(long, value_enum, default_value_t = Find::Largest)]
+    pub find: Find,
     /// A service-level objective METRIC<=VALUE or METRIC>=VALUE, METRIC a dotted path into
     /// summary.json (e.g. latency_s.e2e.p99<=2). Repeat for several; all must hold.
     #[arg(long = "slo", required = true, value_parser = Slo::parse)]
     pub slo: Vec<Slo>,
-    /// Lower end of the search (default: the model's current value), must meet the SLOs.
+    /// Lower end of the search. Without --lo and --hi the search starts at the model's current
+    /// value and doubles or halves until it brackets the edge.
     #[arg(long)]
     pub lo: Option<f64>,
-    /// Upper end (default: doubled from the lower end until an SLO fails).
+    /// Upper end of the search.
     #[arg(long)]
     pub hi: Option<f64>,
-    /// Stop when the bracket is narrower than this fraction of its upper end.
+    /// Stop when the bracket is narrower than this fraction of its upper end (0 < t < 1).
     #[arg(long, default_value_t = 0.005)]
     pub tolerance: f64,
-    /// Most probes to run.
+    /// Most probes to run (at least 2).
     #[arg(long, default_value_t = 40)]
     pub max_probes: usize,
 }
@@ -91,9 +108,12 @@ pub struct ProbeMetric {
 #[derive(Debug, Serialize)]
 pub struct CapacityResult {
     pub param: String,
-    /// Highest probed value that met every SLO (null if even the lower end failed).
-    pub max_value: Option<f64>,
-    /// [highest value meeting the SLOs, lowest value failing one] (null ends: not found).
+    /// Which edge was searched for.
+    pub find: Find,
+    /// The largest (or smallest) probed value that met every SLO; null if none did.
+    pub answer: Option<f64>,
+    /// [lower, upper] probes around the edge: one meets every SLO, the other fails one (null
+    /// ends: not found within the search).
     pub bracket: (Option<f64>, Option<f64>),
     /// Where the binding SLO's mean crosses its limit, interpolated linearly in the bracket.
     pub interpolated: Option<f64>,
@@ -108,6 +128,9 @@ pub struct CapacityResult {
     pub note: String,
 }
 
+/// A probe that could not be made: the model is invalid at that value (e.g. 0 servers).
+struct Invalid(String);
+
 struct Search<'a> {
     args: &'a CapacityArgs,
     integer: bool,
@@ -115,11 +138,17 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    fn probe(&mut self, x: f64) -> Result<bool> {
+    /// Whether `x` lies on the low side of the edge: for `largest` it meets the SLOs, for
+    /// `smallest` it fails one. `Err(Invalid)` when the model does not accept `x`.
+    fn low_side(&mut self, x: f64) -> Result<std::result::Result<bool, Invalid>> {
         let c = &self.args.common;
         let value: Value = if self.integer { Value::from(x.round() as i64) } else { Value::from(x) };
-        let o = Override { path: self.args.vary.clone(), value };
-        let model = c.load(&[o]).with_context(|| format!("model with {}={x}", self.args.vary))?;
+        let o = Override::from_flag(&self.args.vary, "--vary", value);
+        let model = match c.load(&[o]) {
+            Ok(m) => m,
+            Err(e) if !self.probes.is_empty() => return Ok(Err(Invalid(e.to_string()))),
+            Err(e) => return Err(e).with_context(|| format!("model with {}={x}", self.args.vary)),
+        };
         let runs = replicate(&[model], c.replications, c.seed, c.threads)?.remove(0);
         let summaries: Vec<Value> =
             runs.iter().map(|r| serde_json::to_value(&r.summary).expect("serialises")).collect();
@@ -134,122 +163,242 @@ impl Search<'_> {
             })
             .collect();
         let feasible = self.args.slo.iter().zip(&metrics).all(|(s, m)| s.holds(m.mean));
-        eprintln!("probe {}={x}: {}", self.args.vary, if feasible { "meets the SLOs" } else { "fails an SLO" });
+        crate::note!("probe {}={x}: {}", self.args.vary, if feasible { "meets the SLOs" } else { "fails an SLO" });
         self.probes.push(Probe { value: x, feasible, metrics });
-        Ok(feasible)
+        Ok(Ok(feasible == (self.args.find == Find::Largest)))
     }
 
     fn find(&self, x: f64) -> &Probe {
         self.probes.iter().rev().find(|p| p.value == x).expect("probed")
     }
 
+    fn out_of_probes(&self) -> bool {
+        self.probes.len() >= self.args.max_probes
+    }
+
     fn done(&self, lo: f64, hi: f64) -> bool {
         let narrow = if self.integer { hi - lo <= 1.0 } else { hi - lo <= self.args.tolerance * hi.abs() };
-        narrow || self.probes.len() >= self.args.max_probes
+        narrow || self.out_of_probes()
     }
+
+    /// The next value when growing the bracket upward from `x`.
+    fn grow(&self, x: f64) -> f64 {
+        match (self.integer, x) {
+            (true, x) => (2.0 * x).max(x + 1.0),
+            (false, x) if x > 0.0 => 2.0 * x,
+            (false, 0.0) => 1.0,
+            (false, x) => x / 2.0,
+        }
+    }
+
+    /// The next value when growing the bracket downward from `x` (None: nowhere left to go).
+    fn shrink(&self, x: f64) -> Option<f64> {
+        let next = match (self.integer, x) {
+            (true, x) if x >= 1.0 => (x / 2.0).floor(),
+            (true, x) => x - 1.0,
+            (false, x) if x > 0.0 => x / 2.0,
+            (false, 0.0) => -1.0,
+            (false, x) => 2.0 * x,
+        };
+        (next < x).then_some(next)
+    }
+}
+
+/// Checks the flags before anything runs.
+fn check_args(args: &CapacityArgs) -> Result<()> {
+    if args.common.replications == 0 {
+        bail!("--replications must be at least 1");
+    }
+    if !(args.tolerance > 0.0 && args.tolerance < 1.0) {
+        bail!("--tolerance must be a fraction between 0 and 1 (e.g. 0.005 for 0.5 %), got {}", args.tolerance);
+    }
+    if args.max_probes < 2 {
+        bail!("--max-probes must be at least 2 (one probe cannot bracket an edge), got {}", args.max_probes);
+    }
+    for (flag, v) in [("--lo", args.lo), ("--hi", args.hi)] {
+        if v.is_some_and(|x| !x.is_finite()) {
+            bail!("{flag} must be a finite number");
+        }
+    }
+    if let (Some(lo), Some(hi)) = (args.lo, args.hi)
+        && lo >= hi
+    {
+        bail!("--lo ({lo}) must be below --hi ({hi})");
+    }
+    Ok(())
 }
 
 /// Runs the search and writes capacity.json and capacity charts.
 pub fn capacity(args: CapacityArgs) -> Result<()> {
+    check_args(&args)?;
     let base = args.common.load(&[])?;
     let skeleton = serde_json::to_value(skeleton_summary(&base))?;
     for s in &args.slo {
-        if metric(&skeleton, &s.metric).is_none() {
+        if !crate::experiment::metric_exists(&skeleton, &s.metric) {
             bail!("--slo {}: `{}` is not a number in summary.json (see docs/metrics.md)", s.metric, s.metric);
         }
     }
     let spec = serde_json::to_value(&base.spec)?;
     let current = args.vary.split('.').try_fold(&spec, |v, k| v.get(k).or_else(|| v.get(k.parse::<usize>().ok()?)));
-    let integer = current.is_some_and(|v| v.is_u64() || v.is_i64()) && args.lo.is_none_or(|x| x.fract() == 0.0);
-    let lo = match (args.lo, current.and_then(Value::as_f64)) {
-        (Some(x), _) | (None, Some(x)) => x,
-        (None, None) => bail!("`{}` has no numeric value in the model: give --lo", args.vary),
+    let integral = |x: Option<f64>| x.is_none_or(|x| x.fract() == 0.0);
+    let integer = current.is_some_and(|v| v.is_u64() || v.is_i64()) && integral(args.lo) && integral(args.hi);
+    let start = match (args.lo, args.hi, current.and_then(Value::as_f64)) {
+        (Some(x), _, _) | (None, Some(x), _) | (None, None, Some(x)) => x,
+        (None, None, None) => bail!("`{}` has no numeric value in the model: give --lo or --hi", args.vary),
     };
     let mut s = Search { args: &args, integer, probes: Vec::new() };
-    let result = search(&mut s, lo)?;
+    let result = search(&mut s, start)?;
     let dir =
         args.common.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("{}-capacity", base.spec.name)));
-    std::fs::create_dir_all(&dir)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join("capacity.json"), serde_json::to_string_pretty(&result)? + "\n")?;
     let mut written = vec![dir.join("capacity.json")];
     for (k, slo) in args.slo.iter().enumerate() {
         written.extend(chart(&result, k, slo, &base.spec.name).save_both(&dir, &format!("capacity-{}", k + 1))?);
     }
-    match (result.max_value, result.uncertainty) {
-        (Some(m), Some(u)) => println!(
-            "max {} meeting every SLO: {m} (interpolated {:.6}, ± {u:.3})",
+    let which = if args.find == Find::Largest { "largest" } else { "smallest" };
+    match (result.answer, result.uncertainty) {
+        (Some(m), Some(u)) if !integer => crate::say!(
+            "{which} {} meeting every SLO: {m} (interpolated {:.6}, ± {u:.3}; {})",
             args.vary,
-            result.interpolated.unwrap_or(m)
+            result.interpolated.unwrap_or(m),
+            result.note
         ),
-        (Some(m), None) => println!("max {} meeting every SLO: at least {m} ({})", args.vary, result.note),
-        (None, _) => println!("no value meets every SLO ({})", result.note),
+        (Some(m), _) => crate::say!("{which} {} meeting every SLO: {m} ({})", args.vary, result.note),
+        (None, _) => crate::say!("no value of {} meets every SLO ({})", args.vary, result.note),
     }
     for w in written {
-        println!("wrote {}", w.display());
+        crate::say!("wrote {}", w.display());
     }
     Ok(())
 }
 
-fn search(s: &mut Search, mut lo: f64) -> Result<CapacityResult> {
-    let mut note = String::from("bracket narrower than the tolerance");
-    if !s.probe(lo)? {
-        return Ok(finish(s, None, Some(lo), "the lower end already fails an SLO".into()));
-    }
-    let mut hi = match s.args.hi {
-        Some(h) => h,
-        None => {
-            if lo > 0.0 {
-                lo * 2.0
-            } else {
-                1.0
+/// Brackets the edge (from --lo/--hi, or by growing from `start`), then bisects it.
+fn search(s: &mut Search, start: f64) -> Result<CapacityResult> {
+    let largest = s.args.find == Find::Largest;
+    let (mut lo, mut hi) = match (s.args.lo, s.args.hi) {
+        (Some(l), Some(h)) => {
+            let low_ok = probe_or_bail(s, l)?;
+            if !low_ok {
+                let note = if largest {
+                    "--lo already fails an SLO"
+                } else {
+                    "--lo already meets every SLO: the smallest value may be lower"
+                };
+                return Ok(finish(s, None, Some(l), note.into()));
             }
+            if probe_or_bail(s, h)? {
+                let note = if largest {
+                    "every probe met the SLOs: the edge lies beyond --hi"
+                } else {
+                    "no value up to --hi meets every SLO"
+                };
+                return Ok(finish(s, Some(h), None, note.into()));
+            }
+            (l, h)
         }
+        _ => match bracket(s, start)? {
+            Ok(b) => b,
+            Err(r) => return Ok(r),
+        },
     };
-    // Grow the upper end until an SLO fails.
-    loop {
-        if !s.probe(hi)? {
-            break;
-        }
-        lo = hi;
-        if s.args.hi.is_some() || s.probes.len() >= s.args.max_probes {
-            return Ok(finish(
-                s,
-                Some(lo),
-                None,
-                "every probe met the SLOs: the edge lies beyond the upper end".into(),
-            ));
-        }
-        hi *= 2.0;
-    }
     while !s.done(lo, hi) {
         let mid = if s.integer { ((lo + hi) / 2.0).floor() } else { (lo + hi) / 2.0 };
-        if s.probe(mid)? { lo = mid } else { hi = mid }
+        match s.low_side(mid)? {
+            Ok(true) => lo = mid,
+            Ok(false) => hi = mid,
+            Err(Invalid(e)) => bail!("{}={mid} inside the bracket is not a valid value: {e}", s.args.vary),
+        }
     }
-    if s.probes.len() >= s.args.max_probes {
-        note = "stopped at --max-probes".into();
-    }
-    Ok(finish(s, Some(lo), Some(hi), note))
+    let note = if s.out_of_probes() { "stopped at --max-probes" } else { "bracket narrower than the tolerance" };
+    Ok(finish(s, Some(lo), Some(hi), note.into()))
 }
 
+/// A probe whose model must be valid.
+fn probe_or_bail(s: &mut Search, x: f64) -> Result<bool> {
+    match s.low_side(x)? {
+        Ok(b) => Ok(b),
+        Err(Invalid(e)) => bail!("{}={x}: {e}", s.args.vary),
+    }
+}
+
+/// Grows a bracket from `start` (up while on the low side, else down), bounded by --lo/--hi,
+/// the model's valid values and --max-probes. `Err` carries the finished result when no
+/// bracket exists.
+fn bracket(s: &mut Search, start: f64) -> Result<std::result::Result<(f64, f64), CapacityResult>> {
+    let largest = s.args.find == Find::Largest;
+    let side = |ok: bool| if ok { "meets every SLO" } else { "fails an SLO" };
+    if probe_or_bail(s, start)? {
+        let mut lo = start;
+        loop {
+            let next = match s.args.hi {
+                Some(h) => h.min(s.grow(lo)),
+                None => s.grow(lo),
+            };
+            if next <= lo || s.out_of_probes() {
+                let why = format!("every value probed up to {lo} {}", side(largest));
+                return Ok(Err(finish(s, Some(lo), None, why)));
+            }
+            match s.low_side(next)? {
+                Ok(true) => lo = next,
+                Ok(false) => return Ok(Ok((lo, next))),
+                Err(Invalid(e)) => {
+                    let why = format!("{lo} is the last valid value probed ({}={next}: {e})", s.args.vary);
+                    return Ok(Err(finish(s, Some(lo), None, why)));
+                }
+            }
+        }
+    }
+    let mut hi = start;
+    loop {
+        let next = s.shrink(hi).map(|x| s.args.lo.map_or(x, |l| x.max(l)));
+        let Some(next) = next.filter(|&x| x < hi && !s.out_of_probes()) else {
+            let why = format!("every value probed down to {hi} {}", side(!largest));
+            return Ok(Err(finish(s, None, Some(hi), why)));
+        };
+        match s.low_side(next)? {
+            Ok(false) => hi = next,
+            Ok(true) => return Ok(Ok((next, hi))),
+            Err(Invalid(e)) => {
+                let why = format!("{hi} is the lowest valid value probed ({}={next}: {e})", s.args.vary);
+                return Ok(Err(finish(s, None, Some(hi), why)));
+            }
+        }
+    }
+}
+
+/// The result, with the edge interpolated where the binding SLO's mean crosses its limit.
 fn finish(s: &Search, lo: Option<f64>, hi: Option<f64>, note: String) -> CapacityResult {
+    let largest = s.args.find == Find::Largest;
     let (mut interpolated, mut uncertainty) = (None, None);
     if let (Some(l), Some(h)) = (lo, hi) {
         let (pl, ph) = (s.find(l), s.find(h));
-        // The binding SLO: the one failed at `hi` whose crossing comes first.
-        let crossing =
-            s.args.slo.iter().enumerate().filter(|(k, slo)| !slo.holds(ph.metrics[*k].mean)).filter_map(|(k, slo)| {
-                let (ml, mh) = (&pl.metrics[k], &ph.metrics[k]);
-                let slope = (mh.mean - ml.mean) / (h - l);
-                (slope != 0.0).then(|| (l + (slo.value - ml.mean) / slope, (ml.ci95 + mh.ci95) / 2.0 / slope.abs()))
-            });
-        if let Some((x, stat)) = crossing.min_by(|a, b| a.0.total_cmp(&b.0)) {
+        let failing = if largest { ph } else { pl };
+        // The binding SLOs fail at the failing end; the edge is where the first (going from the
+        // feasible end) of them crosses its limit.
+        let crossings =
+            s.args.slo.iter().enumerate().filter(|(k, slo)| !slo.holds(failing.metrics[*k].mean)).filter_map(
+                |(k, slo)| {
+                    let (ml, mh) = (&pl.metrics[k], &ph.metrics[k]);
+                    let slope = (mh.mean - ml.mean) / (h - l);
+                    (slope != 0.0 && slope.is_finite())
+                        .then(|| (l + (slo.value - ml.mean) / slope, (ml.ci95 + mh.ci95) / 2.0 / slope.abs()))
+                },
+            );
+        let edge = if largest {
+            crossings.min_by(|a, b| a.0.total_cmp(&b.0))
+        } else {
+            crossings.max_by(|a, b| a.0.total_cmp(&b.0))
+        };
+        if let Some((x, stat)) = edge {
             interpolated = Some(x.clamp(l, h));
             uncertainty = Some(((h - l) / 2.0).max(if stat.is_finite() { stat } else { 0.0 }));
         }
     }
     CapacityResult {
         param: s.args.vary.clone(),
-        max_value: lo,
+        find: s.args.find,
+        answer: if largest { lo } else { hi },
         bracket: (lo, hi),
         interpolated,
         uncertainty,
@@ -261,34 +410,48 @@ fn finish(s: &Search, lo: Option<f64>, hi: Option<f64>, note: String) -> Capacit
     }
 }
 
-/// SLO metric against the varied parameter over the probes, with bands and the limit.
+/// SLO metric against the varied parameter over the probes, with bands and the limit. The
+/// y axis is fitted to the region around the limit (at most 3× it for an upper limit), so one
+/// unstable probe far above does not flatten the rest; probes above it are drawn at the top.
 fn chart(r: &CapacityResult, k: usize, slo: &Slo, name: &str) -> LineChart {
     let mut pts: Vec<(f64, f64, f64)> =
         r.probes.iter().map(|p| (p.value, p.metrics[k].mean, p.metrics[k].ci95)).collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     pts.dedup_by(|a, b| a.0 == b.0);
     let (x0, x1) = (pts.first().map_or(0.0, |p| p.0), pts.last().map_or(1.0, |p| p.0));
-    let answer = match r.max_value {
-        Some(m) => format!("max {} = {m}", r.param),
-        None => "no value meets the SLOs".into(),
+    let data_max = pts.iter().map(|p| p.1 + if p.2.is_finite() { p.2 } else { 0.0 }).fold(slo.value, f64::max);
+    let top = if slo.op == "<=" && slo.value > 0.0 { data_max.min(3.0 * slo.value) } else { data_max } * 1.05;
+    let bottom = pts.iter().map(|p| p.1).fold(0.0_f64, f64::min);
+    let (inside, above): (Vec<&(f64, f64, f64)>, Vec<_>) = pts.iter().partition(|p| p.1 <= top);
+    let which = if r.find == Find::Largest { "largest" } else { "smallest" };
+    let answer = match r.answer {
+        Some(m) => format!("{which} meeting every SLO: {}", sig(m, 4)),
+        None => "no value meets every SLO".into(),
     };
+    let mut series = vec![
+        Series {
+            name: format!("mean over {} replications, 95 % band", r.replications),
+            points: inside.iter().map(|p| (p.0, p.1)).collect(),
+            band: inside.iter().filter(|p| p.2.is_finite()).map(|p| (p.0, p.1 - p.2, (p.1 + p.2).min(top))).collect(),
+            markers: true,
+            scatter: false,
+        },
+        Series::line(format!("SLO: {} {} {}", slo.metric, slo.op, slo.value), vec![(x0, slo.value), (x1, slo.value)]),
+    ];
+    if !above.is_empty() {
+        series.push(Series {
+            name: format!("{} probe(s) off scale, drawn at the top", above.len()),
+            points: above.iter().map(|p| (p.0, top * 0.97)).collect(),
+            scatter: true,
+            ..Series::default()
+        });
+    }
     LineChart {
-        title: format!("{name}: {} at each probe ({answer})", slo.metric),
-        x_label: r.param.clone(),
-        y_label: slo.metric.clone(),
-        series: vec![
-            Series {
-                name: format!("mean over {} replications, 95 % band", r.replications),
-                points: pts.iter().map(|p| (p.0, p.1)).collect(),
-                band: pts.iter().filter(|p| p.2.is_finite()).map(|p| (p.0, p.1 - p.2, p.1 + p.2)).collect(),
-                markers: true,
-                scatter: false,
-            },
-            Series::line(
-                format!("SLO: {} {} {}", slo.metric, slo.op, slo.value),
-                vec![(x0, slo.value), (x1, slo.value)],
-            ),
-        ],
+        title: format!("{name}: {} at each probe ({answer})", metric_label(&slo.metric)),
+        x_label: param_label(&r.param),
+        y_label: metric_label(&slo.metric),
+        series,
+        y_range: Some((bottom, top)),
         ..LineChart::default()
     }
 }

@@ -36,12 +36,12 @@ pub struct ModelArgs {
 }
 
 /// `--set` overrides followed by the run-setting flags that were given (they win), e.g.
-/// `[("run.duration", &args.duration)]`.
-pub fn with_run_settings(set: &[Override], flags: &[(&str, &Option<String>)]) -> Vec<Override> {
+/// `[("run.duration", "--duration", &args.duration)]`.
+pub fn with_run_settings(set: &[Override], flags: &[(&str, &str, &Option<String>)]) -> Vec<Override> {
     let mut o = set.to_vec();
-    for (path, v) in flags {
+    for (path, flag, v) in flags {
         if let Some(v) = v {
-            o.push(Override { path: (*path).into(), value: serde_json::Value::String(v.clone()) });
+            o.push(Override::from_flag(path, flag, v.clone()));
         }
     }
     o
@@ -50,7 +50,10 @@ pub fn with_run_settings(set: &[Override], flags: &[(&str, &Option<String>)]) ->
 impl ModelArgs {
     /// The base overrides: --set, then --duration and --warmup.
     pub fn overrides(&self) -> Vec<Override> {
-        with_run_settings(&self.set, &[("run.duration", &self.duration), ("run.warmup", &self.warmup)])
+        with_run_settings(
+            &self.set,
+            &[("run.duration", "--duration", &self.duration), ("run.warmup", "--warmup", &self.warmup)],
+        )
     }
 
     /// Loads the model with the base overrides plus `extra`.

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
@@ -85,13 +85,28 @@ pub fn rows(a: &[RunOutput], b: &[RunOutput]) -> Vec<Row> {
         .collect()
 }
 
+/// The overrides of one side as `path=value`, or the model as written when there are none.
 fn describe(o: &[Override]) -> Vec<String> {
+    if o.is_empty() {
+        return vec!["the model as written (no overrides)".into()];
+    }
     o.iter().map(|o| format!("{}={}", o.path, o.value)).collect()
 }
 
 /// Runs both configurations and writes compare.json, compare.csv and the before/after charts.
 pub fn compare(args: CompareArgs) -> Result<()> {
     let c = &args.common;
+    if c.replications < 2 {
+        bail!(
+            "--replications must be at least 2 (a paired 95 % interval needs two replications), got {}",
+            c.replications
+        );
+    }
+    if args.a.is_empty() && args.b.is_empty() {
+        bail!(
+            "give --a and/or --b: the overrides that make configurations A and B (one side left out is the model as written)"
+        );
+    }
     let ma = c.load(&args.a).context("configuration A")?;
     let mb = c.load(&args.b).context("configuration B")?;
     let runs = replicate(&[ma.clone(), mb], c.replications, c.seed, c.threads)?;
@@ -119,10 +134,10 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     let labels = (format!("A: {}", doc.a.join(", ")), format!("B: {}", doc.b.join(", ")));
     let mut written = cdf_chart(&runs, &labels, &ma.spec.name).save_both(&dir, "before_after_cdf")?;
     written.extend(p99_chart(&runs, &labels, &ma).save_both(&dir, "before_after_p99")?);
-    print!("{}", table(&rows, c.replications, &labels));
-    println!("wrote {}/compare.json, compare.csv", dir.display());
+    crate::say_raw!("{}", table(&rows, c.replications, &labels));
+    crate::say!("wrote {}/compare.json, compare.csv", dir.display());
     for w in written {
-        println!("wrote {}", w.display());
+        crate::say!("wrote {}", w.display());
     }
     Ok(())
 }

@@ -64,7 +64,10 @@ pub fn parse_override(s: &str) -> Result<Override, String> {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => match run::run(args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
         Command::Validate { model, set } => validate(&model, &set),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge_cmd(a),
@@ -77,16 +80,16 @@ pub fn main() -> i32 {
             } else {
                 schemars::schema_for!(model::ModelSpec)
             };
-            println!("{}", serde_json::to_string_pretty(&schema).expect("a schema serialises"));
+            crate::say!("{}", serde_json::to_string_pretty(&schema).expect("a schema serialises"));
             Ok(())
         }
     };
     match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::note!("error: {e}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                crate::note!("  caused by: {cause}");
             }
             2
         }
@@ -95,7 +98,7 @@ pub fn main() -> i32 {
 
 fn validate(path: &std::path::Path, set: &[Override]) -> anyhow::Result<()> {
     let m = model::load(path, set)?;
-    println!(
+    crate::say!(
         "{}: ok — model `{}`: {} block(s), {} source(s), {} session population(s), {} class(es)",
         path.display(),
         m.spec.name,

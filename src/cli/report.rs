@@ -12,7 +12,7 @@ pub fn report(dir: &Path) -> Result<()> {
     let html = page(dir)?;
     let out = dir.join("index.html");
     std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
-    println!("wrote {}", out.display());
+    crate::say!("wrote {}", out.display());
     Ok(())
 }
 

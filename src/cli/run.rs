@@ -9,6 +9,7 @@ use clap::Args;
 use super::common::with_run_settings;
 use super::parse_override;
 use crate::model::{self, Override};
+use crate::report::labels::sig;
 use crate::report::summary::{Status, Summary};
 use crate::report::write::write_run;
 use crate::sim;
@@ -44,27 +45,39 @@ pub struct RunArgs {
 impl RunArgs {
     /// The `--set` list with --seed/--duration/--warmup/--window folded in (they win).
     fn overrides(&self) -> Vec<Override> {
-        let flags = [("run.duration", &self.duration), ("run.warmup", &self.warmup), ("run.window", &self.window)];
+        let flags = [
+            ("run.duration", "--duration", &self.duration),
+            ("run.warmup", "--warmup", &self.warmup),
+            ("run.window", "--window", &self.window),
+        ];
         let mut o = with_run_settings(&self.set, &flags);
         if let Some(s) = self.seed {
-            o.push(Override { path: "run.seed".into(), value: s.into() });
+            o.push(Override::from_flag("run.seed", "--seed", s));
         }
         o
     }
 }
 
-/// Runs the model and writes its outputs.
-pub fn run(args: RunArgs) -> Result<()> {
+/// Exit status of a run that stopped early because the system overloaded (documented in the
+/// README): the outputs are written, but they describe a system that did not cope.
+pub const EXIT_OVERLOADED: i32 = 3;
+
+/// Runs the model and writes its outputs; returns the exit status (0, or
+/// [`EXIT_OVERLOADED`]).
+pub fn run(args: RunArgs) -> Result<i32> {
     let model = model::load(&args.model, &args.overrides())?;
     let out = sim::run(&model);
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&model.spec.name));
     let charts = write_run(&dir, &model, &out, !args.no_charts)?;
-    print!("{}", human(&out.summary));
-    println!("wrote {}/{{summary.json, timeseries.csv, model.resolved.json}}", dir.display());
+    crate::say_raw!("{}", human(&out.summary));
+    crate::say!("wrote {}/{{summary.json, timeseries.csv, model.resolved.json}}", dir.display());
     for c in charts {
-        println!("wrote {}", c.display());
+        crate::say!("wrote {}", c.display());
     }
-    Ok(())
+    for w in &out.summary.warnings {
+        crate::note!("warning: {w}");
+    }
+    Ok(if matches!(out.summary.status, Status::Overloaded { .. }) { EXIT_OVERLOADED } else { 0 })
 }
 
 /// A short human-readable report.
@@ -84,8 +97,10 @@ pub fn human(s: &Summary) -> String {
         rate / 1e6
     );
     if let Status::Overloaded { at_s, in_flight } = s.status {
-        let _ =
-            writeln!(o, "OVERLOADED: stopped at {at_s:.1} s with {in_flight} requests in flight (run.max_in_flight)");
+        let _ = writeln!(
+            o,
+            "OVERLOADED: stopped at {at_s:.1} s of simulated time with {in_flight} requests in flight (more than run.max_in_flight); exit status {EXIT_OVERLOADED}"
+        );
     }
     let r = &s.requests;
     let _ = writeln!(
@@ -94,11 +109,20 @@ pub fn human(s: &Summary) -> String {
         r.arrived, r.completed, r.throughput_per_s, r.rejected, r.failed, r.in_flight
     );
     let l = &s.latency_s.e2e;
-    let _ = writeln!(
-        o,
-        "e2e latency [s]: mean {:.4}  p50 {:.4}  p95 {:.4}  p99 {:.4}  p99.9 {:.4}  max {:.4}",
-        l.mean, l.p50, l.p95, l.p99, l.p999, l.max
-    );
+    if l.mean.is_nan() {
+        let _ = writeln!(o, "e2e latency: no request completed after warm-up, so there is no latency to report");
+    } else {
+        let _ = writeln!(
+            o,
+            "e2e latency [s]: mean {}  p50 {}  p95 {}  p99 {}  p99.9 {}  max {}",
+            sig(l.mean, 4),
+            sig(l.p50, 4),
+            sig(l.p95, 4),
+            sig(l.p99, 4),
+            sig(l.p999, 4),
+            sig(l.max, 4)
+        );
+    }
     if !s.stations.is_empty() {
         let _ = writeln!(
             o,
@@ -108,8 +132,14 @@ pub fn human(s: &Summary) -> String {
         for (n, st) in &s.stations {
             let _ = writeln!(
                 o,
-                "{:<16} {:>10} {:>8.4} {:>12.5} {:>12.5} {:>8.3} {:>10}",
-                n, st.arrivals, st.utilization, st.mean_wait_s, st.mean_response_s, st.mean_queue_len, st.rejected
+                "{:<16} {:>10} {:>8} {:>12} {:>12} {:>8} {:>10}",
+                n,
+                st.arrivals,
+                sig(st.utilization, 4),
+                sig(st.mean_wait_s, 4),
+                sig(st.mean_response_s, 4),
+                sig(st.mean_queue_len, 4),
+                st.rejected
             );
         }
     }

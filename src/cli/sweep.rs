@@ -52,7 +52,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let runs: usize = results.iter().map(|r| r.values.first().map_or(0, Vec::len)).sum();
     let table = Table::from_run(&exp, results, shard);
     let written = table.write(&dir)?;
-    println!(
+    crate::say!(
         "sweep {}: {} points × replications = {} runs in {:.1} s{}",
         exp.spec.name,
         table.results.len(),
@@ -61,7 +61,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         if shard.is_whole() { String::new() } else { format!(" (shard {}/{})", shard.index + 1, shard.count) }
     );
     for w in written {
-        println!("wrote {}", w.display());
+        crate::say!("wrote {}", w.display());
     }
     Ok(())
 }
@@ -82,7 +82,7 @@ pub fn merge_cmd(args: MergeArgs) -> Result<()> {
     let table = merge(&args.dirs)?;
     let dir = args.out.unwrap_or_else(|| PathBuf::from("output").join(&table.spec.name));
     for w in table.write(&dir)? {
-        println!("wrote {}", w.display());
+        crate::say!("wrote {}", w.display());
     }
     Ok(())
 }

@@ -149,7 +149,7 @@ impl Station {
     pub fn summary(&self, now: SimTime) -> StationSummary {
         let s = &self.stats;
         let span_ns = now.since(s.measured_from).max(1) as f64;
-        let per = |n: u64, x: f64| if n == 0 { 0.0 } else { x / n as f64 };
+        let per = |n: u64, x: f64| if n == 0 { f64::NAN } else { x / n as f64 };
         StationSummary {
             servers: self.def.servers,
             arrivals: s.arrivals,

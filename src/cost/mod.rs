@@ -86,8 +86,10 @@ impl CostSummary {
         completed: u64,
         user_minutes: Option<f64>,
     ) -> Self {
-        let total: f64 = by_component.values().sum();
-        let per = |d: f64| if d > 0.0 { total / d } else { 0.0 };
+        // `+ 0.0` turns the empty sum's −0.0 into 0.0.
+        let total: f64 = by_component.values().sum::<f64>() + 0.0;
+        // Per nothing is no figure (null in summary.json), not zero.
+        let per = |d: f64| if d > 0.0 { total / d } else { f64::NAN };
         CostSummary {
             total,
             per_hour: per(measured_s / 3600.0),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 pub use spec::ExperimentSpec;
-pub use validate::load;
+pub use validate::{load, load_text};
 
 use crate::model::{Model, Override};
 
@@ -80,20 +80,26 @@ pub fn plain(v: &Value) -> String {
 /// then the point's parameter values.
 pub fn point_overrides(spec: &ExperimentSpec, params: &[Param], values: &[Value]) -> Vec<Override> {
     let mut o: Vec<Override> =
-        spec.set.iter().map(|(path, value)| Override { path: path.clone(), value: value.clone() }).collect();
+        spec.set.iter().map(|(path, value)| Override::new(path.clone(), value.clone())).collect();
     if let Some(d) = spec.duration {
-        o.push(Override { path: "run.duration".into(), value: d.0.into() });
+        o.push(Override::new("run.duration", d.0));
     }
     if let Some(w) = spec.warmup {
-        o.push(Override { path: "run.warmup".into(), value: w.0.into() });
+        o.push(Override::new("run.warmup", w.0));
     }
-    o.extend(params.iter().zip(values).map(|(p, v)| Override { path: p.path.clone(), value: v.clone() }));
+    o.extend(params.iter().zip(values).map(|(p, v)| Override::new(p.path.clone(), v.clone())));
     o
 }
 
-/// Looks a dotted path up in a summary turned into JSON.
+/// Looks a dotted path up in a summary turned into JSON (`None` if absent or null: a figure
+/// with no data, such as the latency of a run in which nothing completed).
 pub fn metric(summary: &Value, path: &str) -> Option<f64> {
     path.split('.').try_fold(summary, |v, seg| v.get(seg))?.as_f64()
+}
+
+/// Whether `path` names a figure of the summary: a number, or null where it had no data.
+pub fn metric_exists(summary: &Value, path: &str) -> bool {
+    path.split('.').try_fold(summary, |v, seg| v.get(seg)).is_some_and(|v| v.is_number() || v.is_null())
 }
 
 /// The model file named by an experiment, relative to the experiment file's folder.

@@ -146,7 +146,7 @@ fn warn_short_warmup(exp: &Experiment, series: &[(usize, Vec<f64>, Vec<f64>)]) {
         .collect();
     let short: Vec<&(usize, f64)> = mser.iter().filter(|(i, s)| *s > chosen(*i) + 1e-9).collect();
     if let Some(worst) = short.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
-        eprintln!(
+        crate::note!(
             "note: MSER-5 on the number in system (mean of the replications) suggests a longer warm-up at {} of {} points; \
              the largest is {:.0} s at point {} ({}), chosen {:.0} s",
             short.len(),
@@ -201,7 +201,7 @@ impl Progress {
         self.bar.set_message(format!("{n}/{} points", self.points));
         if self.plain {
             let reps = self.done[k].load(Ordering::Relaxed);
-            eprintln!(
+            crate::note!(
                 "point {index} done ({}; {reps} replications) · {n}/{} points · {:.1} s",
                 exp.describe(&exp.points[index]),
                 self.points,

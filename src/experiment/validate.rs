@@ -6,15 +6,23 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::spec::{ChartKind, Combine, ExperimentSpec, ParameterSpec};
-use super::{Experiment, Param, Point, metric, point_overrides, resolve_model_path};
+use super::{Experiment, Param, Point, metric_exists, point_overrides, resolve_model_path};
+use crate::model::limits::{MAX_POINTS, MAX_RUNS, MAX_VALUES, check_file_name};
 use crate::model::{FileError, Issue, Model, load_str, located, parse_typed, read_file};
 use crate::sim::skeleton_summary;
 
 /// Reads, expands and checks the experiment at `path`.
 pub fn load(path: &Path) -> Result<Experiment, FileError> {
-    let (label, text) = read_file(path)?;
-    let spec: ExperimentSpec = parse_typed(&label, &text, &[])?;
-    let locate = |issues: Vec<Issue>| located(&label, &text, issues);
+    let (_, text) = read_file(path)?;
+    load_text(path, &text)
+}
+
+/// Expands and checks experiment `text` as if read from `path` (which names it in errors and
+/// anchors its relative model path).
+pub fn load_text(path: &Path, text: &str) -> Result<Experiment, FileError> {
+    let label = path.display().to_string();
+    let spec: ExperimentSpec = parse_typed(&label, text, &[])?;
+    let locate = |issues: Vec<Issue>| located(&label, text, issues);
     let mut issues = Vec::new();
     let params = expand(&spec, &mut issues);
     let model_path = resolve_model_path(path, &spec.model);
@@ -52,11 +60,18 @@ pub fn load(path: &Path) -> Result<Experiment, FileError> {
 /// Expands every parameter into its list of values.
 fn expand(spec: &ExperimentSpec, issues: &mut Vec<Issue>) -> Vec<Param> {
     let mut out: Vec<Param> = Vec::new();
-    if spec.name.trim().is_empty() {
-        issues.push(Issue::new("name", "must not be empty"));
+    if let Err(e) = check_file_name(&spec.name) {
+        issues.push(Issue::new("name", e));
     }
     if spec.replications == 0 {
         issues.push(Issue::new("replications", "must be at least 1"));
+    }
+    for (i, c) in spec.charts.iter().enumerate() {
+        if let Some(f) = &c.file
+            && let Err(e) = check_file_name(f)
+        {
+            issues.push(Issue::new(format!("charts.{i}.file"), e));
+        }
     }
     for (i, p) in spec.parameters.iter().enumerate() {
         let at = format!("parameters.{i}");
@@ -79,15 +94,18 @@ fn values_of(p: &ParameterSpec) -> Result<Vec<Value>, (&'static str, String)> {
             if !(r.step > 0.0 && r.step.is_finite() && r.to >= r.from) {
                 return Err((".range", "need step > 0 and to ≥ from".into()));
             }
-            let n = ((r.to - r.from) / r.step + 1e-9).floor() as usize + 1;
-            if n > 100_000 {
-                return Err((".range", format!("gives {n} values; at most 100,000")));
+            let n = ((r.to - r.from) / r.step + 1e-9).floor() + 1.0;
+            if n.is_nan() || n > MAX_VALUES as f64 {
+                return Err((".range", format!("gives {n:.0} values; at most {MAX_VALUES}")));
             }
-            (0..n).map(|k| json_number(r.from + k as f64 * r.step)).collect()
+            (0..n as usize).map(|k| json_number(r.from + k as f64 * r.step)).collect()
         }
         (None, None, Some(l)) => {
-            if !(l.from > 0.0 && l.to > l.from && l.points >= 2) {
+            if !(l.from > 0.0 && l.to > l.from && l.to.is_finite() && l.points >= 2) {
                 return Err((".log_range", "need 0 < from < to and points ≥ 2".into()));
+            }
+            if l.points as usize > MAX_VALUES {
+                return Err((".log_range.points", format!("must be at most {MAX_VALUES}")));
             }
             let ratio = (l.to / l.from).powf(1.0 / (l.points - 1) as f64);
             (0..l.points).map(|k| json_number(l.from * ratio.powi(k as i32))).collect()
@@ -96,6 +114,9 @@ fn values_of(p: &ParameterSpec) -> Result<Vec<Value>, (&'static str, String)> {
     };
     if values.is_empty() {
         return Err((".values", "must list at least one value".into()));
+    }
+    if values.len() > MAX_VALUES {
+        return Err((".values", format!("lists {} values; at most {MAX_VALUES}", values.len())));
     }
     Ok(values)
 }
@@ -108,6 +129,24 @@ fn json_number(x: f64) -> Value {
 
 /// The points: cross product (last parameter fastest) or zip.
 fn combine(spec: &ExperimentSpec, params: &[Param], issues: &mut Vec<Issue>) -> Vec<Vec<Value>> {
+    let points = match spec.combine {
+        Combine::Cross => params.iter().try_fold(1usize, |n, p| n.checked_mul(p.values.len())),
+        Combine::Zip => Some(params.first().map_or(1, |p| p.values.len())),
+    };
+    let reps = spec.precision.as_ref().map_or(0, |p| p.max_replications).max(spec.replications) as u64;
+    match points {
+        Some(n) if n <= MAX_POINTS && n as u64 * reps <= MAX_RUNS => {}
+        _ => {
+            let n = points.map_or("more than 10^19".to_string(), |n| n.to_string());
+            issues.push(Issue::new(
+                "parameters",
+                format!(
+                    "{n} points × {reps} replications; at most {MAX_POINTS} points and {MAX_RUNS} runs (each point holds a copy of the model)"
+                ),
+            ));
+            return Vec::new();
+        }
+    }
     match spec.combine {
         Combine::Cross => params.iter().fold(vec![Vec::new()], |acc, p| {
             acc.iter()
@@ -138,7 +177,7 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         issues.push(Issue::new("metrics", "list at least one metric, e.g. \"latency_s.e2e.p99\""));
     }
     for (i, m) in spec.metrics.iter().enumerate() {
-        if metric(&skeleton, m).is_none() {
+        if !metric_exists(&skeleton, m) {
             issues.push(Issue::new(
                 format!("metrics.{i}"),
                 format!("`{m}` is not a number in summary.json (see docs/metrics.md)"),

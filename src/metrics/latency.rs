@@ -19,8 +19,9 @@ impl Default for Latency {
     }
 }
 
-/// Mean, percentiles and maximum of a latency distribution [s]; zeros when empty.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+/// Mean, percentiles and maximum of a latency distribution [s]; NaN when empty, which
+/// summary.json writes as null (no request, no figure: never a made-up zero).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
 pub struct LatencySummary {
     pub mean: f64,
     pub p50: f64,
@@ -57,14 +58,14 @@ impl Latency {
         self.count
     }
 
-    /// Exact mean [s] (0 when empty).
+    /// Exact mean [s] (NaN when empty).
     pub fn mean_s(&self) -> f64 {
-        if self.count == 0 { 0.0 } else { self.sum_ns as f64 / self.count as f64 / 1e9 }
+        if self.count == 0 { f64::NAN } else { self.sum_ns as f64 / self.count as f64 / 1e9 }
     }
 
-    /// The `q` quantile [s] (0 when empty).
+    /// The `q` quantile [s] (NaN when empty).
     pub fn quantile_s(&self, q: f64) -> f64 {
-        if self.count == 0 { 0.0 } else { self.hist.value_at_quantile(q) as f64 / 1e9 }
+        if self.count == 0 { f64::NAN } else { self.hist.value_at_quantile(q) as f64 / 1e9 }
     }
 
     /// All summary figures [s].
@@ -75,7 +76,7 @@ impl Latency {
             p95: self.quantile_s(0.95),
             p99: self.quantile_s(0.99),
             p999: self.quantile_s(0.999),
-            max: self.max_ns as f64 / 1e9,
+            max: if self.count == 0 { f64::NAN } else { self.max_ns as f64 / 1e9 },
         }
     }
 
@@ -118,6 +119,7 @@ mod tests {
         assert!((s.p99 - 9.9).abs() / 9.9 < 1e-3, "p99 {}", s.p99);
         assert_eq!(s.max, 10.0);
         l.reset();
-        assert_eq!(l.summary(), LatencySummary::default());
+        let empty = l.summary();
+        assert!([empty.mean, empty.p50, empty.p99, empty.max].iter().all(|x| x.is_nan()), "no data, no figure");
     }
 }

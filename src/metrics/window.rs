@@ -93,6 +93,11 @@ impl Windows {
         self.start
     }
 
+    /// The rows closed so far.
+    pub fn rows(&self) -> &[WindowRow] {
+        &self.rows
+    }
+
     /// The closed rows.
     pub fn into_rows(self) -> Vec<WindowRow> {
         self.rows

@@ -12,12 +12,15 @@ pub struct Issue {
     pub line_col: Option<(usize, usize)>,
     /// What is wrong and what was expected.
     pub message: String,
+    /// The command-line flag the value came from (e.g. `--duration 5 parsecs`), when it did not
+    /// come from the file; such issues are reported on the flag, not at a line of the file.
+    pub flag: Option<String>,
 }
 
 impl Issue {
     /// An issue at `path` without a position yet.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Issue {
-        Issue { path: path.into(), line_col: None, message: message.into() }
+        Issue { path: path.into(), line_col: None, message: message.into(), flag: None }
     }
 }
 
@@ -42,6 +45,10 @@ impl fmt::Display for FileError {
         let n = self.issues.len();
         write!(f, "{} problem{} in {}", n, if n == 1 { "" } else { "s" }, self.file)?;
         for i in &self.issues {
+            if let Some(flag) = &i.flag {
+                write!(f, "\n  {flag}: at `{}`: {}", i.path, i.message)?;
+                continue;
+            }
             write!(f, "\n  {}", self.file)?;
             if let Some((l, c)) = i.line_col {
                 write!(f, ":{l}:{c}")?;

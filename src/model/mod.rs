@@ -2,6 +2,8 @@
 
 pub mod dist;
 pub mod error;
+pub mod json;
+pub mod limits;
 pub mod locate;
 pub mod overrides;
 pub mod profile;
@@ -16,6 +18,7 @@ pub use error::{FileError, Issue};
 pub use overrides::Override;
 pub use profile::RateProfile;
 pub use spec::{Discipline, ModelSpec};
+pub use validate::default_window;
 
 use crate::cost::CostLine;
 use crate::engine::SimTime;
@@ -160,7 +163,7 @@ pub fn read_file(path: &Path) -> Result<(String, String), FileError> {
 /// Parses, overrides and checks model text; `file` names it in errors.
 pub fn load_str(file: &str, text: &str, overrides: &[Override]) -> Result<Model, FileError> {
     let spec = parse_spec(file, text, overrides)?;
-    validate::validate(spec).map_err(|issues| located(file, text, issues))
+    validate::validate(spec).map_err(|issues| located_with(file, text, issues, overrides))
 }
 
 /// Stage one only: JSON syntax, overrides and types, without the semantic checks.
@@ -168,65 +171,87 @@ pub fn parse_spec(file: &str, text: &str, overrides: &[Override]) -> Result<Mode
     parse_typed(file, text, overrides)
 }
 
-/// Parses any JSON document type with the same error quality as model files.
+/// Parses any JSON document type with the same error quality as model files: a byte-order
+/// mark is skipped, duplicate keys and every type error are reported, each at its place.
 pub fn parse_typed<T: serde::de::DeserializeOwned>(
     file: &str,
     text: &str,
     overrides: &[Override],
 ) -> Result<T, FileError> {
+    let text = json::strip_bom(text);
     if text.trim().is_empty() {
         return Err(FileError::one(file, Issue::new("", "the file is empty; expected a JSON object")));
     }
     let mut doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         let issue = Issue {
-            path: String::new(),
             line_col: Some((e.line(), e.column())),
-            message: format!("invalid JSON: {e}"),
+            ..Issue::new("", format!("invalid JSON: {}", syntax_words(&e)))
         };
         FileError::one(file, issue)
     })?;
     if !doc.is_object() {
         let what = match doc {
-            serde_json::Value::Array(_) => "an array",
+            serde_json::Value::Array(_) => "a list",
             serde_json::Value::String(_) => "a string",
             serde_json::Value::Number(_) => "a number",
             _ => "not an object",
         };
         let issue = Issue {
-            path: String::new(),
             line_col: Some((1, 1)),
-            message: format!("the document is {what}; expected a JSON object"),
+            ..Issue::new("", format!("the document is {what}; expected a JSON object"))
         };
         return Err(FileError::one(file, issue));
     }
-    for o in overrides {
-        o.apply(&mut doc)
-            .map_err(|m| FileError::one(file, Issue::new(o.path.clone(), format!("--set {}: {m}", o.path))))?;
+    let dups: Vec<Issue> = json::duplicate_keys(text)
+        .into_iter()
+        .map(|p| {
+            Issue::new(
+                p,
+                "this key appears more than once in its object; JSON keeps only the last, so remove the others",
+            )
+        })
+        .collect();
+    if !dups.is_empty() {
+        return Err(located(file, text, dups));
     }
-    serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = dotted(e.path());
-        let message = e.inner().to_string();
-        located(file, text, vec![Issue::new(path, message)])
+    for o in overrides {
+        o.apply(&mut doc).map_err(|m| {
+            let issue = Issue { flag: o.flag.clone(), ..Issue::new(o.path.clone(), m) };
+            FileError::one(file, issue)
+        })?;
+    }
+    json::deserialize_all(&doc).map_err(|issues| {
+        let mut e = located_with(file, text, issues, overrides);
+        e.issues.sort_by_key(|i| (i.flag.is_none(), i.line_col));
+        e
     })
 }
 
-/// The path as dotted segments, array indices as numbers (the `--set` syntax).
-fn dotted(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let segs: Vec<String> = path
-        .iter()
-        .filter_map(|s| match s {
-            Segment::Seq { index } => Some(index.to_string()),
-            Segment::Map { key } => Some(key.clone()),
-            Segment::Enum { variant } => Some(variant.clone()),
-            Segment::Unknown => None,
-        })
-        .collect();
-    segs.join(".")
+/// serde_json's syntax error without its trailing position (shown as line:column already).
+fn syntax_words(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" at line ").next().unwrap_or(&s).to_string();
+    if e.line() == 1 && e.column() <= 1 && s.starts_with("expected value") {
+        return format!("{s} (the file does not start with `{{`)");
+    }
+    s
+}
+
+/// Like [`located`], but issues at the path of a command-line override are reported on its flag.
+pub fn located_with(file: &str, text: &str, issues: Vec<Issue>, overrides: &[Override]) -> FileError {
+    let mut e = located(file, text, issues);
+    for i in &mut e.issues {
+        if let Some(o) = overrides.iter().rev().find(|o| o.flag.is_some() && o.covers(&i.path)) {
+            i.flag = o.flag.clone();
+            i.line_col = None;
+        }
+    }
+    e
 }
 
 /// Gives every issue the line:column of its path in `text`.
 pub fn located(file: &str, text: &str, mut issues: Vec<Issue>) -> FileError {
+    let text = json::strip_bom(text);
     for i in &mut issues {
         i.line_col = locate::locate(text, &i.path);
     }

@@ -13,6 +13,9 @@ pub struct Override {
     pub path: String,
     /// The value to put there.
     pub value: Value,
+    /// The command-line flag it came from, as the user typed it (`--set a.b=1`, `--duration 2h`);
+    /// problems with the value are reported on the flag. `None` for overrides made by files.
+    pub flag: Option<String>,
 }
 
 impl Override {
@@ -24,7 +27,27 @@ impl Override {
             return Err(format!("`{path}` is not a dotted path such as stations.server.servers"));
         }
         let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-        Ok(Override { path: path.to_string(), value })
+        Ok(Override { path: path.to_string(), value, flag: Some(format!("--set {arg}")) })
+    }
+
+    /// An override made by a file or by capsim itself (problems are reported at `path`).
+    pub fn new(path: impl Into<String>, value: impl Into<Value>) -> Override {
+        Override { path: path.into(), value: value.into(), flag: None }
+    }
+
+    /// An override from the flag `flag` (e.g. `--duration`) given `value` on the command line.
+    pub fn from_flag(path: &str, flag: &str, value: impl Into<Value>) -> Override {
+        let value = value.into();
+        let shown = match &value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        Override { path: path.into(), value, flag: Some(format!("{flag} {shown}")) }
+    }
+
+    /// Whether a problem at `issue_path` concerns this override's value.
+    pub fn covers(&self, issue_path: &str) -> bool {
+        issue_path == self.path || issue_path.starts_with(&format!("{}.", self.path))
     }
 
     /// Writes this override into `doc`.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::dist::{Dist, DistSpec};
 use super::error::Issue;
+use super::limits::*;
 use super::profile::{RateProfile, SegmentSpec};
 use super::spec::*;
 use super::*;
@@ -35,6 +36,13 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     let blocks = c.blocks(&spec);
     let sources = spec.sources.iter().map(|(n, s)| c.source(n, s)).collect::<Vec<_>>();
     let sessions = spec.sessions.iter().map(|(n, s)| c.sessions(n, s)).collect::<Vec<_>>();
+    let users: u64 = spec.sessions.values().map(|s| s.users as u64).sum();
+    if users > MAX_USERS {
+        c.issue(
+            "sessions",
+            format!("{users} users in all; at most {MAX_USERS} (each carries about 70 bytes of state)"),
+        );
+    }
     if sources.is_empty() && sessions.is_empty() {
         c.issue("sources", "the model has no `sources` or `sessions`: nothing would arrive");
     }
@@ -73,29 +81,58 @@ pub fn default_window(duration: SimTime) -> SimTime {
     SimTime::from_secs(w)
 }
 
+/// A duration in seconds as a round figure with a unit, for messages.
+fn pretty_secs(s: f64) -> String {
+    match s {
+        s if s >= 3600.0 => format!("{:.3}h", s / 3600.0),
+        s if s >= 60.0 => format!("{:.3}m", s / 60.0),
+        s if s >= 1.0 => format!("{s:.3}s"),
+        s if s >= 1e-3 => format!("{:.3}ms", s * 1e3),
+        s => format!("{:.3}us", s * 1e6),
+    }
+}
+
 impl Checker {
     fn issue(&mut self, path: impl Into<String>, msg: impl Into<String>) {
         self.issues.push(Issue::new(path, msg));
     }
 
     fn check_header(&mut self, spec: &ModelSpec) {
-        if spec.name.trim().is_empty() {
-            self.issue("name", "must not be empty");
+        if let Err(e) = check_file_name(&spec.name) {
+            self.issue("name", e);
         }
         let r = &spec.run;
         if !(r.duration.0.is_finite() && r.duration.0 > 0.0) {
             self.issue("run.duration", format!("must be a positive duration, got {}", r.duration.0));
+        } else if r.duration.0 > MAX_DURATION_S {
+            self.issue(
+                "run.duration",
+                format!("must be at most 100 years ({MAX_DURATION_S:.0} s), got {} s", r.duration.0),
+            );
         }
         if !(r.warmup.0 >= 0.0 && r.warmup.0 < r.duration.0) {
             self.issue("run.warmup", format!("must be ≥ 0 and shorter than run.duration, got {}", r.warmup.0));
         }
-        if let Some(w) = r.window
-            && !(w.0 > 0.0 && w.0.is_finite())
-        {
-            self.issue("run.window", format!("must be a positive duration, got {}", w.0));
+        if let Some(w) = r.window {
+            if !(w.0 > 0.0 && w.0.is_finite()) {
+                self.issue("run.window", format!("must be a positive duration, got {}", w.0));
+            } else if r.duration.0 / w.0 > MAX_WINDOWS {
+                let min = r.duration.0 / MAX_WINDOWS;
+                self.issue(
+                    "run.window",
+                    format!(
+                        "gives {:.3e} windows over run.duration; at most {MAX_WINDOWS:.0} are allowed (each is a row kept in memory), so use a window of at least {}",
+                        r.duration.0 / w.0,
+                        pretty_secs(min)
+                    ),
+                );
+            }
         }
-        if r.max_in_flight == 0 {
-            self.issue("run.max_in_flight", "must be at least 1");
+        if r.max_in_flight == 0 || r.max_in_flight > MAX_IN_FLIGHT {
+            self.issue(
+                "run.max_in_flight",
+                format!("must be from 1 to {MAX_IN_FLIGHT} (each request in flight holds about 64 bytes)"),
+            );
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, cl) in spec.classes.iter().enumerate() {
@@ -301,7 +338,11 @@ impl Checker {
                 Arrivals::Poisson(RateProfile::constant(rate))
             }
             (None, Some(segs), None) => {
+                let before = self.issues.len();
                 self.segments(&p, segs);
+                if self.issues.len() > before {
+                    return None; // never expand a profile that failed its checks (e.g. 4e9 steps)
+                }
                 Arrivals::Poisson(RateProfile::from_segments(segs, s.after_profile))
             }
             (None, None, Some(d)) => Arrivals::Renewal(self.dist(format!("{p}.interarrival"), d)?),
@@ -328,8 +369,8 @@ impl Checker {
                 SegmentSpec::Constant { rate, duration } => (vec![("rate", *rate)], duration.0),
                 SegmentSpec::Ramp { from, to, duration } => (vec![("from", *from), ("to", *to)], duration.0),
                 SegmentSpec::Step { from, to, steps, duration } => {
-                    if *steps == 0 {
-                        self.issue(format!("{sp}.steps"), "must be at least 1");
+                    if *steps == 0 || *steps > MAX_STEPS {
+                        self.issue(format!("{sp}.steps"), format!("must be a whole number from 1 to {MAX_STEPS}"));
                     }
                     (vec![("from", *from), ("to", *to)], duration.0)
                 }

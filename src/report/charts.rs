@@ -297,13 +297,19 @@ pub fn latency_unit(max_s: f64) -> (f64, &'static str) {
 /// Draws latency, throughput, queues and latency_cdf charts (PNG and SVG) for a run.
 pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<PathBuf>> {
     let rows = &out.rows;
-    let name = &model.spec.name;
-    let (tdiv, tname) = time_unit(model.duration.as_secs());
+    let name = &match out.summary.status {
+        crate::report::summary::Status::Overloaded { at_s, .. } => {
+            format!("{} (OVERLOADED: stopped at {} s)", model.spec.name, crate::report::labels::sig(at_s, 3))
+        }
+        _ => model.spec.name.clone(),
+    };
+    // The time actually simulated (less than run.duration when the run overloaded).
+    let (tdiv, tname) = time_unit(out.summary.simulated_s);
     let mid = |r: &WindowRow| (r.t_start + r.t_end) / 2.0 / tdiv;
     let shade =
         (model.warmup.0 > 0).then(|| (0.0, model.warmup.as_secs() / tdiv, "warm-up (not measured)".to_string()));
     let x_label = format!("simulated time [{tname}]");
-    let window = format!("{} s", model.window.as_secs());
+    let window = format!("{} s", rows.first().map_or(model.window.as_secs(), |r| r.t_end - r.t_start));
     let mut written = Vec::new();
 
     let (lmul, lname) = latency_unit(rows.iter().map(|r| r.p99).fold(0.0, f64::max));

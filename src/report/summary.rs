@@ -39,6 +39,8 @@ pub struct Summary {
     pub stations: BTreeMap<String, StationSummary>,
     pub sessions: BTreeMap<String, SessionSummary>,
     pub cost_usd: CostSummary,
+    /// Things a reader of these figures must know, e.g. queues still growing at the end.
+    pub warnings: Vec<String>,
 }
 
 /// Engine figures.
@@ -133,6 +135,7 @@ impl Summary {
             stations,
             sessions,
             cost_usd: cost(model, w, measured_s),
+            warnings: Vec::new(),
         }
     }
 }

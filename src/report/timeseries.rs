@@ -18,7 +18,16 @@ pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
         let _ = write!(
             out,
             "{},{},{},{},{},{},{},{},{},{}",
-            r.t_start, r.t_end, r.arrivals, r.completions, r.rejections, r.failures, r.in_flight, r.p50, r.p95, r.p99
+            r.t_start,
+            r.t_end,
+            r.arrivals,
+            r.completions,
+            r.rejections,
+            r.failures,
+            r.in_flight,
+            cell(r.p50),
+            cell(r.p95),
+            cell(r.p99)
         );
         for (q, b) in &r.stations {
             let _ = write!(out, ",{q},{b}");
@@ -26,4 +35,9 @@ pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A figure for a CSV cell: empty when there is none (NaN: no request completed in the window).
+pub fn cell(x: f64) -> String {
+    if x.is_finite() { x.to_string() } else { String::new() }
 }

@@ -7,6 +7,7 @@ use super::world::World;
 use crate::engine::SimTime;
 use crate::metrics::{Latency, WindowRow};
 use crate::model::Model;
+use crate::model::default_window;
 use crate::report::summary::{Status, Summary};
 
 /// Everything one run produces.
@@ -26,8 +27,25 @@ pub fn skeleton_summary(model: &Model) -> Summary {
     Summary::build(model, &World::new(model), Status::Completed, 0.0)
 }
 
-/// Runs `model` from time zero to `model.duration`.
+/// Runs `model` from time zero to `model.duration`. A run that overloads early with the
+/// default window is run again with windows sized for the time actually simulated (same
+/// seed, so the same trajectory: windows only observe), so its charts are not one bar wide.
 pub fn run(model: &Model) -> RunOutput {
+    let out = run_once(model);
+    let Status::Overloaded { at_s, .. } = out.summary.status else { return out };
+    let window = default_window(SimTime::from_secs(at_s));
+    if model.spec.run.window.is_some() || window >= model.window {
+        return out;
+    }
+    let mut again = model.clone();
+    again.window = window;
+    let mut second = run_once(&again);
+    second.summary.engine.wall_s += out.summary.engine.wall_s;
+    second
+}
+
+/// One pass of the event loop.
+fn run_once(model: &Model) -> RunOutput {
     let wall = Instant::now();
     let mut w = World::new(model);
     w.prime(model.warmup);
@@ -55,8 +73,36 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
         let areas: Vec<(f64, f64)> = w.station_ids.iter().map(|&i| w.station_areas(i, end)).collect();
         w.windows.close(end, w.totals.in_flight, areas.into_iter());
     }
-    let summary = Summary::build(model, &w, status, wall_s);
+    let mut summary = Summary::build(model, &w, status, wall_s);
+    let rows = w.windows.rows();
+    if let Some(growth) = still_growing(rows, model.warmup.as_secs()) {
+        summary.warnings.push(format!(
+            "requests in flight grew by {growth} over the measured period and were still rising at the end: \
+             the system is unstable (or the run too short to reach a steady state), so its figures describe a transient"
+        ));
+    }
     let station_names = w.station_ids.iter().map(|&i| model.block_names[i].clone()).collect();
     let e2e = std::mem::take(&mut w.totals.e2e);
     RunOutput { summary, rows: w.windows.into_rows(), station_names, e2e }
+}
+
+/// The growth of requests in flight over the measured period, when it shows a system that is
+/// still filling up: the end exceeds the level at the end of warm-up by more than 4 standard
+/// deviations of the level over the first half of the measured period (a stationary system's
+/// level at two distant times differs by more than that about 0.5 % of the time), and the last
+/// quarter's mean exceeds the first quarter's. Needs at least 8 windows after warm-up.
+pub fn still_growing(rows: &[WindowRow], warmup_s: f64) -> Option<u64> {
+    let levels: Vec<f64> = rows.iter().filter(|r| r.t_start >= warmup_s).map(|r| r.in_flight as f64).collect();
+    let n = levels.len();
+    if n < 8 {
+        return None;
+    }
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let half = &levels[..n / 2];
+    let m = mean(half);
+    let sd = (half.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (half.len() - 1) as f64).sqrt();
+    let start = rows.iter().rev().find(|r| r.t_end <= warmup_s).map_or(0.0, |r| r.in_flight as f64);
+    let growth = levels[n - 1] - start;
+    let rising = mean(&levels[n - n / 4..]) > mean(&levels[..n / 4]);
+    (growth > 4.0 * sd + 2.0 && rising).then_some(growth as u64)
 }

@@ -28,7 +28,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "wrong type",
             with_station(r#"{"servers": "ten", "service": {"dist": "constant", "value": 1}}"#),
-            vec!["stations.s.servers", "expected u32"],
+            vec!["stations.s.servers", "expected a whole number ≥ 0", "got the text \"ten\""],
         ),
         (
             "unknown field",
@@ -49,7 +49,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "unknown distribution",
             with_station(r#"{"servers": 1, "service": {"dist": "weibull", "shape": 2}}"#),
-            vec!["stations.s.service", "unknown variant `weibull`"],
+            vec!["stations.s.service", "unknown kind `weibull`", "exponential"],
         ),
         (
             "missing reference",
@@ -109,6 +109,50 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["cycle"],
         ),
         (
+            "name that would leave output/",
+            r#"{"name": "../../etc/evil", "sources": {"in": {"rate": 1, "to": "end"}}}"#.into(),
+            vec!["at `name`", "no `/`"],
+        ),
+        (
+            "absolute name",
+            r#"{"name": "/tmp/evil", "sources": {"in": {"rate": 1, "to": "end"}}}"#.into(),
+            vec!["at `name`", "only letters"],
+        ),
+        (
+            "window that would need 3.6e12 rows",
+            r#"{"name": "m", "run": {"duration": "1h", "window": "1ns"}, "sources": {"in": {"rate": 1, "to": "end"}}}"#
+                .into(),
+            vec!["run.window", "at most 100000", "36.000ms"],
+        ),
+        (
+            "duration past the clock's range",
+            r#"{"name": "m", "run": {"duration": "1e300h"}, "sources": {"in": {"rate": 1, "to": "end"}}}"#.into(),
+            vec!["run.duration", "100 years"],
+        ),
+        (
+            "in-flight limit that could exhaust memory",
+            r#"{"name": "m", "run": {"max_in_flight": 1000000000000}, "sources": {"in": {"rate": 1, "to": "end"}}}"#
+                .into(),
+            vec!["run.max_in_flight", "20000000"],
+        ),
+        (
+            "a staircase of four billion steps",
+            r#"{"name": "m", "sources": {"in": {"profile": [{"shape": "step", "from": 1, "to": 2, "steps": 4000000000, "duration": "1h"}], "to": "end"}}}"#
+                .into(),
+            vec!["sources.in.profile.0.steps", "10000"],
+        ),
+        (
+            "a billion users",
+            r#"{"name": "m", "sessions": {"u": {"users": 1000000000, "think": {"dist": "constant", "value": 1}, "to": "end"}}}"#
+                .into(),
+            vec!["sessions", "at most 10000000"],
+        ),
+        (
+            "duplicate key",
+            "{\"name\": \"m\",\n \"sources\": {\"in\": {\"rate\": 1, \"rate\": 2, \"to\": \"end\"}}}".into(),
+            vec!["bad.json:2:", "sources.in.rate", "more than once"],
+        ),
+        (
             "reserved name",
             with_station(
                 r#"{"servers": 1, "service": {"dist": "constant", "value": 1}}, "end": {"servers": 1, "service": {"dist": "constant", "value": 1}}"#,
@@ -128,6 +172,53 @@ fn each_malformed_model_names_its_field() {
             assert!(msg.contains(f), "{case}: message lacks `{f}`:\n{msg}");
         }
     }
+}
+
+#[test]
+fn every_type_error_is_reported_at_once() {
+    let text = r#"{"name": "m",
+      "sources": {"in": {"rate": "fast", "to": "s"}},
+      "stations": {"s": {"servers": "ten", "sevrice": 1, "service": {"dist": "weibul"}},
+                   "t": {"servers": -1, "service": 3}},
+      "run": {"duration": "5 parsecs", "seed": 1.5}}"#;
+    let msg = error_of(text);
+    for f in [
+        "8 problems",
+        "bad.json:2:",
+        "sources.in.rate`: expected a number, got the text \"fast\"",
+        "stations.s.servers",
+        "stations.s.sevrice`: unknown field `sevrice` — did you mean `service`?",
+        "stations.s.service.dist`: unknown kind `weibul`; expected one of: constant, exponential",
+        "stations.t.servers`: expected a whole number ≥ 0 (at most 4,294,967,295), got -1",
+        "stations.t.service`: expected a distribution object",
+        "run.duration",
+        "run.seed`: expected a whole number ≥ 0, got 1.5",
+    ] {
+        assert!(msg.contains(f), "lacks `{f}`:\n{msg}");
+    }
+    for rust in ["u32", "u64", "f64", "internally tagged", "DistSpec", "struct"] {
+        assert!(!msg.contains(rust), "speaks Rust (`{rust}`):\n{msg}");
+    }
+}
+
+#[test]
+fn byte_order_mark_is_skipped() {
+    let text = format!("\u{feff}{}", r#"{"name": "m", "sources": {"in": {"rate": 1, "to": "end"}}}"#);
+    assert!(load_str("bom.json", &text, &[]).is_ok());
+    let bad = format!("\u{feff}{}", r#"{"name": "m", "sources": {"in": {"rate": -1, "to": "end"}}}"#);
+    assert!(error_of(&bad).contains("bad.json:1:42"), "{}", error_of(&bad));
+}
+
+#[test]
+fn flag_values_are_reported_on_the_flag() {
+    let text = r#"{"name": "m", "sources": {"in": {"rate": 1, "to": "end"}}}"#;
+    let o = [Override::from_flag("run.duration", "--duration", "5parsecs")];
+    let msg = load_str("bad.json", text, &o).unwrap_err().to_string();
+    assert!(msg.contains("--duration 5parsecs: at `run.duration`: unknown duration unit"), "{msg}");
+    assert!(!msg.contains("bad.json:1:"), "a flag error is not at a line of the file:\n{msg}");
+    let o = [Override::parse("sources.in.rate=-2").unwrap()];
+    let msg = load_str("bad.json", text, &o).unwrap_err().to_string();
+    assert!(msg.contains("--set sources.in.rate=-2: at `sources.in.rate`"), "{msg}");
 }
 
 #[test]

@@ -212,7 +212,8 @@ fn capacity_search_matches_erlang_c() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("capacity.json")).unwrap()).unwrap();
-    let found = r["max_value"].as_f64().unwrap();
+    assert_eq!(r["find"], "largest");
+    let found = r["answer"].as_f64().unwrap();
     let interp = r["interpolated"].as_f64().unwrap();
     let unc = r["uncertainty"].as_f64().unwrap();
     eprintln!("capacity: Erlang C {lo:.4}, found {found:.4} (interpolated {interp:.4} ± {unc:.4})");

@@ -1,0 +1,66 @@
+//! Bounds on every setting that multiplies work or memory, each with the reason. A file that
+//! asks for more is refused with a message naming the limit, never run out of memory.
+
+/// Longest simulated run [s]: 100 years. Simulated time is counted in whole nanoseconds in 64
+/// bits, which covers 584 years; a century leaves room for timers set beyond the end.
+pub const MAX_DURATION_S: f64 = 100.0 * 365.25 * 86_400.0;
+
+/// Most time-series windows per run (run.duration / run.window). Each is a row of
+/// timeseries.csv held in memory with one pair of figures per station: 100,000 rows stay in the
+/// tens of MB, and a chart cannot show more points than it has pixels anyway.
+pub const MAX_WINDOWS: f64 = 100_000.0;
+
+/// Largest `run.max_in_flight`: every request in flight holds a slab entry and a queue place
+/// (about 64 bytes), so 20 million requests is about 1.3 GB per run.
+pub const MAX_IN_FLIGHT: u64 = 20_000_000;
+
+/// Most closed-loop users over all populations: each carries about 70 bytes of state in the
+/// event list (the 1-million-user benchmark peaks at 72 MiB), so 10 million is about 0.7 GB.
+pub const MAX_USERS: u64 = 10_000_000;
+
+/// Most steps of one `step` profile segment; each is a piece of the rate profile in memory.
+pub const MAX_STEPS: u32 = 10_000;
+
+/// Most values of one experiment parameter (a range, log range or list).
+pub const MAX_VALUES: usize = 100_000;
+
+/// Most points of one experiment: each holds a checked copy of the model.
+pub const MAX_POINTS: usize = 100_000;
+
+/// Most runs of one experiment (points × replications, counting run-length control's
+/// maximum): one replication's figures are kept for every run.
+pub const MAX_RUNS: u64 = 10_000_000;
+
+/// Longest name used as a folder (model and experiment names, chart files).
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Whether `name` may be used as a file or folder name inside capsim's output folder: letters,
+/// digits, `_`, `-` and `.`, not starting with `.`, so it can never leave the folder (no `/`,
+/// `\`, `..` or absolute path). Returns what is wrong otherwise.
+pub fn check_file_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(format!("must be at most {MAX_NAME_LEN} characters (it names an output folder)"));
+    }
+    if name.starts_with('.') || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return Err(format!(
+            "`{name}` is used as a folder or file name under output/, so it may use only letters, digits, `_`, `-` and `.` (not first); no `/`, `\\` or `..`"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_file_name;
+
+    #[test]
+    fn names_cannot_leave_the_output_folder() {
+        assert!(check_file_name("mmc_servers-2.v1").is_ok());
+        for bad in ["../../etc/evil", "/etc/evil", "..", ".hidden", "a/b", "a\\b", "", "x y"] {
+            assert!(check_file_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Axis labels in people's words with units, derived from a summary.json metric path or a
+//! model parameter path (see docs/metrics.md for the meaning of each figure).
+
+/// A label with unit for a summary.json metric, e.g. `latency_s.e2e.p99` → "p99 end-to-end
+/// latency [s]"; unknown paths are returned as they are.
+pub fn metric_label(path: &str) -> String {
+    let segs: Vec<&str> = path.split('.').collect();
+    let last = segs.last().copied().unwrap_or(path);
+    let owner = if segs.len() >= 3 { format!(" at {}", segs[1]) } else { String::new() };
+    let stat = |s: &str| match s {
+        "mean" => "mean".to_string(),
+        "max" => "maximum".to_string(),
+        "p999" => "p99.9".to_string(),
+        other => other.to_string(),
+    };
+    match segs.as_slice() {
+        ["latency_s", "e2e", s] => format!("{} end-to-end latency [s]", stat(s)),
+        ["latency_s", "by_class", c, s] => format!("{} latency of class {c} [s]", stat(s)),
+        ["stations", st, "latency_s", s] => format!("{} time at {st} [s]", stat(s)),
+        ["cost_usd", "total"] => "cost over the measured period [USD]".into(),
+        ["cost_usd", "per_hour"] => "cost [USD/h]".into(),
+        ["cost_usd", "per_1k_requests"] => "cost [USD per 1,000 requests]".into(),
+        ["cost_usd", "per_active_user_minute"] => "cost [USD per user-minute]".into(),
+        ["requests", "throughput_per_s"] => "throughput [requests/s]".into(),
+        ["requests", k] => format!("requests {k} [count]"),
+        _ => match last {
+            "mean_wait_s" => format!("mean wait in queue{owner} [s]"),
+            "mean_response_s" => format!("mean response time{owner} [s]"),
+            "utilization" => format!("utilisation{owner} [fraction]"),
+            "p_wait" => format!("probability of waiting{owner} [fraction]"),
+            "mean_queue_len" => format!("mean queue length{owner} [requests]"),
+            "throughput_per_s" => format!("throughput{owner} [requests/s]"),
+            _ => path.to_string(),
+        },
+    }
+}
+
+/// A label with unit for a model parameter path, e.g. `sources.arrivals.rate` → "arrival
+/// rate of arrivals [requests/s]"; unknown paths are returned as they are.
+pub fn param_label(path: &str) -> String {
+    let segs: Vec<&str> = path.split('.').collect();
+    match segs.as_slice() {
+        ["sources", s, "rate"] => format!("arrival rate of source {s} [requests/s]"),
+        ["stations", s, "servers"] => format!("servers at {s} [count]"),
+        ["stations", s, "capacity"] => format!("waiting places at {s} [requests]"),
+        ["sessions", s, "users"] => format!("users in {s} [count]"),
+        ["run", "duration"] => "simulated time [s]".into(),
+        _ => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_carry_units() {
+        assert_eq!(metric_label("latency_s.e2e.p99"), "p99 end-to-end latency [s]");
+        assert_eq!(metric_label("stations.server.mean_wait_s"), "mean wait in queue at server [s]");
+        assert_eq!(param_label("sources.arrivals.rate"), "arrival rate of source arrivals [requests/s]");
+        assert_eq!(metric_label("something.else"), "something.else");
+    }
+}
+
+/// `x` with `digits` significant digits for people: no trailing zeros, no `-0`, scientific
+/// notation only for very large or very small magnitudes; "—" for a missing (non-finite) value.
+pub fn sig(x: f64, digits: usize) -> String {
+    if !x.is_finite() {
+        return "—".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..9).contains(&mag) {
+        return format!("{:.*e}", digits.saturating_sub(1), x);
+    }
+    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    if s == "-0" { "0".into() } else { s }
+}
+
+#[cfg(test)]
+mod sig_tests {
+    use super::sig;
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(sig(8.134765625, 4), "8.135");
+        assert_eq!(sig(0.668731, 3), "0.669");
+        assert_eq!(sig(1234567.0, 3), "1234567");
+        assert_eq!(sig(2.0, 4), "2");
+        assert_eq!(sig(-0.0, 4), "0");
+        assert_eq!(sig(0.000012345, 3), "1.23e-5");
+        assert_eq!(sig(f64::NAN, 3), "—");
+    }
+}
