@@ -13,6 +13,7 @@ pub mod components;
 pub mod cost;
 pub mod engine;
 pub mod experiment;
+pub mod gallery;
 pub mod metrics;
 pub mod model;
 pub mod report;

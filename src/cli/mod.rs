@@ -3,6 +3,7 @@
 mod capacity;
 mod common;
 mod compare;
+mod gallery;
 mod report;
 mod run;
 mod sweep;
@@ -24,6 +25,9 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run every experiment (quick profiles by default), check their claims, and write the
+    /// gallery: one table of every claim (README.md) and a page of every chart (index.html).
+    Gallery(gallery::GalleryArgs),
     /// Run one model and write summary.json, timeseries.csv, the resolved model and charts.
     Run(run::RunArgs),
     /// Run an experiment: parameter points × replications in parallel, with confidence intervals.
@@ -69,6 +73,7 @@ pub fn main() -> i32 {
             Err(e) => Err(e),
         },
         Command::Validate { model, set } => validate(&model, &set),
+        Command::Gallery(a) => gallery::gallery(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge_cmd(a),
         Command::Compare(a) => compare::compare(a),

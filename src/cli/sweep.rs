@@ -48,7 +48,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         }
     });
     let start = Instant::now();
-    let results = run_sweep(&exp, &Options { threads: args.threads, shard, quiet: false })?;
+    let results = run_sweep(&exp, &Options { threads: args.threads, shard, quiet: false, bar: None })?;
     let runs: usize = results.iter().map(|r| r.values.first().map_or(0, Vec::len)).sum();
     let table = Table::from_run(&exp, results, shard);
     let written = table.write(&dir)?;

@@ -1,6 +1,7 @@
 //! Experiments: a model swept over parameter points × replications, in parallel, with
 //! confidence intervals, optional run-length control, sharding across machines and merging.
 
+pub mod claims;
 pub mod output;
 pub mod replicate;
 pub mod shard;
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 pub use spec::ExperimentSpec;
-pub use validate::{load, load_text};
+pub use validate::{Profile, load, load_profile, load_text};
 
 use crate::model::{Model, Override};
 

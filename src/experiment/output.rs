@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+use super::claims::{self, ClaimResult};
 use super::shard::Shard;
 use super::spec::{ChartKind, ChartSpec, ExperimentSpec};
 use super::sweep::PointResult;
@@ -113,6 +114,9 @@ impl Table {
         put("points.csv", self.csv())?;
         put("sweep.json", serde_json::to_string_pretty(&self.json())? + "\n")?;
         put("experiment.resolved.json", serde_json::to_string_pretty(&self.spec)? + "\n")?;
+        if self.shard.is_whole() && !self.spec.claims.is_empty() {
+            put("claims.csv", claims::csv(&self.claims()))?;
+        }
         if self.shard.is_whole() {
             for (k, c) in self.spec.charts.iter().enumerate() {
                 let stem = c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1));
@@ -120,6 +124,15 @@ impl Table {
             }
         }
         Ok(written)
+    }
+
+    /// Every claim of the experiment checked against these results (a whole sweep's).
+    pub fn claims(&self) -> Vec<ClaimResult> {
+        let mut ignored = Vec::new(); // validated when the experiment was loaded
+        claims::check(&self.spec, &self.params, &self.point_values, &mut ignored)
+            .iter()
+            .map(|c| claims::evaluate(c, &self.params, &self.point_values, &self.results))
+            .collect()
     }
 
     /// The chart described by `c`.
@@ -209,7 +222,7 @@ impl Table {
 }
 
 /// Quotes a CSV field when it needs it.
-fn csv_field(s: &str) -> String {
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 

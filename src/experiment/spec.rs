@@ -43,9 +43,88 @@ pub struct ExperimentSpec {
     pub metrics: Vec<String>,
     /// Optional run-length control: add replications until a metric is precise enough.
     pub precision: Option<PrecisionSpec>,
-    /// Charts to draw.
+    /// Charts to draw, in the order a reader should see them.
     #[serde(default)]
     pub charts: Vec<ChartSpec>,
+    /// The quick profile `capsim gallery` runs by default (shorter runs, fewer replications).
+    pub quick: Option<QuickSpec>,
+    /// What this experiment should reproduce: reference figures from the seeds, papers or
+    /// closed forms, checked by `capsim gallery`.
+    #[serde(default)]
+    pub claims: Vec<ClaimSpec>,
+}
+
+/// Settings that replace the experiment's own in the gallery's quick profile.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickSpec {
+    /// Simulated time per run.
+    pub duration: Option<Quantity>,
+    /// Warm-up per run.
+    pub warmup: Option<Quantity>,
+    /// Replications per point.
+    pub replications: Option<u32>,
+}
+
+/// One claim: a reference figure (or a before → after pair) and the point(s) of the
+/// experiment where capsim's figure is read.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSpec {
+    /// Short identifier, unique in the experiment (letters, digits, `_`, `-`).
+    pub id: String,
+    /// Where the reference comes from: a seed file and scenario, a paper, or a closed form.
+    pub source: String,
+    /// What is claimed, in words.
+    pub claim: String,
+    /// The figure compared: a dotted path into summary.json, one of `metrics`.
+    pub metric: String,
+    /// The point of a single-figure claim: parameter name → value.
+    pub at: Option<BTreeMap<String, Value>>,
+    /// The reference figure at `at`.
+    pub reference: Option<f64>,
+    /// The "before" point and figure of a before → after claim.
+    pub before: Option<SideSpec>,
+    /// The "after" point and figure.
+    pub after: Option<SideSpec>,
+    /// Direction of a before → after claim whose sides give no figures.
+    pub direction: Option<Direction>,
+    /// How close capsim must come to count as reproduced; without it a before → after claim
+    /// checks only the direction of the change.
+    pub tolerance: Option<ToleranceSpec>,
+    /// The chart that shows it (a chart `file`; default: the first chart of `metric`).
+    pub chart: Option<String>,
+    /// Why capsim's figure may differ, when that is known (shown where it differs).
+    pub note: Option<String>,
+}
+
+/// One side of a before → after claim.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SideSpec {
+    /// Parameter name → value of the point.
+    pub at: BTreeMap<String, Value>,
+    /// The reference figure there, if the source gives one.
+    pub reference: Option<f64>,
+}
+
+/// Which way a figure moves from before to after.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Decrease,
+    Increase,
+}
+
+/// A tolerance: give exactly one. capsim's figure counts as reproducing the reference when its
+/// 95 % interval comes within the tolerance of it.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToleranceSpec {
+    /// A fraction of the reference, e.g. 0.05 for ±5 %.
+    pub relative: Option<f64>,
+    /// In the metric's own unit.
+    pub absolute: Option<f64>,
 }
 
 fn five() -> u32 {
@@ -145,4 +224,6 @@ pub struct ChartSpec {
     pub log_y: bool,
     /// File name without extension (default: chart-<n>).
     pub file: Option<String>,
+    /// What the chart shows and what to look for (shown under it in the gallery and reports).
+    pub caption: Option<String>,
 }

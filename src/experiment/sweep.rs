@@ -23,14 +23,17 @@ pub struct PointResult {
 }
 
 /// How to run a sweep.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Worker threads (0: one per core).
     pub threads: usize,
     /// Which share of the points to run.
     pub shard: Shard,
-    /// No progress output on stderr.
+    /// No progress output on stderr (and no MSER-5 note).
     pub quiet: bool,
+    /// A progress bar shared with other sweeps (the gallery's); runs are added to its length
+    /// and counted on it, and it is left running.
+    pub bar: Option<ProgressBar>,
 }
 
 /// What one run reports back.
@@ -46,7 +49,7 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
     let mine: Vec<usize> = exp.points.iter().map(|p| p.index).filter(|&i| opts.shard.contains(i)).collect();
     let reps = exp.spec.replications as usize;
-    let progress = Progress::new(mine.len(), opts.quiet);
+    let progress = Progress::new(mine.len(), opts.quiet, opts.bar.clone());
     let mut results: Vec<PointResult> =
         mine.iter().map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()] }).collect();
     let mut want: Vec<usize> = vec![reps; mine.len()];
@@ -162,6 +165,8 @@ fn warn_short_warmup(exp: &Experiment, series: &[(usize, Vec<f64>, Vec<f64>)]) {
 /// Progress on stderr: a bar on a terminal, otherwise one line per finished point.
 struct Progress {
     bar: ProgressBar,
+    /// The bar belongs to a caller (left running at the end).
+    shared: bool,
     plain: bool,
     done: Vec<AtomicUsize>,
     finished: AtomicUsize,
@@ -170,15 +175,18 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(points: usize, quiet: bool) -> Progress {
+    fn new(points: usize, quiet: bool, shared: Option<ProgressBar>) -> Progress {
         let tty = std::io::stderr().is_terminal() && !quiet;
-        let bar = if tty { ProgressBar::new(0) } else { ProgressBar::hidden() };
-        let style = ProgressStyle::with_template("{bar:40} {pos}/{len} runs · {msg} · {elapsed} elapsed · ETA {eta}")
-            .expect("valid template");
-        bar.set_style(style);
-        bar.set_message(format!("0/{points} points"));
+        let owned = shared.is_none();
+        let bar = shared.unwrap_or_else(|| {
+            let bar = if tty { ProgressBar::new(0) } else { ProgressBar::hidden() };
+            bar.set_style(bar_style("runs"));
+            bar.set_message(format!("0/{points} points"));
+            bar
+        });
         Progress {
             bar,
+            shared: !owned,
             plain: !tty && !quiet,
             done: (0..points).map(|_| AtomicUsize::new(0)).collect(),
             finished: AtomicUsize::new(0),
@@ -198,7 +206,9 @@ impl Progress {
             return;
         }
         let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
-        self.bar.set_message(format!("{n}/{} points", self.points));
+        if !self.shared {
+            self.bar.set_message(format!("{n}/{} points", self.points));
+        }
         if self.plain {
             let reps = self.done[k].load(Ordering::Relaxed);
             crate::note!(
@@ -211,6 +221,16 @@ impl Progress {
     }
 
     fn finish(&self) {
-        self.bar.finish_and_clear();
+        if !self.shared {
+            self.bar.finish_and_clear();
+        }
     }
+}
+
+/// The progress bar's look: runs done of all, a message, elapsed time and ETA.
+pub fn bar_style(unit: &str) -> ProgressStyle {
+    ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {unit} · {{msg}} · {{elapsed}} elapsed · ETA {{eta}}"
+    ))
+    .expect("a valid template")
 }

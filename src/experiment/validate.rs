@@ -6,22 +6,45 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::spec::{ChartKind, Combine, ExperimentSpec, ParameterSpec};
-use super::{Experiment, Param, Point, metric_exists, point_overrides, resolve_model_path};
+use super::{Experiment, Param, Point, claims, metric_exists, point_overrides, resolve_model_path};
 use crate::model::limits::{MAX_POINTS, MAX_RUNS, MAX_VALUES, check_file_name};
 use crate::model::{FileError, Issue, Model, load_str, located, parse_typed, read_file};
 use crate::sim::skeleton_summary;
 
-/// Reads, expands and checks the experiment at `path`.
+/// Which settings of an experiment to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// The experiment as written.
+    Full,
+    /// With its `quick` settings (the gallery's default), if it declares any.
+    Quick,
+}
+
+/// Reads, expands and checks the experiment at `path`, as written.
 pub fn load(path: &Path) -> Result<Experiment, FileError> {
+    load_profile(path, Profile::Full)
+}
+
+/// Reads, expands and checks the experiment at `path` with the settings of `profile`.
+pub fn load_profile(path: &Path, profile: Profile) -> Result<Experiment, FileError> {
     let (_, text) = read_file(path)?;
-    load_text(path, &text)
+    load_text_profile(path, &text, profile)
 }
 
 /// Expands and checks experiment `text` as if read from `path` (which names it in errors and
 /// anchors its relative model path).
 pub fn load_text(path: &Path, text: &str) -> Result<Experiment, FileError> {
+    load_text_profile(path, text, Profile::Full)
+}
+
+fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experiment, FileError> {
     let label = path.display().to_string();
-    let spec: ExperimentSpec = parse_typed(&label, text, &[])?;
+    let mut spec: ExperimentSpec = parse_typed(&label, text, &[])?;
+    if let Some(q) = spec.quick.as_ref().filter(|_| profile == Profile::Quick) {
+        spec.duration = q.duration.or(spec.duration);
+        spec.warmup = q.warmup.or(spec.warmup);
+        spec.replications = q.replications.unwrap_or(spec.replications);
+    }
     let locate = |issues: Vec<Issue>| located(&label, text, issues);
     let mut issues = Vec::new();
     let params = expand(&spec, &mut issues);
@@ -50,6 +73,15 @@ pub fn load_text(path: &Path, text: &str) -> Result<Experiment, FileError> {
     }
     if let Some(first) = points.first() {
         check_outputs(&spec, &params, &first.model, &mut issues);
+    }
+    let values: Vec<Vec<Value>> = points.iter().map(|p| p.values.clone()).collect();
+    claims::check(&spec, &params, &values, &mut issues);
+    let least = spec.quick.as_ref().and_then(|q| q.replications).unwrap_or(spec.replications).min(spec.replications);
+    if !spec.claims.is_empty() && least < 2 {
+        issues.push(Issue::new(
+            "replications",
+            "claims need at least 2 replications (also in `quick`) for a 95 % interval",
+        ));
     }
     if !issues.is_empty() {
         return Err(locate(issues));

@@ -47,7 +47,7 @@ fn experiment(dir: &Path, extra: Value) -> (PathBuf, Experiment) {
 }
 
 fn table(exp: &Experiment, threads: usize, shard: Shard) -> Table {
-    Table::from_run(exp, run_sweep(exp, &Options { threads, shard, quiet: true }).unwrap(), shard)
+    Table::from_run(exp, run_sweep(exp, &Options { threads, shard, quiet: true, bar: None }).unwrap(), shard)
 }
 
 #[test]
@@ -256,6 +256,20 @@ fn comparing_a_configuration_with_itself_shows_no_difference() {
     }
 }
 
+/// A valid claim on the malformed-experiment base, with `over` replacing fields.
+fn claim(over: Value) -> Value {
+    let mut c = json!({"id": "c", "source": "test", "claim": "p99", "metric": "latency_s.e2e.p99",
+                       "at": {"servers": 10, "rate": 5}, "reference": 1.0});
+    for (k, v) in over.as_object().unwrap() {
+        if v.is_null() {
+            c.as_object_mut().unwrap().remove(k);
+        } else {
+            c[k] = v.clone();
+        }
+    }
+    c
+}
+
 #[test]
 fn malformed_experiments_name_their_field() {
     let dir = temp_dir("bad-exp");
@@ -282,6 +296,33 @@ fn malformed_experiments_name_their_field() {
         (
             json!({"parameters": [{"path": "x", "log_range": {"from": 0, "to": 5, "points": 3}}]}),
             "parameters.0.log_range",
+        ),
+        (
+            json!({"parameters": [{"path": "x", "log_range": {"from": 1, "to": 5, "points": 4000000000u64}}]}),
+            "parameters.0.log_range.points",
+        ),
+        (
+            json!({"parameters": [
+                {"path": "stations.server.servers", "name": "a", "range": {"from": 1, "to": 90000, "step": 1}},
+                {"path": "sources.arrivals.rate", "name": "b", "range": {"from": 1, "to": 90000, "step": 1}}]}),
+            "at most 100000 points",
+        ),
+        (json!({"name": "../escape"}), "at `name`"),
+        (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "file": "../../x"}]}), "charts.0.file"),
+        (json!({"claims": [claim(json!({"metric": "latency_s.e2e.p50"}))]}), "claims.0.metric"),
+        (
+            json!({"claims": [claim(json!({"at": {"servers": 10, "rate": 6.5}}))]}),
+            "rate = 6.5 is not one of its values",
+        ),
+        (json!({"claims": [claim(json!({"at": {"servers": 10}}))]}), "matches 3 points"),
+        (json!({"claims": [claim(json!({"at": {"cores": 10, "rate": 5}}))]}), "`cores` is not a parameter"),
+        (json!({"claims": [claim(json!({"tolerance": {"relative": 0.1, "absolute": 1}}))]}), "claims.0.tolerance"),
+        (json!({"claims": [claim(json!({"chart": "nope"}))]}), "claims.0.chart"),
+        (json!({"claims": [claim(json!({})), claim(json!({}))]}), "used by another claim"),
+        (json!({"claims": [claim(json!({})), ], "replications": 1}), "at least 2 replications"),
+        (
+            json!({"claims": [claim(json!({"at": null, "before": {"at": {"servers": 10, "rate": 5}}, "after": {"at": {"servers": 11, "rate": 5}}, "reference": null}))]}),
+            "claims.0.direction",
         ),
     ];
     for (extra, want) in cases {

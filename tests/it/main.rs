@@ -13,5 +13,6 @@ mod common;
 mod cost;
 mod determinism;
 mod experiments;
+mod gallery;
 mod queueing;
 mod sources;

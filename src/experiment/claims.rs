@@ -1,0 +1,353 @@
+//! Claims: what an experiment should reproduce (a reference figure at a point, or a before →
+//! after change between two points), checked against the sweep's replications.
+//!
+//! A single figure is reproduced when capsim's 95 % interval comes within the tolerance of
+//! the reference (no tolerance: the reference must lie inside the interval). A before → after
+//! claim first needs the change to go the claimed way, significantly (the paired 95 % interval
+//! of after − before, replications sharing seeds, excludes 0); it is then reproduced if both
+//! figures are within the tolerance, and "direction only" if they are not or none is given.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::Param;
+use super::spec::{ClaimSpec, Direction, ExperimentSpec, SideSpec};
+use super::sweep::PointResult;
+use crate::model::Issue;
+use crate::report::labels::sig;
+use crate::stats::{Interval, paired, t_interval};
+
+/// A checked claim: its metric's index and the point index of each side.
+#[derive(Clone, Debug)]
+pub struct Claim {
+    pub spec: ClaimSpec,
+    pub metric: usize,
+    pub at: Points,
+    /// The chart file (stem) that shows it, if any.
+    pub chart: Option<String>,
+}
+
+/// Where a claim is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Points {
+    One(usize),
+    Pair { before: usize, after: usize },
+}
+
+/// The outcome of checking a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Reproduced,
+    DirectionOnly,
+    Differs,
+}
+
+impl Verdict {
+    /// As written in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Reproduced => "reproduced",
+            Verdict::DirectionOnly => "direction only",
+            Verdict::Differs => "differs",
+        }
+    }
+}
+
+/// A checked claim with capsim's figures, ready for tables.
+#[derive(Clone, Debug)]
+pub struct ClaimResult {
+    pub id: String,
+    pub source: String,
+    pub claim: String,
+    pub metric: String,
+    /// The point(s), as `name=value, …` (with `before:`/`after:` for a pair).
+    pub points: String,
+    /// The reference figure(s), e.g. `0.6687` or `8.2 → 1.1`.
+    pub reference: String,
+    /// capsim's mean(s) and 95 % half-width(s), in the same shape.
+    pub capsim_mean: String,
+    pub capsim_ci95: String,
+    pub verdict: Verdict,
+    /// One sentence where it differs or only the direction holds (empty when reproduced).
+    pub note: String,
+    pub chart: Option<String>,
+}
+
+/// Checks the claims of `spec` against its parameters and points; problems go to `issues`.
+pub fn check(spec: &ExperimentSpec, params: &[Param], points: &[Vec<Value>], issues: &mut Vec<Issue>) -> Vec<Claim> {
+    let mut out = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
+    let stems: Vec<String> = spec
+        .charts
+        .iter()
+        .enumerate()
+        .map(|(k, c)| c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1)))
+        .collect();
+    for (i, c) in spec.claims.iter().enumerate() {
+        let at = format!("claims.{i}");
+        let mut bad = |field: &str, msg: String| issues.push(Issue::new(format!("{at}{field}"), msg));
+        if c.id.is_empty() || !c.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
+            bad(".id", "use letters, digits, `_` and `-`".into());
+        } else if !ids.insert(c.id.clone()) {
+            bad(".id", format!("`{}` is used by another claim", c.id));
+        }
+        let metric = spec.metrics.iter().position(|m| *m == c.metric);
+        if metric.is_none() {
+            bad(".metric", format!("`{}` must be one of `metrics` (so its values are recorded)", c.metric));
+        }
+        if let Some(t) = &c.tolerance {
+            match (t.relative, t.absolute) {
+                (Some(x), None) | (None, Some(x)) if x.is_finite() && x >= 0.0 => {}
+                _ => bad(".tolerance", "give exactly one of `relative` or `absolute`, ≥ 0".into()),
+            }
+        }
+        let chart = match &c.chart {
+            Some(f) if !stems.contains(f) => {
+                bad(".chart", format!("`{f}` is not a chart of this experiment; charts: {}", stems.join(", ")));
+                None
+            }
+            Some(f) => Some(f.clone()),
+            None => spec.charts.iter().position(|ch| ch.y == c.metric).map(|k| stems[k].clone()),
+        };
+        let located = locate(c, params, points);
+        match (located, metric) {
+            (Ok(p), Some(m)) => out.push(Claim { spec: c.clone(), metric: m, at: p, chart }),
+            (Err((field, msg)), _) => bad(&field, msg),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The point indices of a claim, or (field, problem).
+fn locate(c: &ClaimSpec, params: &[Param], points: &[Vec<Value>]) -> Result<Points, (String, String)> {
+    let err = |f: &str, m: String| Err((f.to_string(), m));
+    match (&c.at, &c.before, &c.after) {
+        (Some(at), None, None) => {
+            if c.reference.is_none() {
+                return err(".reference", "a claim with `at` needs the reference figure there".into());
+            }
+            if c.direction.is_some() {
+                return err(".direction", "only for before → after claims".into());
+            }
+            Ok(Points::One(point_of(at, params, points).map_err(|m| (".at".to_string(), m))?))
+        }
+        (None, Some(b), Some(a)) => {
+            if c.reference.is_some() {
+                return err(".reference", "a before → after claim gives its figures in `before` and `after`".into());
+            }
+            let before = point_of(&b.at, params, points).map_err(|m| (".before.at".to_string(), m))?;
+            let after = point_of(&a.at, params, points).map_err(|m| (".after.at".to_string(), m))?;
+            if before == after {
+                return err(".after.at", "is the same point as `before`".into());
+            }
+            match (expected_direction(c, b, a), c.direction) {
+                (None, None) => err(".direction", "give `reference` on both sides (different) or `direction`".into()),
+                (Some(d), Some(given)) if d != given => err(".direction", "contradicts the references".into()),
+                _ => Ok(Points::Pair { before, after }),
+            }
+        }
+        _ => err("", "give either `at` with `reference`, or both `before` and `after`".into()),
+    }
+}
+
+/// The direction the references imply, when both are given and differ.
+fn expected_direction(c: &ClaimSpec, b: &SideSpec, a: &SideSpec) -> Option<Direction> {
+    match (b.reference, a.reference) {
+        (Some(x), Some(y)) if y < x => Some(Direction::Decrease),
+        (Some(x), Some(y)) if y > x => Some(Direction::Increase),
+        _ => c.direction,
+    }
+}
+
+/// The index of the one point matching every `name = value` of `at`.
+fn point_of(at: &BTreeMap<String, Value>, params: &[Param], points: &[Vec<Value>]) -> Result<usize, String> {
+    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+    let mut keys = Vec::new();
+    for (name, v) in at {
+        let Some(k) = params.iter().position(|p| p.name == *name) else {
+            return Err(format!("`{name}` is not a parameter; parameters: {}", names.join(", ")));
+        };
+        if !params[k].values.iter().any(|x| same(x, v)) {
+            let vals: Vec<String> = params[k].values.iter().map(super::plain).collect();
+            return Err(format!("{name} = {v} is not one of its values: {}", vals.join(", ")));
+        }
+        keys.push((k, v));
+    }
+    let hits: Vec<usize> = (0..points.len()).filter(|&i| keys.iter().all(|(k, v)| same(&points[i][*k], v))).collect();
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        [] => Err("no point of the sweep has these values together".into()),
+        many => Err(format!("matches {} points; give a value for every parameter ({})", many.len(), names.join(", "))),
+    }
+}
+
+/// JSON values equal as numbers (to 1e-9 relative) or exactly.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+        _ => a == b,
+    }
+}
+
+/// Checks `claim` against the results (by point index).
+pub fn evaluate(claim: &Claim, params: &[Param], points: &[Vec<Value>], results: &[PointResult]) -> ClaimResult {
+    let values = |i: usize| -> &[f64] {
+        results.iter().find(|r| r.index == i).map_or(&[], |r| r.values[claim.metric].as_slice())
+    };
+    let describe = |i: usize| -> String {
+        params
+            .iter()
+            .zip(&points[i])
+            .map(|(p, v)| format!("{}={}", p.name, super::plain(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let c = &claim.spec;
+    let mut r = ClaimResult {
+        id: c.id.clone(),
+        source: c.source.clone(),
+        claim: c.claim.clone(),
+        metric: c.metric.clone(),
+        points: String::new(),
+        reference: String::new(),
+        capsim_mean: String::new(),
+        capsim_ci95: String::new(),
+        verdict: Verdict::Differs,
+        note: String::new(),
+        chart: claim.chart.clone(),
+    };
+    match claim.at {
+        Points::One(i) => {
+            let reference = c.reference.expect("checked: a single claim has a reference");
+            let iv = t_interval(values(i), 0.95);
+            r.points = describe(i);
+            r.reference = sig(reference, 6);
+            (r.capsim_mean, r.capsim_ci95) = (sig(iv.mean, 6), sig(iv.half_width, 3));
+            let tol = tolerance(c, reference);
+            let ok = (iv.mean - reference).abs() <= tol + iv.half_width;
+            r.verdict = if ok { Verdict::Reproduced } else { Verdict::Differs };
+            if !ok {
+                r.note = off_by(iv, reference, tol);
+            }
+        }
+        Points::Pair { before, after } => pair(&mut r, c, values(before), values(after), tolerance_fn(c)),
+    }
+    if r.verdict != Verdict::Reproduced
+        && let Some(n) = &c.note
+    {
+        r.note = if r.note.is_empty() { n.clone() } else { format!("{} {n}", r.note) };
+    }
+    if let Points::Pair { before, after } = claim.at {
+        r.points = format!("before: {}; after: {}", describe(before), describe(after));
+    }
+    r
+}
+
+fn tolerance(c: &ClaimSpec, reference: f64) -> f64 {
+    tolerance_fn(c)(reference)
+}
+
+/// The tolerance as a function of the reference figure.
+fn tolerance_fn(c: &ClaimSpec) -> impl Fn(f64) -> f64 + '_ {
+    move |reference: f64| match &c.tolerance {
+        Some(t) => t.absolute.unwrap_or_else(|| t.relative.unwrap_or(0.0) * reference.abs()),
+        None => 0.0,
+    }
+}
+
+/// Fills in a before → after claim.
+fn pair(r: &mut ClaimResult, c: &ClaimSpec, b: &[f64], a: &[f64], tol: impl Fn(f64) -> f64) {
+    let (before, after) = (c.before.as_ref().expect("checked"), c.after.as_ref().expect("checked"));
+    let (ib, ia) = (t_interval(b, 0.95), t_interval(a, 0.95));
+    let d = if a.len() == b.len() { paired(b, a, 0.95) } else { welch(ib, ia) };
+    let want = expected_direction(c, before, after).expect("checked: a direction is known");
+    let ref_text = |x: Option<f64>| x.map_or("—".to_string(), |v| sig(v, 6));
+    r.reference = format!("{} → {}", ref_text(before.reference), ref_text(after.reference));
+    r.capsim_mean = format!("{} → {}", sig(ib.mean, 6), sig(ia.mean, 6));
+    r.capsim_ci95 = format!("{} → {}", sig(ib.half_width, 3), sig(ia.half_width, 3));
+    let sign_ok = match want {
+        Direction::Decrease => d.mean < 0.0,
+        Direction::Increase => d.mean > 0.0,
+    };
+    let way = if want == Direction::Decrease { "decrease" } else { "increase" };
+    let change = format!("after − before = {} ± {}", sig(d.mean, 3), sig(d.half_width, 2));
+    if !(sign_ok && d.mean.abs() > d.half_width) {
+        r.verdict = Verdict::Differs;
+        r.note = format!("capsim shows no significant {way} ({change}).");
+        return;
+    }
+    let within =
+        |iv: Interval, reference: Option<f64>| reference.is_some_and(|x| (iv.mean - x).abs() <= tol(x) + iv.half_width);
+    if c.tolerance.is_some() && within(ib, before.reference) && within(ia, after.reference) {
+        r.verdict = Verdict::Reproduced;
+        return;
+    }
+    r.verdict = Verdict::DirectionOnly;
+    r.note = if c.tolerance.is_none() {
+        format!("The claim is a direction; capsim's {way} is significant ({change}).")
+    } else {
+        let mut n = format!("The {way} holds ({change}) but the figures are off:");
+        for (name, iv, reference) in [("before", ib, before.reference), ("after", ia, after.reference)] {
+            if let Some(x) = reference.filter(|&x| !within(iv, Some(x))) {
+                let _ = write!(n, " {name} {}", off_by(iv, x, tol(x)).trim_end_matches('.'));
+            }
+        }
+        n.push('.');
+        n
+    };
+}
+
+/// The interval of a difference of two independent means (no pairing possible).
+fn welch(b: Interval, a: Interval) -> Interval {
+    Interval {
+        mean: a.mean - b.mean,
+        half_width: (a.half_width.powi(2) + b.half_width.powi(2)).sqrt(),
+        n: a.n.min(b.n),
+    }
+}
+
+/// "capsim's figure is 23 % above the reference (allowed: ±5 % plus its 95 % interval)."
+fn off_by(iv: Interval, reference: f64, tol: f64) -> String {
+    if !iv.mean.is_finite() {
+        return "capsim has no figure there (no data: e.g. nothing completed, or the run overloaded).".into();
+    }
+    let dir = if iv.mean > reference { "above" } else { "below" };
+    let how = if reference != 0.0 {
+        format!("{} % {dir}", sig(100.0 * (iv.mean - reference).abs() / reference.abs(), 2))
+    } else {
+        format!("{} {dir}", sig((iv.mean - reference).abs(), 3))
+    };
+    format!(
+        "capsim's {} ± {} is {how} the reference {} (allowed: ±{} plus the 95 % interval).",
+        sig(iv.mean, 4),
+        sig(iv.half_width, 2),
+        sig(reference, 4),
+        sig(tol, 3)
+    )
+}
+
+/// claims.csv: one row per claim.
+pub fn csv(results: &[ClaimResult]) -> String {
+    let mut o = String::from("id,source,claim,metric,points,reference,capsim_mean,capsim_ci95,verdict,note\n");
+    for r in results {
+        let cells = [
+            &r.id,
+            &r.source,
+            &r.claim,
+            &r.metric,
+            &r.points,
+            &r.reference,
+            &r.capsim_mean,
+            &r.capsim_ci95,
+            &r.verdict.label().to_string(),
+            &r.note,
+        ];
+        let row: Vec<String> = cells.iter().map(|c| super::output::csv_field(c)).collect();
+        o.push_str(&row.join(","));
+        o.push('\n');
+    }
+    o
+}
