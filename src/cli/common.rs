@@ -27,7 +27,7 @@ pub struct ModelArgs {
     /// Warm-up per run, e.g. 10m (overrides run.warmup).
     #[arg(long)]
     pub warmup: Option<String>,
-    /// Worker threads (default: one per core). Results do not depend on it.
+    /// Worker threads; 0 (the default) uses every core. Results do not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Output folder.

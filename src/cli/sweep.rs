@@ -16,7 +16,7 @@ use crate::experiment::{self};
 pub struct SweepArgs {
     /// The experiment file (JSON).
     pub experiment: PathBuf,
-    /// Worker threads (default: one per core). The output does not depend on it.
+    /// Worker threads; 0 (the default) uses every core. The output does not depend on it.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Output folder (default output/<experiment name>/, or …/shard-K-of-N/ for a shard).
@@ -49,11 +49,14 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     });
     let start = Instant::now();
     let results = run_sweep(&exp, &Options { threads: args.threads, shard, quiet: false, bar: None })?;
-    let runs: usize = results.iter().map(|r| r.values.first().map_or(0, Vec::len)).sum();
+    let reps: Vec<usize> = results.iter().map(|r| r.values.first().map_or(0, Vec::len)).collect();
+    let runs: usize = reps.iter().sum();
+    let (lo, hi) = (reps.iter().min().copied().unwrap_or(0), reps.iter().max().copied().unwrap_or(0));
+    let reps_text = if lo == hi { format!("{lo}") } else { format!("{lo}–{hi} (run-length control)") };
     let table = Table::from_run(&exp, results, shard);
     let written = table.write(&dir)?;
     crate::say!(
-        "sweep {}: {} points × replications = {} runs in {:.1} s{}",
+        "sweep {}: {} points × {reps_text} replications = {} runs in {:.1} s{}",
         exp.spec.name,
         table.results.len(),
         runs,

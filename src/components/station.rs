@@ -148,19 +148,21 @@ impl Station {
     /// The summary at `now`.
     pub fn summary(&self, now: SimTime) -> StationSummary {
         let s = &self.stats;
-        let span_ns = now.since(s.measured_from).max(1) as f64;
+        // No measured time (the run ended in warm-up): rates and averages are NaN (null).
+        let span_ns = now.since(s.measured_from) as f64;
+        let over = |x: f64| if span_ns > 0.0 { x / span_ns } else { f64::NAN };
         let per = |n: u64, x: f64| if n == 0 { f64::NAN } else { x / n as f64 };
         StationSummary {
             servers: self.def.servers,
             arrivals: s.arrivals,
             completions: s.completions,
             rejected: s.rejected,
-            throughput_per_s: s.completions as f64 / (span_ns / 1e9),
+            throughput_per_s: over(s.completions as f64 * 1e9),
             mean_wait_s: per(s.started, s.wait_sum_ns as f64 / 1e9),
             p_wait: per(s.started, s.waited as f64),
             mean_response_s: s.response.mean_s(),
-            utilization: (s.busy.area_at(now) - s.busy_area_at_warmup) / span_ns / self.def.servers as f64,
-            mean_queue_len: (s.queue_len.area_at(now) - s.queue_area_at_warmup) / span_ns,
+            utilization: over(s.busy.area_at(now) - s.busy_area_at_warmup) / self.def.servers as f64,
+            mean_queue_len: over(s.queue_len.area_at(now) - s.queue_area_at_warmup),
             latency_s: s.response.summary(),
         }
     }

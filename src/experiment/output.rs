@@ -264,10 +264,13 @@ pub fn read(dir: &Path) -> Result<Table> {
         results.push(PointResult { index, values });
     }
     let shard = match doc.get("shard") {
-        Some(s) => Shard {
-            index: s["index"].as_u64().unwrap_or(1) as usize - 1,
-            count: s["count"].as_u64().unwrap_or(1) as usize,
-        },
+        Some(s) => {
+            let (k, n) = (s["index"].as_u64().unwrap_or(0), s["count"].as_u64().unwrap_or(0));
+            if k == 0 || k > n {
+                bail!("{}: shard {k} of {n} is not a valid shard", bad());
+            }
+            Shard { index: k as usize - 1, count: n as usize }
+        }
         None => Shard::default(),
     };
     Ok(Table { spec, params, point_values, results, shard })

@@ -28,17 +28,21 @@ impl Shard {
         self.count == 1
     }
 
-    /// Parses `K/N` with 1 ≤ K ≤ N.
-    pub fn parse(s: &str) -> Result<Shard> {
-        let (k, n) = s.split_once('/').with_context(|| format!("--shard `{s}`: expected K/N, e.g. 2/8"))?;
-        let k: usize = k.trim().parse().with_context(|| format!("--shard `{s}`: K is not a number"))?;
-        let n: usize = n.trim().parse().with_context(|| format!("--shard `{s}`: N is not a number"))?;
-        Shard::new(k, n).with_context(|| format!("--shard `{s}`"))
+    /// Parses `K/N` with 1 ≤ K ≤ N; the message says what is wrong in full (clap shows it as is).
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let usage = "write K/N to run the K-th of N equal shares of the points, e.g. 2/8";
+        let (k, n) = s.split_once('/').ok_or_else(|| format!("`{s}` is not K/N; {usage}"))?;
+        let k: usize = k.trim().parse().map_err(|_| format!("K = `{}` is not a whole number; {usage}", k.trim()))?;
+        let n: usize = n.trim().parse().map_err(|_| format!("N = `{}` is not a whole number; {usage}", n.trim()))?;
+        Shard::new(k, n).map_err(|e| e.to_string())
     }
 
     fn new(k1: usize, n: usize) -> Result<Shard> {
-        if n == 0 || k1 == 0 || k1 > n {
-            bail!("need 1 ≤ K ≤ N, got K = {k1}, N = {n}");
+        if n == 0 {
+            bail!("the number of shards N must be at least 1, got 0");
+        }
+        if k1 == 0 || k1 > n {
+            bail!("shard K must be between 1 and N (shards are numbered from 1), got K = {k1} with N = {n}");
         }
         Ok(Shard { index: k1 - 1, count: n })
     }

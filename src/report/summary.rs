@@ -86,7 +86,8 @@ impl Summary {
     /// Reads the summary off a finished world.
     pub fn build(model: &Model, w: &World, status: Status, wall_s: f64) -> Summary {
         let now = w.ctx.now;
-        let measured_s = now.since(model.warmup).max(1) as f64 / 1e9;
+        // Zero when the run ended before the warm-up did; rates over it are then NaN (null).
+        let measured_s = now.since(model.warmup) as f64 / 1e9;
         let t = &w.totals;
         let stations = w
             .blocks
@@ -129,7 +130,7 @@ impl Summary {
                 rejected: t.rejected,
                 failed: t.failed,
                 in_flight: t.in_flight,
-                throughput_per_s: t.completed as f64 / measured_s,
+                throughput_per_s: if measured_s > 0.0 { t.completed as f64 / measured_s } else { f64::NAN },
             },
             latency_s: LatencyBlock { e2e: t.e2e.summary(), by_class },
             stations,

@@ -73,7 +73,18 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
         let areas: Vec<(f64, f64)> = w.station_ids.iter().map(|&i| w.station_areas(i, end)).collect();
         w.windows.close(end, w.totals.in_flight, areas.into_iter());
     }
+    let stopped_in_warmup = end < model.warmup;
+    if stopped_in_warmup {
+        w.restart_stats(); // nothing after warm-up was observed: every measured figure is empty
+    }
     let mut summary = Summary::build(model, &w, status, wall_s);
+    if stopped_in_warmup {
+        summary.warnings.push(format!(
+            "the run stopped at {:.1} s, before the warm-up ended at {:.1} s: nothing was measured (see timeseries.csv for what happened)",
+            end.as_secs(),
+            model.warmup.as_secs()
+        ));
+    }
     let rows = w.windows.rows();
     if let Some(growth) = still_growing(rows, model.warmup.as_secs()) {
         summary.warnings.push(format!(

@@ -239,7 +239,7 @@ impl World {
     }
 
     /// End of warm-up: every statistic restarts from now.
-    fn restart_stats(&mut self) {
+    pub fn restart_stats(&mut self) {
         let now = self.ctx.now;
         let t = &mut self.totals;
         t.arrived = 0;

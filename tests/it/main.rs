@@ -14,5 +14,6 @@ mod cost;
 mod determinism;
 mod experiments;
 mod gallery;
+mod hardening;
 mod queueing;
 mod sources;

@@ -1,0 +1,174 @@
+//! What new users did to capsim, each kept as a test: closed pipes, zero replications, flags out
+//! of range, one-sided comparisons, capacity questions in both directions, overloaded and
+//! unstable runs, paths from names, and the small things (−0.0, the shard message).
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn capsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("capsim-hard-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Fails unless the command exited with `code` and printed no panic.
+fn expect(o: &Output, code: i32, fragment: &str) {
+    let t = text(o);
+    assert!(!t.contains("panicked"), "panic:\n{t}");
+    assert_eq!(o.status.code(), Some(code), "{t}");
+    assert!(t.contains(fragment), "lacks `{fragment}`:\n{t}");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    for args in [vec!["schema"], vec!["run", "models/mm1.json", "--duration", "1h", "--no-charts", "--out"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // `| head -1` that has already gone
+        let dir = temp_dir("pipe");
+        let mut cmd = capsim();
+        cmd.args(&args);
+        if args[0] == "run" {
+            cmd.arg(&dir);
+        }
+        let o = cmd.stdout(writer).stderr(Stdio::piped()).output().unwrap();
+        expect(&o, 0, "");
+        assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+#[test]
+fn zero_replications_and_bad_bounds_are_refused() {
+    let o = capsim()
+        .args(["compare", "models/mmc.json", "--a", "stations.server.servers=11", "--replications", "0"])
+        .output();
+    expect(&o.unwrap(), 2, "--replications must be at least 2");
+    let cap = |extra: &[&str]| {
+        capsim()
+            .args(["capacity", "models/mmc.json", "--vary", "sources.arrivals.rate", "--slo", "latency_s.e2e.p99<=5"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    expect(&cap(&["--replications", "0"]), 2, "--replications must be at least 1");
+    expect(&cap(&["--lo", "9", "--hi", "5"]), 2, "--lo (9) must be below --hi (5)");
+    expect(&cap(&["--tolerance=-0.1"]), 2, "--tolerance must be a fraction between 0 and 1");
+    expect(&cap(&["--max-probes", "1"]), 2, "--max-probes must be at least 2");
+    let o = capsim().args(["sweep", "experiments/mmc_servers.json", "--shard", "4/3"]).output().unwrap();
+    expect(&o, 2, "shard K must be between 1 and N");
+}
+
+#[test]
+fn comparing_against_nothing_says_so() {
+    let dir = temp_dir("one-sided");
+    let o = capsim()
+        .args(["compare", "models/mmc.json", "--a", "stations.server.servers=11", "--replications", "2"])
+        .args(["--duration", "30m", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    expect(&o, 0, "B: the model as written (no overrides)");
+    let o = capsim().args(["compare", "models/mmc.json", "--replications", "2"]).output().unwrap();
+    expect(&o, 2, "give --a and/or --b");
+}
+
+#[test]
+fn capacity_finds_the_fewest_servers_erlang_c_allows() {
+    // λ = 9/s, μ = 1/s: Erlang C gives Wq = 0.669 s (10 servers), 0.215 s (11), 0.0887 s (12),
+    // so the fewest servers with a mean wait ≤ 0.1 s is 12. Before, the search could only look
+    // for the largest value meeting the SLO and doubled servers until u32 overflowed.
+    let dir = temp_dir("fewest");
+    let o = capsim()
+        .args(["capacity", "models/mmc.json", "--vary", "stations.server.servers", "--find", "smallest"])
+        .args(["--slo", "stations.server.mean_wait_s<=0.1", "--replications", "5", "--duration", "4h", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    expect(&o, 0, "smallest stations.server.servers meeting every SLO: 12");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("capacity.json")).unwrap()).unwrap();
+    assert_eq!(r["answer"], 12.0);
+    assert_eq!(r["bracket"], serde_json::json!([11.0, 12.0]));
+    // Every probe was a whole number of servers.
+    assert!(r["probes"].as_array().unwrap().iter().all(|p| p["value"].as_f64().unwrap().fract() == 0.0));
+}
+
+#[test]
+fn an_overloaded_run_says_so_with_its_own_exit_status_and_no_made_up_zeros() {
+    let dir = temp_dir("overload");
+    let model = dir.join("over.json");
+    // 20 requests/s into one 1-second server: in flight passes 2,000 after about 105 s.
+    std::fs::write(
+        &model,
+        r#"{"name": "over", "run": {"duration": "1h", "warmup": "10m", "max_in_flight": 2000},
+            "sources": {"a": {"rate": 20, "to": "s"}},
+            "stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": "1s"}}}}"#,
+    )
+    .unwrap();
+    let o = capsim().arg("run").arg(&model).arg("--out").arg(&dir).output().unwrap();
+    expect(&o, 3, "OVERLOADED");
+    assert!(text(&o).contains("no request completed after warm-up"), "{}", text(&o));
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["status"]["state"], "overloaded");
+    // It stopped before the warm-up ended: nothing was measured, so no latency figure exists.
+    for f in ["mean", "p50", "p99", "max"] {
+        assert!(s["latency_s"]["e2e"][f].is_null(), "latency_s.e2e.{f} = {}", s["latency_s"]["e2e"][f]);
+    }
+    for f in ["mean_wait_s", "utilization", "throughput_per_s"] {
+        assert!(s["stations"]["s"][f].is_null(), "stations.s.{f} = {}", s["stations"]["s"][f]);
+    }
+    assert_eq!(s["requests"]["completed"], 0);
+    assert!(s["requests"]["throughput_per_s"].is_null());
+    assert!(text(&o).contains("before the warm-up ended"), "{}", text(&o));
+    // Windows sized for the ~105 s simulated, not for the hour asked for.
+    let rows = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap().lines().count() - 1;
+    assert!(rows >= 100, "only {rows} windows over the time simulated");
+}
+
+#[test]
+fn a_run_whose_queue_keeps_growing_is_flagged() {
+    let dir = temp_dir("unstable");
+    let run = |servers: u32| {
+        capsim()
+            .args(["run", "models/mmc.json", "--duration", "2h", "--no-charts", "--set"])
+            .arg(format!("stations.server.servers={servers}"))
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    // 9 requests/s on 8 servers: ρ = 1.125, the queue grows by ~1 request/s.
+    let o = run(8);
+    expect(&o, 0, "warning: requests in flight grew by");
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["warnings"].as_array().unwrap().len(), 1);
+    // 10 servers (ρ = 0.9) is stable: no warning.
+    let o = run(10);
+    assert!(!text(&o).contains("warning"), "{}", text(&o));
+}
+
+#[test]
+fn a_model_without_cost_costs_zero_not_minus_zero() {
+    let dir = temp_dir("cost");
+    let o = capsim().args(["run", "models/mm1.json", "--duration", "1h", "--no-charts", "--out"]).arg(&dir).output();
+    expect(&o.unwrap(), 0, "");
+    let s = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    assert!(s.contains("\"total\": 0.0"), "{s}");
+    assert!(!s.contains("-0.0"), "{s}");
+}
+
+#[test]
+fn a_name_cannot_write_outside_output() {
+    let o = capsim().args(["run", "models/mm1.json", "--set", "name=../../escaped", "--duration", "1m"]).output();
+    expect(&o.unwrap(), 2, "--set name=../../escaped: at `name`");
+    assert!(!std::path::Path::new("../escaped").exists());
+}
