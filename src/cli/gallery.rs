@@ -44,8 +44,9 @@ pub fn gallery(args: GalleryArgs) -> Result<()> {
     let runs: usize = entries.iter().flat_map(|e| &e.table.results).map(|r| r.values.first().map_or(0, Vec::len)).sum();
     let (r, d, x) = tally(&entries);
     crate::say!(
-        "gallery: {} experiments, {runs} runs in {:.1} s; {} claims: {r} reproduced, {d} direction only, {x} differ",
+        "gallery: {} experiment{}, {runs} runs in {:.1} s; {} claims: {r} reproduced, {d} direction only, {x} differ",
         entries.len(),
+        if entries.len() == 1 { "" } else { "s" },
         start.elapsed().as_secs_f64(),
         r + d + x
     );

@@ -167,6 +167,8 @@ struct Progress {
     bar: ProgressBar,
     /// The bar belongs to a caller (left running at the end).
     shared: bool,
+    /// Rounds of runs started so far.
+    rounds: AtomicUsize,
     plain: bool,
     done: Vec<AtomicUsize>,
     finished: AtomicUsize,
@@ -187,6 +189,7 @@ impl Progress {
         Progress {
             bar,
             shared: !owned,
+            rounds: AtomicUsize::new(0),
             plain: !tty && !quiet,
             done: (0..points).map(|_| AtomicUsize::new(0)).collect(),
             finished: AtomicUsize::new(0),
@@ -195,8 +198,12 @@ impl Progress {
         }
     }
 
+    /// Adds a round of runs to the bar's length; a shared bar was given the first round (points
+    /// × replications) by its owner, so only run-length control's extra rounds are added.
     fn extend(&self, runs: usize) {
-        self.bar.inc_length(runs as u64);
+        if !self.shared || self.rounds.fetch_add(1, Ordering::Relaxed) > 0 {
+            self.bar.inc_length(runs as u64);
+        }
     }
 
     fn done(&self, exp: &Experiment, index: usize, k: usize, last: bool) {
