@@ -14,6 +14,18 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Gallery options: the experiments in `experiments`, written to `out`, quietly.
+fn options(experiments: &Path, out: &Path, profile: Profile, only: &[&str]) -> Options {
+    Options {
+        experiments: experiments.to_path_buf(),
+        out: out.to_path_buf(),
+        profile,
+        only: only.iter().map(|s| s.to_string()).collect(),
+        threads: 0,
+        quiet: true,
+    }
+}
+
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
@@ -21,15 +33,7 @@ fn read(p: &Path) -> String {
 #[test]
 fn committed_gallery_tables_equal_a_fresh_quick_run() {
     let out = temp_dir("quick");
-    let opts = Options {
-        experiments: "experiments".into(),
-        out: out.clone(),
-        profile: Profile::Quick,
-        only: Vec::new(),
-        threads: 0,
-        quiet: true,
-    };
-    let entries = run(&opts).unwrap();
+    let entries = run(&options(Path::new("experiments"), &out, Profile::Quick, &[])).unwrap();
     assert!(!entries.is_empty());
     let committed = Path::new("output");
     let mut files = vec![PathBuf::from("README.md")];
@@ -61,15 +65,7 @@ fn committed_gallery_tables_equal_a_fresh_quick_run() {
 #[test]
 fn mmc_servers_claims_are_reproduced_against_erlang_c() {
     let out = temp_dir("mmc");
-    let opts = Options {
-        experiments: "experiments".into(),
-        out: out.clone(),
-        profile: Profile::Quick,
-        only: vec!["mmc_servers".into()],
-        threads: 0,
-        quiet: true,
-    };
-    let entries = run(&opts).unwrap();
+    let entries = run(&options(Path::new("experiments"), &out, Profile::Quick, &["mmc_servers"])).unwrap();
     let claims = &entries[0].claims;
     assert!(claims.len() >= 4);
     for c in claims {
@@ -105,15 +101,7 @@ fn wrong_claims_are_reported_as_such() {
     std::fs::write(dir.join("wrong.json"), serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     let exp = load(&dir.join("wrong.json")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(exp.spec.claims.len(), 3);
-    let opts = Options {
-        experiments: dir.clone(),
-        out: dir.join("out"),
-        profile: Profile::Full,
-        only: Vec::new(),
-        threads: 0,
-        quiet: true,
-    };
-    let claims = &run(&opts).unwrap()[0].claims;
+    let claims = &run(&options(&dir, &dir.join("out"), Profile::Full, &[])).unwrap()[0].claims;
     let verdict = |id: &str| claims.iter().find(|c| c.id == id).unwrap().clone();
     let low = verdict("too_low");
     assert_eq!(low.verdict, Verdict::Differs);
