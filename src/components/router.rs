@@ -1,32 +1,34 @@
-//! A router: sends each request to one of several blocks, by probability or by class.
+//! A route: picks where a request's flow goes next, by probability or by class (a
+//! foundation router, or a `branch` step of a service's flow).
 
 use rand::RngExt;
 
 use crate::engine::SimRng;
-use crate::model::{RouterDef, Target};
+use crate::model::Pc;
+use crate::model::program::RouteDef;
 
-/// A running router.
+/// A running route.
 pub struct Router {
-    def: RouterDef,
+    def: RouteDef,
     rng: SimRng,
 }
 
 impl Router {
-    /// A router with its own random stream.
-    pub fn new(def: RouterDef, rng: SimRng) -> Router {
+    /// A route with its own random stream.
+    pub fn new(def: RouteDef, rng: SimRng) -> Router {
         Router { def, rng }
     }
 
-    /// Where a request of class `class` goes.
+    /// The pc a request of class `class` goes to.
     #[inline]
-    pub fn pick(&mut self, class: u16) -> Target {
+    pub fn pick(&mut self, class: u16) -> Pc {
         match &self.def {
-            RouterDef::Probability { cumulative, targets } => {
+            RouteDef::Probability { cumulative, pcs } => {
                 let u: f64 = self.rng.random();
-                let i = cumulative.partition_point(|&c| c <= u).min(targets.len() - 1);
-                targets[i]
+                let i = cumulative.partition_point(|&c| c <= u).min(pcs.len() - 1);
+                pcs[i]
             }
-            RouterDef::Class { by_class } => by_class[class as usize],
+            RouteDef::Class { by_class } => by_class[class as usize],
         }
     }
 }

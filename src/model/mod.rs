@@ -7,7 +7,9 @@ pub mod limits;
 pub mod locate;
 pub mod overrides;
 pub mod profile;
+pub mod program;
 pub mod quantity;
+pub mod service_spec;
 pub mod spec;
 mod validate;
 
@@ -17,24 +19,38 @@ pub use dist::{Dist, DistSpec};
 pub use error::{FileError, Issue};
 pub use overrides::Override;
 pub use profile::RateProfile;
+pub use program::{Op, Pc, Program};
 pub use spec::{Discipline, ModelSpec};
 pub use validate::default_window;
 
 use crate::cost::CostLine;
 use crate::engine::SimTime;
 
-/// Where a request goes next: a block index, or the end of its journey.
+/// Where a request goes next, as the model file names it: a block (by index), a service (by
+/// index among `services`; the request calls it, then ends), or the end of its journey.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Target(pub u32);
 
 impl Target {
     /// The end: the request is complete.
     pub const END: Target = Target(u32::MAX);
+    /// Marks a service index.
+    const SERVICE: u32 = 1 << 31;
 
-    /// The block index, unless this is [`Target::END`].
+    /// The `services` entry with index `i` (in name order).
+    pub fn service(i: u32) -> Target {
+        Target(Target::SERVICE | i)
+    }
+
+    /// The block index, unless this is the end or a service.
     #[inline]
     pub fn block(self) -> Option<usize> {
-        (self != Target::END).then_some(self.0 as usize)
+        (self != Target::END && self.0 & Target::SERVICE == 0).then_some(self.0 as usize)
+    }
+
+    /// The index among `services`, if this is a service.
+    pub fn as_service(self) -> Option<usize> {
+        (self != Target::END && self.0 & Target::SERVICE != 0).then_some((self.0 & !Target::SERVICE) as usize)
     }
 }
 
@@ -55,7 +71,10 @@ pub struct SourceDef {
     /// Maximum number of arrivals.
     pub limit: Option<u64>,
     pub class: u16,
+    /// Where its requests go, as named in the file.
     pub to: Target,
+    /// First op of its requests' flow.
+    pub entry: Pc,
 }
 
 /// A checked closed-loop population.
@@ -70,7 +89,10 @@ pub struct SessionsDef {
     /// Pause between sessions [s].
     pub pause: Dist,
     pub class: u16,
+    /// Where its messages go, as named in the file.
     pub to: Target,
+    /// First op of its messages' flow.
+    pub entry: Pc,
     pub cost: Vec<CostLine>,
 }
 
@@ -133,7 +155,10 @@ pub struct Model {
     pub classes: Vec<String>,
     /// Names of blocks, parallel to `blocks`.
     pub block_names: Vec<String>,
+    /// The blocks as checked (the program is compiled from them and from `services`).
     pub blocks: Vec<BlockDef>,
+    /// Every way a request moves, compiled.
+    pub program: Program,
     pub sources: Vec<SourceDef>,
     pub sessions: Vec<SessionsDef>,
 }

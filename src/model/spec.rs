@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::dist::DistSpec;
 use super::profile::{AfterProfile, SegmentSpec};
 use super::quantity::Quantity;
+use super::service_spec::ServiceSpec;
 use crate::cost::{CostLineSpec, PriceSpec};
 
 /// A whole model file.
@@ -50,6 +51,9 @@ pub struct ModelSpec {
     /// Where a fork's children meet; the parent continues when all have arrived.
     #[serde(default)]
     pub joins: BTreeMap<String, JoinSpec>,
+    /// Services: concurrency slots, a queue, and a flow of work and calls to other services.
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceSpec>,
     /// Prices added to, or overriding, the built-in table (see docs/cost.md).
     #[serde(default)]
     pub prices: BTreeMap<String, PriceSpec>,

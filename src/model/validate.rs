@@ -15,8 +15,9 @@ struct Checker {
     issues: Vec<Issue>,
     /// The price table: defaults overlaid with the model's `prices`.
     prices: BTreeMap<String, PriceSpec>,
-    /// Block name → (index, kind); sources and sessions map to `None` (not enterable).
-    names: BTreeMap<String, Option<u32>>,
+    /// Name → where a request sent there goes (a block or a service); sources and sessions
+    /// map to `None` (requests cannot be sent to them).
+    names: BTreeMap<String, Option<Target>>,
     classes: Vec<String>,
 }
 
@@ -53,6 +54,15 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     if !c.issues.is_empty() {
         return Err(c.issues);
     }
+    let blocks: Vec<BlockDef> = blocks.into_iter().flatten().collect();
+    let program = c.compile(&spec, &blocks, &block_names);
+    if !c.issues.is_empty() {
+        return Err(c.issues);
+    }
+    let mut sources: Vec<SourceDef> = sources.into_iter().flatten().collect();
+    sources.iter_mut().for_each(|s| s.entry = program.pc_of(s.to));
+    let mut sessions: Vec<SessionsDef> = sessions.into_iter().flatten().collect();
+    sessions.iter_mut().for_each(|s| s.entry = program.pc_of(s.to));
     let duration = SimTime::from_secs(spec.run.duration.0);
     Ok(Model {
         duration,
@@ -62,9 +72,10 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         max_in_flight: spec.run.max_in_flight,
         classes: c.classes,
         block_names,
-        blocks: blocks.into_iter().map(|b| b.expect("no issues means every block built")).collect(),
-        sources: sources.into_iter().flatten().collect(),
-        sessions: sessions.into_iter().flatten().collect(),
+        blocks,
+        program,
+        sources,
+        sessions,
         spec,
     })
 }
@@ -145,7 +156,7 @@ impl Checker {
     /// Assigns block indices (stations, delays, routers, forks, joins) and checks names.
     fn register_names(&mut self, spec: &ModelSpec) -> Vec<String> {
         let mut order = Vec::new();
-        let groups: [(&str, Vec<&String>, bool); 7] = [
+        let groups: [(&str, Vec<&String>, bool); 8] = [
             ("stations", spec.stations.keys().collect(), true),
             ("delays", spec.delays.keys().collect(), true),
             ("routers", spec.routers.keys().collect(), true),
@@ -153,7 +164,9 @@ impl Checker {
             ("joins", spec.joins.keys().collect(), true),
             ("sources", spec.sources.keys().collect(), false),
             ("sessions", spec.sessions.keys().collect(), false),
+            ("services", spec.services.keys().collect(), false),
         ];
+        let mut services = 0u32;
         for (group, names, enterable) in groups {
             for name in names {
                 let path = format!("{group}.{name}");
@@ -166,8 +179,11 @@ impl Checker {
                 } else if self.names.contains_key(name) {
                     self.issue(path, format!("the name `{name}` is used by another block; names must be unique"));
                 } else if enterable {
-                    self.names.insert(name.clone(), Some(order.len() as u32));
+                    self.names.insert(name.clone(), Some(Target(order.len() as u32)));
                     order.push(name.clone());
+                } else if group == "services" {
+                    self.names.insert(name.clone(), Some(Target::service(services)));
+                    services += 1;
                 } else {
                     self.names.insert(name.clone(), None);
                 }
@@ -181,7 +197,7 @@ impl Checker {
             return Target::END;
         }
         match self.names.get(name) {
-            Some(Some(i)) => Target(*i),
+            Some(Some(t)) => *t,
             Some(None) => {
                 self.issue(path, format!("`{name}` is a source or session population; requests cannot be sent to it"));
                 Target::END
@@ -322,7 +338,7 @@ impl Checker {
             self.issue(format!("{p}.join"), format!("`{}` is not a block in `joins`", f.join));
             return None;
         }
-        let join = self.names.get(&f.join).copied().flatten()?;
+        let join = self.names.get(&f.join).copied().flatten()?.block()? as u32;
         Some(BlockDef::Fork { branches, join })
     }
 
@@ -356,7 +372,7 @@ impl Checker {
         {
             self.issue(format!("{p}.interarrival"), "must have a positive mean");
         }
-        Some(SourceDef { name: name.to_string(), arrivals, limit: s.limit, class, to })
+        Some(SourceDef { name: name.to_string(), arrivals, limit: s.limit, class, to, entry: 0 })
     }
 
     fn segments(&mut self, p: &str, segs: &[SegmentSpec]) {
@@ -416,6 +432,7 @@ impl Checker {
             pause,
             class,
             to,
+            entry: 0,
             cost: self.cost(&p, &s.cost, &[Driver::Messages, Driver::ConnectionMinutes]),
         })
     }
@@ -456,4 +473,5 @@ impl Checker {
     }
 }
 
+mod compile;
 mod graph;

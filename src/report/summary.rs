@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::components::Block;
-use crate::components::station::StationSummary;
-use crate::cost::CostSummary;
+use crate::components::service::StationSummary;
+use crate::model::program::Origin;
+use crate::cost::{CostSummary, Driver};
 use crate::metrics::LatencySummary;
 use crate::model::Model;
 use crate::sim::World;
@@ -90,13 +90,10 @@ impl Summary {
         let measured_s = now.since(model.warmup) as f64 / 1e9;
         let t = &w.totals;
         let stations = w
-            .blocks
+            .services
             .iter()
-            .zip(&model.block_names)
-            .filter_map(|(b, n)| match b {
-                Block::Station(s) => Some((n.clone(), s.summary(now))),
-                _ => None,
-            })
+            .filter(|s| s.def.origin == Origin::Station)
+            .map(|s| (s.def.name.clone(), s.summary(now)))
             .collect();
         let sessions = w
             .sessions
@@ -144,16 +141,12 @@ impl Summary {
 /// Cost of every block and population with cost lines, over the measured period.
 fn cost(model: &Model, w: &World, measured_s: f64) -> CostSummary {
     let mut by = BTreeMap::new();
-    for (b, name) in w.blocks.iter().zip(&model.block_names) {
-        match b {
-            Block::Station(s) if s.has_cost() => {
-                by.insert(name.clone(), s.cost_usd(measured_s));
-            }
-            Block::Delay(d) if !d.cost.is_empty() => {
-                by.insert(name.clone(), d.cost_usd());
-            }
-            _ => {}
-        }
+    for s in w.services.iter().filter(|s| s.has_cost()) {
+        by.insert(s.def.name.clone(), s.cost_usd(measured_s));
+    }
+    for (d, passed) in model.program.delays.iter().zip(&w.delay_passed).filter(|(d, _)| !d.cost.is_empty()) {
+        let usd = d.cost.iter().map(|l| l.usd(if l.driver == Driver::Requests { *passed as f64 } else { 0.0 })).sum();
+        by.insert(d.name.clone(), usd);
     }
     for s in w.sessions.iter().filter(|s| !s.def.cost.is_empty()) {
         by.insert(s.def.name.clone(), s.cost_usd(measured_s));

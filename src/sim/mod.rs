@@ -1,9 +1,14 @@
-//! One run: a world built from a model, driven by the event loop until the run's end.
+//! One run: a world built from a model, driven by the event loop until the run's end. Requests
+//! move through the flow program (`flow.rs`): every top-level request, call and parallel branch
+//! is a [`Job`] in the slab.
 
 mod ctx;
+mod flow;
+mod job;
 mod run;
 mod world;
 
-pub use ctx::{Ctx, Event, Origin, Request};
+pub use ctx::{Ctx, Event};
+pub use job::{Job, NO_SERVICE, Origin, Outcome};
 pub use run::{RunOutput, run, skeleton_summary};
 pub use world::World;

@@ -15,7 +15,7 @@ pub struct RunOutput {
     pub summary: Summary,
     /// Time-series rows, one per window, covering warm-up too.
     pub rows: Vec<WindowRow>,
-    /// Station names, in the order of each row's `stations`.
+    /// Service names (stations included), in the order of each row's `stations`.
     pub station_names: Vec<String>,
     /// End-to-end latency of every completed request after warm-up (for CDFs).
     pub e2e: Latency,
@@ -70,7 +70,7 @@ fn run_once(model: &Model) -> RunOutput {
 fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64) -> RunOutput {
     w.ctx.now = end;
     if w.windows.start() < end {
-        let areas: Vec<(f64, f64)> = w.station_ids.iter().map(|&i| w.station_areas(i, end)).collect();
+        let areas = w.service_areas(end);
         w.windows.close(end, w.totals.in_flight, areas.into_iter());
     }
     let stopped_in_warmup = end < model.warmup;
@@ -92,7 +92,7 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
              the system is unstable (or the run too short to reach a steady state), so its figures describe a transient"
         ));
     }
-    let station_names = w.station_ids.iter().map(|&i| model.block_names[i].clone()).collect();
+    let station_names = model.program.services.iter().map(|s| s.name.clone()).collect();
     let e2e = std::mem::take(&mut w.totals.e2e);
     RunOutput { summary, rows: w.windows.into_rows(), station_names, e2e }
 }

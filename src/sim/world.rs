@@ -1,20 +1,15 @@
-//! The world: engine context, blocks, sources and populations, and the routing of requests
-//! between them. This is the only place that knows every kind of block.
+//! The world: engine context, the compiled flow program and its running parts (services, work
+//! steps, routes), sources and populations, and the run-wide counters. Events are dispatched
+//! here; requests move through `flow.rs`.
 
-use super::ctx::{Ctx, Event, Origin, Request};
-use crate::components::{Block, Delay, Router, Sessions, Source, Station, forkjoin};
-use crate::engine::{ReqId, SimTime, stream};
+use super::ctx::{Ctx, Event};
+use super::job::{Job, Origin};
+use crate::components::{Router, Service, Sessions, Source, Work};
+use crate::engine::{SimTime, stream};
 use crate::metrics::{Latency, Windows};
-use crate::model::{BlockDef, Model, Target};
+use crate::model::{Model, Op, Pc};
 
-/// How a top-level request ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Completed,
-    Rejected,
-}
-
-/// Run-wide counters for top-level requests (children of forks are not counted here).
+/// Run-wide counters for top-level requests (calls and branches are not counted here).
 #[derive(Debug, Default)]
 pub struct Totals {
     pub arrived: u64,
@@ -32,13 +27,19 @@ pub struct Totals {
 /// Everything one run needs.
 pub struct World {
     pub ctx: Ctx,
-    pub blocks: Vec<Block>,
+    /// The flow program (see `model::program`).
+    pub ops: Box<[Op]>,
+    /// Entry pcs of parallel branches.
+    pub branch_pcs: Box<[Pc]>,
+    pub services: Vec<Service>,
+    pub works: Vec<Work>,
+    pub routes: Vec<Router>,
+    /// Requests that entered each delay block since warm-up.
+    pub delay_passed: Vec<u64>,
     pub sources: Vec<Source>,
     pub sessions: Vec<Sessions>,
     pub totals: Totals,
     pub windows: Windows,
-    /// Station block indices, in block order.
-    pub station_ids: Vec<usize>,
 }
 
 impl World {
@@ -46,35 +47,27 @@ impl World {
     pub fn new(model: &Model) -> World {
         let seed = model.seed;
         let classes = model.classes.len();
-        let blocks: Vec<Block> = model
-            .blocks
-            .iter()
-            .zip(&model.block_names)
-            .map(|(def, name)| match def.clone() {
-                BlockDef::Station(d) => Block::Station(Station::new(d, stream(seed, name, "service"), classes)),
-                BlockDef::Delay { delay, to, cost } => {
-                    let rng = stream(seed, name, "delay");
-                    Block::Delay(Delay { delay, rng, to, cost, passed: 0 })
-                }
-                BlockDef::Router(d) => Block::Router(Router::new(d, stream(seed, name, "route"))),
-                BlockDef::Fork { branches, join } => Block::Fork { branches, join },
-                BlockDef::Join { to } => Block::Join { to },
-            })
-            .collect();
-        let station_ids: Vec<usize> =
-            blocks.iter().enumerate().filter(|(_, b)| matches!(b, Block::Station(_))).map(|(i, _)| i).collect();
+        let p = &model.program;
+        let services: Vec<Service> = p.services.iter().map(|d| Service::new(d.clone(), classes)).collect();
+        let works = p.works.iter().map(|w| Work::new(w.dist.clone(), stream(seed, &w.stream, w.purpose), w.delay));
+        let routes =
+            p.routes.iter().zip(&p.route_streams).map(|(r, n)| Router::new(r.clone(), stream(seed, n, "route")));
         let sources = model.sources.iter().map(|s| Source::new(s.clone(), stream(seed, &s.name, "arrivals"))).collect();
         let sessions =
             model.sessions.iter().map(|s| Sessions::new(s.clone(), stream(seed, &s.name, "users"))).collect();
         let totals = Totals { by_class: (0..classes).map(|_| Latency::default()).collect(), ..Totals::default() };
         World {
             ctx: Ctx::new(),
-            blocks,
+            ops: p.ops.clone().into_boxed_slice(),
+            branch_pcs: p.branch_pcs.clone().into_boxed_slice(),
+            windows: Windows::new(model.window, services.len()),
+            services,
+            works: works.collect(),
+            routes: routes.collect(),
+            delay_passed: vec![0; p.delays.len()],
             sources,
             sessions,
             totals,
-            windows: Windows::new(model.window, station_ids.len()),
-            station_ids,
         }
     }
 
@@ -100,21 +93,20 @@ impl World {
             Event::Arrival { source } => {
                 let src = &mut self.sources[source as usize];
                 src.produced += 1;
-                let (class, to) = (src.def.class, src.def.to);
+                let (class, entry) = (src.def.class, src.def.entry);
                 src.schedule_next(source, &mut self.ctx);
-                self.admit(class, Origin::Source, to);
+                self.admit(class, Origin::Source, entry);
             }
             Event::Think { sessions, user, left } => {
                 let pop = &mut self.sessions[sessions as usize];
                 let left = pop.on_send(left);
-                let (class, to) = (pop.def.class, pop.def.to);
-                self.admit(class, Origin::User { sessions, user, left }, to);
+                let (class, entry) = (pop.def.class, pop.def.entry);
+                self.admit(class, Origin::User { sessions, user, left }, entry);
             }
-            Event::Done { block, req } => self.on_done(block as usize, req),
+            Event::Wake { job } => self.advance(job),
             Event::Window => {
                 let now = self.ctx.now;
-                let blocks = &self.blocks;
-                let areas = self.station_ids.iter().map(|&i| station_areas(blocks, i, now));
+                let areas = self.services.iter().map(|s| s.areas(now));
                 self.windows.close(now, self.totals.in_flight, areas);
                 self.ctx.at(now.after_secs(self.windows.width.as_secs()), Event::Window);
             }
@@ -122,120 +114,18 @@ impl World {
         }
     }
 
-    /// (queue, busy) areas of station block `i` up to `now`.
-    pub fn station_areas(&self, i: usize, now: SimTime) -> (f64, f64) {
-        station_areas(&self.blocks, i, now)
+    /// (queue, busy) areas of every service up to `now`.
+    pub fn service_areas(&self, now: SimTime) -> Vec<(f64, f64)> {
+        self.services.iter().map(|s| s.areas(now)).collect()
     }
 
-    fn admit(&mut self, class: u16, origin: Origin, to: Target) {
-        let id = self.ctx.reqs.insert(Request::new(self.ctx.now, class, origin));
+    /// A top-level request arrives and starts its flow at `entry`.
+    fn admit(&mut self, class: u16, origin: Origin, entry: Pc) {
+        let id = self.ctx.reqs.insert(Job::new(self.ctx.now, class, origin, entry));
         self.totals.arrived += 1;
         self.totals.in_flight += 1;
         self.windows.arrivals += 1;
-        self.forward(id, to);
-    }
-
-    fn on_done(&mut self, block: usize, req: ReqId) {
-        let Some(entered) = self.ctx.reqs.get(req).map(|r| r.entered) else {
-            return; // a stale timer: the request has already finished
-        };
-        let next = match &mut self.blocks[block] {
-            Block::Station(s) => s.done(block as u32, &mut self.ctx, entered),
-            Block::Delay(d) => d.to,
-            _ => unreachable!("only stations and delays schedule Done"),
-        };
-        self.forward(req, next);
-    }
-
-    /// Sends request `id` into `target`, passing through zero-time blocks until it lands
-    /// somewhere that holds it (a station or delay) or finishes.
-    pub fn forward(&mut self, id: ReqId, mut target: Target) {
-        loop {
-            let Some(b) = target.block() else {
-                self.finish(id, Outcome::Completed);
-                return;
-            };
-            match &mut self.blocks[b] {
-                Block::Station(s) => {
-                    if !s.arrive(b as u32, &mut self.ctx, id) {
-                        self.finish(id, Outcome::Rejected);
-                    }
-                    return;
-                }
-                Block::Delay(d) => {
-                    d.enter(b as u32, &mut self.ctx, id);
-                    return;
-                }
-                Block::Router(r) => {
-                    let class = self.ctx.reqs.get(id).map_or(0, |r| r.class);
-                    target = r.pick(class);
-                }
-                Block::Fork { branches, .. } => {
-                    for k in 0..branches.len() {
-                        let Block::Fork { branches, .. } = &self.blocks[b] else { unreachable!() };
-                        let t = branches[k];
-                        if let Some(child) = forkjoin::spawn_child(&mut self.ctx, id) {
-                            self.forward(child, t);
-                        }
-                    }
-                    return;
-                }
-                Block::Join { to } => {
-                    let to = *to;
-                    self.rejoin(id, false, to);
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Child `child` arrives at its join, whose exit is `then` (or is rejected on its branch).
-    fn rejoin(&mut self, child: ReqId, rejected: bool, then: Target) {
-        let Some(Origin::Child { parent }) = self.ctx.reqs.get(child).map(|r| r.origin) else {
-            return;
-        };
-        let Some(failed) = forkjoin::child_returns(&mut self.ctx, parent, child, rejected) else {
-            return;
-        };
-        if failed {
-            self.finish(parent, Outcome::Rejected);
-            return;
-        }
-        self.forward(parent, then);
-    }
-
-    /// A request leaves the system (completed at `end`, or rejected).
-    fn finish(&mut self, id: ReqId, outcome: Outcome) {
-        let Some(req) = self.ctx.reqs.get(id).copied() else {
-            return;
-        };
-        if let Origin::Child { .. } = req.origin {
-            // Only rejection ends a child early; validation guarantees branches reach their join.
-            self.rejoin(id, true, Target::END);
-            return;
-        }
-        self.ctx.reqs.remove(id);
-        let t = &mut self.totals;
-        t.in_flight -= 1;
-        match outcome {
-            Outcome::Completed => {
-                let ns = self.ctx.now.since(req.born);
-                t.completed += 1;
-                t.e2e.record(ns);
-                if t.by_class.len() > 1 {
-                    t.by_class[req.class as usize].record(ns);
-                }
-                self.windows.completions += 1;
-                self.windows.latency.record(ns);
-            }
-            Outcome::Rejected => {
-                t.rejected += 1;
-                self.windows.rejections += 1;
-            }
-        }
-        if let Origin::User { sessions, user, left } = req.origin {
-            self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
-        }
+        self.advance(id);
     }
 
     /// End of warm-up: every statistic restarts from now.
@@ -248,21 +138,8 @@ impl World {
         t.failed = 0;
         t.e2e.reset();
         t.by_class.iter_mut().for_each(Latency::reset);
-        for b in &mut self.blocks {
-            match b {
-                Block::Station(s) => s.restart_stats(now),
-                Block::Delay(d) => d.passed = 0,
-                _ => {}
-            }
-        }
+        self.services.iter_mut().for_each(|s| s.restart_stats(now));
+        self.delay_passed.iter_mut().for_each(|d| *d = 0);
         self.sessions.iter_mut().for_each(Sessions::restart_stats);
-    }
-}
-
-/// (queue, busy) areas of station block `i` up to `now` [level·ns].
-fn station_areas(blocks: &[Block], i: usize, now: SimTime) -> (f64, f64) {
-    match &blocks[i] {
-        Block::Station(s) => s.areas(now),
-        _ => (0.0, 0.0),
     }
 }

@@ -1,23 +1,38 @@
-//! A station: c identical servers in front of one queue (FIFO, or non-preemptive priority by
-//! class), with optional finite waiting room whose overflow is rejected.
+//! A service's slots and queue: c concurrency slots in front of one queue (FIFO, or
+//! non-preemptive priority by class), with optional finite waiting room whose overflow is
+//! rejected. What a request does while it holds a slot is its flow, run by `sim::flow`; this
+//! module only admits, queues and releases, and keeps the statistics.
 
 use std::collections::VecDeque;
 
 use serde::Serialize;
 
-use crate::cost::{CostLine, Driver};
-use crate::engine::{ReqId, SimRng, SimTime};
+use crate::cost::Driver;
+use crate::engine::{ReqId, SimTime};
 use crate::metrics::{Latency, LatencySummary, TimeWeighted};
-use crate::model::{Discipline, StationDef, Target};
-use crate::sim::{Ctx, Event};
+use crate::model::Discipline;
+use crate::model::program::ServiceDef;
 
-/// A running station.
-pub struct Station {
-    def: StationDef,
-    rng: SimRng,
+/// What happens to a request arriving at a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// A slot was free: it starts now, holding the slot.
+    Start,
+    /// It waits in the queue.
+    Queued,
+    /// The waiting room is full.
+    Rejected,
+}
+
+/// A running service.
+pub struct Service {
+    pub def: ServiceDef,
     busy: u32,
-    /// One FIFO per class for priority stations, a single FIFO otherwise.
+    /// One FIFO per class for priority services, a single FIFO otherwise.
     queues: Vec<VecDeque<ReqId>>,
+    /// Requests that freed their slot while waiting on a call and want one back (event-loop
+    /// services); served before new arrivals.
+    resumes: VecDeque<ReqId>,
     waiting: u64,
     /// Statistics since the end of warm-up.
     pub stats: StationStats,
@@ -66,63 +81,85 @@ pub struct StationSummary {
     pub latency_s: LatencySummary,
 }
 
-impl Station {
-    /// A station at rest.
-    pub fn new(def: StationDef, rng: SimRng, classes: usize) -> Station {
+impl Service {
+    /// A service at rest.
+    pub fn new(def: ServiceDef, classes: usize) -> Service {
         let lanes = if def.discipline == Discipline::Priority { classes } else { 1 };
-        Station { def, rng, busy: 0, queues: vec![VecDeque::new(); lanes], waiting: 0, stats: StationStats::default() }
+        Service {
+            def,
+            busy: 0,
+            queues: vec![VecDeque::new(); lanes],
+            resumes: VecDeque::new(),
+            waiting: 0,
+            stats: StationStats::default(),
+        }
     }
 
-    /// A request arrives; returns false if the waiting room is full and it is rejected.
+    /// Request `id` of class `class` arrives now.
     #[inline]
-    pub fn arrive(&mut self, me: u32, ctx: &mut Ctx, id: ReqId) -> bool {
+    pub fn arrive(&mut self, now: SimTime, class: u16, id: ReqId) -> Admit {
         self.stats.arrivals += 1;
-        let Some(req) = ctx.reqs.get_mut(id) else {
-            return true;
-        };
-        req.entered = ctx.now;
-        let class = req.class as usize;
         if self.busy < self.def.servers {
-            self.start(me, ctx, id, 0);
-            return true;
+            self.busy += 1;
+            self.stats.busy.set(now, self.busy as f64);
+            return Admit::Start;
         }
         if self.def.capacity.is_some_and(|cap| self.waiting >= cap) {
             self.stats.rejected += 1;
-            return false;
+            return Admit::Rejected;
         }
-        let lane = if self.queues.len() > 1 { class } else { 0 };
+        let lane = if self.queues.len() > 1 { class as usize } else { 0 };
         self.queues[lane].push_back(id);
         self.waiting += 1;
-        self.stats.queue_len.set(ctx.now, self.waiting as f64);
-        true
+        self.stats.queue_len.set(now, self.waiting as f64);
+        Admit::Queued
     }
 
-    fn start(&mut self, me: u32, ctx: &mut Ctx, id: ReqId, wait_ns: u64) {
-        self.busy += 1;
-        self.stats.busy.set(ctx.now, self.busy as f64);
+    /// A request starts the flow after waiting `wait_ns` in the queue.
+    #[inline]
+    pub fn count_start(&mut self, wait_ns: u64) {
         self.stats.started += 1;
         self.stats.waited += (wait_ns > 0) as u64;
         self.stats.wait_sum_ns += wait_ns as u128;
-        let service = self.def.service.sample(&mut self.rng);
-        ctx.after(service, Event::Done { block: me, req: id });
     }
 
-    /// Service of a request that entered at `entered` ends: it leaves, the next waiting
-    /// request (if any) starts.
+    /// A request that entered at `entered` leaves after being served.
     #[inline]
-    pub fn done(&mut self, me: u32, ctx: &mut Ctx, entered: SimTime) -> Target {
+    pub fn served(&mut self, now: SimTime, entered: SimTime) {
         self.stats.completions += 1;
-        self.stats.response.record(ctx.now.since(entered));
-        self.busy -= 1;
-        if let Some(next) = self.queues.iter_mut().find_map(VecDeque::pop_front) {
-            self.waiting -= 1;
-            self.stats.queue_len.set(ctx.now, self.waiting as f64);
-            let wait = ctx.reqs.get(next).map_or(0, |r| ctx.now.since(r.entered));
-            self.start(me, ctx, next, wait);
-        } else {
-            self.stats.busy.set(ctx.now, self.busy as f64);
+        self.stats.response.record(now.since(entered));
+    }
+
+    /// A slot frees now. Returns the waiting request that takes it over, if any (a resuming
+    /// request first, then the queue in class order).
+    #[inline]
+    pub fn free_slot(&mut self, now: SimTime) -> Option<ReqId> {
+        let next = self.resumes.pop_front().or_else(|| self.queues.iter_mut().find_map(VecDeque::pop_front));
+        match next {
+            Some(_) => {
+                self.waiting -= 1;
+                self.stats.queue_len.set(now, self.waiting as f64);
+            }
+            None => {
+                self.busy -= 1;
+                self.stats.busy.set(now, self.busy as f64);
+            }
         }
-        self.def.to
+        next
+    }
+
+    /// Request `id`, which freed its slot while waiting on a call, wants one back: true if it
+    /// got one now, false if it waits (ahead of new arrivals).
+    pub fn resume(&mut self, now: SimTime, id: ReqId) -> bool {
+        if self.busy < self.def.servers {
+            self.busy += 1;
+            self.stats.busy.set(now, self.busy as f64);
+            return true;
+        }
+        self.resumes.push_back(id);
+        self.waiting += 1;
+        self.stats.queue_len.set(now, self.waiting as f64);
+        false
     }
 
     /// Forgets statistics gathered before `now` (end of warm-up).
@@ -169,7 +206,7 @@ impl Station {
 
     /// Cost of the `measured_s` seconds since warm-up [USD].
     pub fn cost_usd(&self, measured_s: f64) -> f64 {
-        let quantity = |l: &CostLine| match l.driver {
+        let quantity = |l: &crate::cost::CostLine| match l.driver {
             Driver::InstanceHours => self.def.servers.div_ceil(l.servers_per_unit) as f64 * measured_s / 3600.0,
             Driver::Requests => self.stats.completions as f64,
             _ => 0.0,
@@ -177,7 +214,7 @@ impl Station {
         self.def.cost.iter().map(|l| l.usd(quantity(l))).sum()
     }
 
-    /// Whether the station has cost lines.
+    /// Whether the service has cost lines.
     pub fn has_cost(&self) -> bool {
         !self.def.cost.is_empty()
     }

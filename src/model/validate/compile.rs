@@ -1,0 +1,343 @@
+//! Compiles checked blocks and the `services` section into one flow [`Program`], checking each
+//! step as it goes (exactly one action per step, known services, no service that ends up
+//! calling itself).
+
+use super::Checker;
+use crate::cost::Driver;
+use crate::model::program::{DelayDef, Op, Origin, Pc, Program, RETURN, RouteDef, ServiceDef};
+use crate::model::service_spec::{BranchSpec, ServiceSpec, StepSpec, SubFlow, WaitSpec, WaitWord};
+use crate::model::{BlockDef, ModelSpec, RouterDef, Target};
+
+/// Most ops one model may compile to: each is 16 bytes; a million is far beyond any diagram.
+const MAX_OPS: usize = 1_000_000;
+
+impl Checker {
+    /// Builds the program: the foundation's blocks at pcs 1..=n, then station bodies, stubs
+    /// for `to: <service>`, and each service's flow.
+    pub(super) fn compile(&mut self, spec: &ModelSpec, blocks: &[BlockDef], names: &[String]) -> Program {
+        let mut prog = Program::new();
+        prog.ops.extend(blocks.iter().map(|_| Op::Return));
+        let first_service = blocks.iter().filter(|b| matches!(b, BlockDef::Station(_))).count() as u32;
+        for (name, s) in &spec.services {
+            let def = self.service_def(name, s);
+            prog.services.push(def);
+        }
+        // Stations come first among services, so rotate them in front after registration.
+        let mut station_services = Vec::new();
+        for (b, name) in blocks.iter().zip(names) {
+            if let BlockDef::Station(st) = b {
+                station_services.push(ServiceDef {
+                    name: name.clone(),
+                    origin: Origin::Station,
+                    servers: st.servers,
+                    discipline: st.discipline,
+                    capacity: st.capacity,
+                    hold_while_waiting: true,
+                    entry: RETURN,
+                    cost: st.cost.clone(),
+                });
+            }
+        }
+        station_services.append(&mut prog.services);
+        prog.services = station_services;
+        for i in 0..spec.services.len() as u32 {
+            let stub = prog.push(Op::Call { service: first_service + i, then: RETURN });
+            prog.stubs.push(stub);
+        }
+        self.compile_blocks(&mut prog, blocks, names);
+        for (i, (name, s)) in spec.services.iter().enumerate() {
+            let path = format!("services.{name}.flow");
+            let entry = self.steps(&mut prog, &s.flow, RETURN, &path, first_service);
+            prog.services[(first_service as usize) + i].entry = entry;
+        }
+        if prog.ops.len() > MAX_OPS {
+            self.issue("services", format!("the flows compile to {} steps; at most {MAX_OPS}", prog.ops.len()));
+        }
+        self.check_call_cycles(&prog, spec, first_service);
+        prog
+    }
+
+    fn service_def(&mut self, name: &str, s: &ServiceSpec) -> ServiceDef {
+        let p = format!("services.{name}");
+        if s.servers == 0 {
+            self.issue(format!("{p}.servers"), "must be at least 1");
+        }
+        ServiceDef {
+            name: name.to_string(),
+            origin: Origin::Service,
+            servers: s.servers.max(1),
+            discipline: s.discipline,
+            capacity: s.capacity,
+            hold_while_waiting: s.hold_while_waiting,
+            entry: RETURN,
+            cost: self.cost(&p, &s.cost, &[Driver::InstanceHours, Driver::Requests]),
+        }
+    }
+
+    /// Block i becomes op 1 + i: a station is a call to its service, a delay a work step, a
+    /// router a route, a fork a parallel step whose branches end at its join.
+    fn compile_blocks(&mut self, prog: &mut Program, blocks: &[BlockDef], names: &[String]) {
+        let mut station = 0u32;
+        for (i, (b, name)) in blocks.iter().zip(names).enumerate() {
+            let op = match b {
+                BlockDef::Station(st) => {
+                    let w = prog.work(name.clone(), st.service.clone(), None);
+                    let body = prog.push(Op::Work { work: w, then: RETURN });
+                    prog.services[station as usize].entry = body;
+                    station += 1;
+                    Op::Call { service: station - 1, then: prog.pc_of(st.to) }
+                }
+                BlockDef::Delay { delay, to, cost } => {
+                    prog.delays.push(DelayDef { name: name.clone(), cost: cost.clone() });
+                    let d = (prog.delays.len() - 1) as u32;
+                    let w = prog.work(name.clone(), delay.clone(), Some(d));
+                    Op::Work { work: w, then: prog.pc_of(*to) }
+                }
+                BlockDef::Router(r) => {
+                    let def = match r {
+                        RouterDef::Probability { cumulative, targets } => RouteDef::Probability {
+                            cumulative: cumulative.clone(),
+                            pcs: targets.iter().map(|t| prog.pc_of(*t)).collect(),
+                        },
+                        RouterDef::Class { by_class } => {
+                            RouteDef::Class { by_class: by_class.iter().map(|t| prog.pc_of(*t)).collect() }
+                        }
+                    };
+                    prog.routes.push(def);
+                    prog.route_streams.push(name.clone());
+                    Op::Route { route: (prog.routes.len() - 1) as u32 }
+                }
+                BlockDef::Fork { branches, join } => {
+                    let first = prog.branch_pcs.len() as u32;
+                    let pcs: Vec<Pc> = branches.iter().map(|t| prog.pc_of(*t)).collect();
+                    prog.branch_pcs.extend(pcs);
+                    let then = match &blocks[*join as usize] {
+                        BlockDef::Join { to } => prog.pc_of(*to),
+                        _ => RETURN,
+                    };
+                    let n = branches.len() as u16;
+                    Op::Parallel { first, count: n, need: n, then }
+                }
+                BlockDef::Join { .. } => Op::Return,
+            };
+            prog.ops[1 + i] = op;
+        }
+    }
+
+    /// Compiles `steps` so that the last goes on at `then`; returns the first step's pc.
+    fn steps(&mut self, prog: &mut Program, steps: &[StepSpec], then: Pc, path: &str, first_service: u32) -> Pc {
+        let mut next = then;
+        for (i, step) in steps.iter().enumerate().rev() {
+            next = self.step(prog, step, next, &format!("{path}.{i}"), first_service);
+        }
+        next
+    }
+
+    fn step(&mut self, prog: &mut Program, s: &StepSpec, then: Pc, p: &str, first_service: u32) -> Pc {
+        let actions = [s.work.is_some(), s.call.is_some(), s.parallel.is_some(), s.branch.is_some()];
+        if actions.iter().filter(|&&a| a).count() != 1 {
+            self.issue(p, "a step needs exactly one of `work`, `call`, `parallel` or `branch`");
+            return then;
+        }
+        if s.wait.is_some() && s.parallel.is_none() {
+            self.issue(format!("{p}.wait"), "`wait` goes with `parallel` only");
+        }
+        if let Some(d) = &s.work {
+            let Some(dist) = self.dist(format!("{p}.work"), d) else { return then };
+            let w = prog.work(p.to_string(), dist, None);
+            return prog.push(Op::Work { work: w, then });
+        }
+        if let Some(name) = &s.call {
+            let Some(service) = self.callee(prog, name, &format!("{p}.call"), first_service) else { return then };
+            return prog.push(Op::Call { service, then });
+        }
+        if let Some(branches) = &s.parallel {
+            return self.parallel(prog, branches, s.wait.as_ref(), then, p, first_service);
+        }
+        match s.branch.as_ref() {
+            Some(b) => self.branch(prog, b, then, &format!("{p}.branch"), first_service),
+            None => then,
+        }
+    }
+
+    /// The service index a `call` names: a service, or a foundation station.
+    fn callee(&mut self, prog: &Program, name: &str, p: &str, first_service: u32) -> Option<u32> {
+        let t = self.names.get(name).copied().flatten();
+        if let Some(s) = t.and_then(Target::as_service) {
+            return Some(first_service + s as u32);
+        }
+        if let Some(i) = prog.service_index(name) {
+            return Some(i as u32);
+        }
+        let known: Vec<&str> = prog.services.iter().map(|s| s.name.as_str()).collect();
+        let msg = if known.is_empty() {
+            format!("unknown service `{name}`: the model has no `services` or `stations`")
+        } else {
+            format!("unknown service `{name}`; expected one of: {}", known.join(", "))
+        };
+        self.issue(p, msg);
+        None
+    }
+
+    fn parallel(
+        &mut self,
+        prog: &mut Program,
+        branches: &[SubFlow],
+        wait: Option<&WaitSpec>,
+        then: Pc,
+        p: &str,
+        first_service: u32,
+    ) -> Pc {
+        let n = branches.len();
+        if n == 0 || n > u16::MAX as usize {
+            self.issue(format!("{p}.parallel"), format!("must list from 1 to {} branches", u16::MAX));
+            return then;
+        }
+        let need = match wait {
+            None | Some(WaitSpec::Word(WaitWord::All)) => n as u16,
+            Some(WaitSpec::Word(WaitWord::First)) => 1,
+            Some(WaitSpec::K { k }) => {
+                if *k == 0 || *k as usize > n {
+                    self.issue(format!("{p}.wait.k"), format!("must be from 1 to the {n} branches, got {k}"));
+                }
+                (*k).clamp(1, n as u16)
+            }
+        };
+        let pcs: Vec<Pc> = branches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| self.steps(prog, b.steps(), RETURN, &format!("{p}.parallel.{i}"), first_service))
+            .collect();
+        let first = prog.branch_pcs.len() as u32;
+        prog.branch_pcs.extend(pcs);
+        prog.push(Op::Parallel { first, count: n as u16, need, then })
+    }
+
+    fn branch(&mut self, prog: &mut Program, b: &BranchSpec, then: Pc, p: &str, first_service: u32) -> Pc {
+        let def = match b {
+            BranchSpec::Probability { cases } => {
+                if cases.is_empty() {
+                    self.issue(format!("{p}.cases"), "must list at least one case");
+                    return then;
+                }
+                let mut acc = 0.0;
+                let mut cumulative = Vec::new();
+                let mut pcs = Vec::new();
+                for (i, c) in cases.iter().enumerate() {
+                    let cp = format!("{p}.cases.{i}");
+                    if !(c.weight.is_finite() && c.weight >= 0.0) {
+                        self.issue(format!("{cp}.weight"), format!("must be a number ≥ 0, got {}", c.weight));
+                    }
+                    acc += c.weight.max(0.0);
+                    cumulative.push(acc);
+                    pcs.push(self.steps(prog, c.flow.steps(), then, &format!("{cp}.flow"), first_service));
+                }
+                if !(acc > 0.0 && acc.is_finite()) {
+                    self.issue(format!("{p}.cases"), "weights must add up to a positive number");
+                    return then;
+                }
+                cumulative.iter_mut().for_each(|c| *c /= acc);
+                *cumulative.last_mut().expect("non-empty") = 1.0;
+                RouteDef::Probability { cumulative, pcs }
+            }
+            BranchSpec::Class { cases, default } => {
+                let unknown: Vec<&String> = cases.keys().filter(|k| !self.classes.contains(k)).collect();
+                for k in unknown {
+                    let msg = format!("unknown class `{k}`; `classes` lists: {}", self.classes.join(", "));
+                    self.issue(format!("{p}.cases.{k}"), msg);
+                }
+                let dflt = match default {
+                    Some(d) => self.steps(prog, d.steps(), then, &format!("{p}.default"), first_service),
+                    None => then,
+                };
+                let mut by_class = Vec::new();
+                for cl in self.classes.clone() {
+                    let pc = match cases.get(&cl) {
+                        Some(f) => self.steps(prog, f.steps(), then, &format!("{p}.cases.{cl}"), first_service),
+                        None => dflt,
+                    };
+                    by_class.push(pc);
+                }
+                RouteDef::Class { by_class }
+            }
+        };
+        prog.routes.push(def);
+        prog.route_streams.push(p.to_string());
+        prog.push(Op::Route { route: (prog.routes.len() - 1) as u32 })
+    }
+
+    /// A service that calls itself, directly or through others, would recurse without end.
+    fn check_call_cycles(&mut self, prog: &Program, spec: &ModelSpec, first_service: u32) {
+        let n = prog.services.len();
+        let calls: Vec<Vec<usize>> = prog.services.iter().map(|s| callees(prog, s.entry)).collect();
+        // 0 = unvisited, 1 = on the path, 2 = done.
+        let mut state = vec![0u8; n];
+        let mut path = Vec::new();
+        for s in first_service as usize..n {
+            if let Some(cycle) = cycle_from(s, &calls, &mut state, &mut path) {
+                let names: Vec<&str> = cycle.iter().map(|&i| prog.services[i].name.as_str()).collect();
+                let who = names[0];
+                if spec.services.contains_key(who) {
+                    let msg = format!("calls itself through {}; a call graph must have no cycle", names.join(" → "));
+                    self.issue(format!("services.{who}.flow"), msg);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// The services reachable by calls from the flow starting at `entry`, without entering them.
+fn callees(prog: &Program, entry: Pc) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut seen = vec![false; prog.ops.len()];
+    let mut stack = vec![entry];
+    while let Some(pc) = stack.pop() {
+        if std::mem::replace(&mut seen[pc as usize], true) {
+            continue;
+        }
+        match prog.ops[pc as usize] {
+            Op::Return => {}
+            Op::Work { then, .. } => stack.push(then),
+            Op::Call { service, then } => {
+                out.push(service as usize);
+                stack.push(then);
+            }
+            Op::Parallel { first, count, then, .. } => {
+                stack.push(then);
+                stack.extend(&prog.branch_pcs[first as usize..(first + count as u32) as usize]);
+            }
+            Op::Route { route } => match &prog.routes[route as usize] {
+                RouteDef::Probability { pcs, .. } => stack.extend(pcs),
+                RouteDef::Class { by_class } => stack.extend(by_class),
+            },
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A cycle through `s` in the call graph, as the services along it (first repeated last).
+fn cycle_from(s: usize, calls: &[Vec<usize>], state: &mut [u8], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+    match state[s] {
+        1 => {
+            let start = path.iter().position(|&p| p == s).unwrap_or(0);
+            let mut c = path[start..].to_vec();
+            c.push(s);
+            return Some(c);
+        }
+        2 => return None,
+        _ => {}
+    }
+    state[s] = 1;
+    path.push(s);
+    for &c in &calls[s] {
+        if let Some(cycle) = cycle_from(c, calls, state, path) {
+            return Some(cycle);
+        }
+    }
+    path.pop();
+    state[s] = 2;
+    None
+}

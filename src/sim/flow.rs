@@ -1,0 +1,261 @@
+//! The flow interpreter: runs a job's ops until it waits (a work step, a call, parallel
+//! branches) or ends, sends calls to services, and carries replies back to the jobs waiting
+//! for them. This is the one mechanism by which every request moves.
+//!
+//! Replies can arrive synchronously (a call rejected at once, a branch with nothing to do):
+//! a job being advanced is marked `running`, and a reply to it only records the outcome; the
+//! advancing loop then reads it. Recursion is therefore bounded by the depth of the call graph,
+//! which validation keeps acyclic.
+
+use super::ctx::Event;
+use super::job::{Job, NO_SERVICE, Origin, Outcome};
+use super::world::World;
+use crate::components::Admit;
+use crate::engine::ReqId;
+use crate::model::Op;
+use crate::model::program::RETURN;
+
+impl World {
+    /// Runs job `id` from its pc until it waits or ends.
+    pub(super) fn advance(&mut self, id: ReqId) {
+        let Some(job) = self.ctx.reqs.get_mut(id) else {
+            return; // a stale wake-up: the job has already ended
+        };
+        job.running = true;
+        loop {
+            let Some(job) = self.ctx.reqs.get_mut(id) else { return };
+            match self.ops[job.pc as usize] {
+                Op::Return => return self.complete(id, Outcome::Ok),
+                Op::Work { work, then } => {
+                    job.pc = then;
+                    job.running = false;
+                    let w = &mut self.works[work as usize];
+                    if let Some(d) = w.delay {
+                        self.delay_passed[d as usize] += 1;
+                    }
+                    let d = w.sample();
+                    self.ctx.after(d, Event::Wake { job: id });
+                    return;
+                }
+                Op::Route { route } => job.pc = self.routes[route as usize].pick(job.class),
+                Op::Call { service, then } => {
+                    let seq = wait_for(job, then, 1, 1);
+                    let class = job.class;
+                    self.release_while_waiting(id);
+                    let child = self.ctx.reqs.insert(Job::new(self.ctx.now, class, Origin::Child { parent: id, seq }, RETURN));
+                    self.send(child, service);
+                    if !self.carry_on(id) {
+                        return;
+                    }
+                }
+                Op::Parallel { first, count, need, then } => {
+                    let seq = wait_for(job, then, count, need);
+                    let class = job.class;
+                    self.release_while_waiting(id);
+                    for k in first..first + count as u32 {
+                        let pc = self.branch_pcs[k as usize];
+                        let origin = Origin::Child { parent: id, seq };
+                        let child = self.ctx.reqs.insert(Job::new(self.ctx.now, class, origin, pc));
+                        self.advance(child);
+                    }
+                    if !self.carry_on(id) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a job started waiting: whether its wait is already over and it may go on now
+    /// (holding its slot again). Otherwise it stops running; a failed wait ends it.
+    fn carry_on(&mut self, id: ReqId) -> bool {
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return false };
+        match job.result {
+            None => {
+                job.running = false;
+                false
+            }
+            Some(Outcome::Ok) => {
+                job.result = None;
+                self.regain_slot(id)
+            }
+            Some(failure) => {
+                self.fail(id, failure);
+                false
+            }
+        }
+    }
+
+    /// Sends call job `child` to `service`: it starts, queues or is rejected.
+    fn send(&mut self, child: ReqId, service: u32) {
+        let now = self.ctx.now;
+        let Some(job) = self.ctx.reqs.get_mut(child) else { return };
+        job.service = service;
+        job.entered = now;
+        let class = job.class;
+        match self.services[service as usize].arrive(now, class, child) {
+            Admit::Start => self.start(child),
+            Admit::Queued => {}
+            Admit::Rejected => self.complete(child, Outcome::Rejected),
+        }
+    }
+
+    /// Job `id` has just been given a slot of its service: it starts the service's flow, or
+    /// resumes where it left off.
+    fn start(&mut self, id: ReqId) {
+        let now = self.ctx.now;
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return };
+        job.holding = true;
+        let s = &mut self.services[job.service as usize];
+        if !job.started {
+            job.started = true;
+            job.pc = s.def.entry;
+            s.count_start(now.since(job.entered));
+        }
+        self.advance(id);
+    }
+
+    /// An event-loop service frees the slot of a job that starts waiting on calls.
+    fn release_while_waiting(&mut self, id: ReqId) {
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return };
+        if !job.holding || self.services[job.service as usize].def.hold_while_waiting {
+            return;
+        }
+        job.holding = false;
+        let s = job.service as usize;
+        if let Some(next) = self.services[s].free_slot(self.ctx.now) {
+            self.start(next);
+        }
+    }
+
+    /// A job whose wait succeeded wants its slot back (if it gave it up): true if it can go on
+    /// now, false if it queues for one.
+    fn regain_slot(&mut self, id: ReqId) -> bool {
+        let now = self.ctx.now;
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return false };
+        if job.service == NO_SERVICE || job.holding {
+            return true;
+        }
+        if self.services[job.service as usize].resume(now, id) {
+            job.holding = true;
+            return true;
+        }
+        job.running = false;
+        false
+    }
+
+    /// A reply with `outcome` for the wait `seq` of job `parent`. Late replies (the parent has
+    /// ended or moved on) are dropped.
+    fn reply(&mut self, parent: ReqId, seq: u32, outcome: Outcome) {
+        let Some(p) = self.ctx.reqs.get_mut(parent) else { return };
+        if p.seq != seq || p.result.is_some() {
+            return;
+        }
+        p.pending -= 1;
+        if outcome == Outcome::Ok {
+            p.need -= 1;
+            if p.need > 0 {
+                return;
+            }
+        } else if p.spare > 0 {
+            p.spare -= 1;
+            return;
+        }
+        p.result = Some(outcome);
+        p.seq = p.seq.wrapping_add(1); // replies still on their way are now late
+        if !p.running {
+            self.resume(parent);
+        }
+    }
+
+    /// A job whose wait has been decided goes on (or fails).
+    fn resume(&mut self, id: ReqId) {
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return };
+        match job.result {
+            Some(Outcome::Ok) => {
+                job.result = None;
+                if self.regain_slot(id) {
+                    self.advance(id);
+                }
+            }
+            Some(failure) => self.fail(id, failure),
+            None => {}
+        }
+    }
+
+    /// Job `id`'s flow fails because a call it needed failed with `outcome`. A service passes
+    /// rejections and throttles back as they are; anything else becomes an `error` for its
+    /// caller (the caller did not time out itself).
+    fn fail(&mut self, id: ReqId, outcome: Outcome) {
+        let passed = match outcome {
+            Outcome::Timeout => Outcome::Error,
+            o => o,
+        };
+        self.complete(id, passed);
+    }
+
+    /// Job `id` ends with `outcome`: it leaves its service (whose slot goes to the next in
+    /// line) and replies to its parent, or finishes as a top-level request.
+    fn complete(&mut self, id: ReqId, outcome: Outcome) {
+        let Some(job) = self.ctx.reqs.remove(id) else { return };
+        let now = self.ctx.now;
+        if job.service != NO_SERVICE {
+            let s = &mut self.services[job.service as usize];
+            if job.started {
+                s.served(now, job.entered);
+            }
+            if job.holding
+                && let Some(next) = s.free_slot(now)
+            {
+                self.start(next);
+            }
+        }
+        match job.origin {
+            Origin::Child { parent, seq } => self.reply(parent, seq, outcome),
+            Origin::Source | Origin::User { .. } => self.finish(&job, outcome),
+        }
+    }
+
+    /// A top-level request leaves the system: completed, or rejected (a queue was full, a
+    /// limit said no) or failed (anything else).
+    fn finish(&mut self, job: &Job, outcome: Outcome) {
+        let t = &mut self.totals;
+        t.in_flight -= 1;
+        match outcome {
+            Outcome::Ok => {
+                let ns = self.ctx.now.since(job.born);
+                t.completed += 1;
+                t.e2e.record(ns);
+                if t.by_class.len() > 1 {
+                    t.by_class[job.class as usize].record(ns);
+                }
+                self.windows.completions += 1;
+                self.windows.latency.record(ns);
+            }
+            Outcome::Rejected | Outcome::Throttled => {
+                t.rejected += 1;
+                self.windows.rejections += 1;
+            }
+            _ => {
+                t.failed += 1;
+                self.windows.failures += 1;
+            }
+        }
+        if let Origin::User { sessions, user, left } = job.origin {
+            self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
+        }
+    }
+}
+
+/// Job `job` starts waiting for `count` children of which `need` must succeed, and will go on
+/// at `then`; returns the wait's token.
+#[inline]
+fn wait_for(job: &mut Job, then: u32, count: u16, need: u16) -> u32 {
+    job.pc = then;
+    job.seq = job.seq.wrapping_add(1);
+    job.pending = count;
+    job.need = need;
+    job.spare = count - need;
+    job.result = None;
+    job.seq
+}
