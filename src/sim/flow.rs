@@ -38,6 +38,11 @@ impl World {
                     return;
                 }
                 Op::Route { route } => job.pc = self.routes[route as usize].pick(job.class),
+                Op::Call { service, then } if then == RETURN && job.service == NO_SERVICE => {
+                    // A tail call from outside any service (the last call of a client flow or a
+                    // branch): the job itself goes to the service, and its end is the call's.
+                    return self.send(id, service);
+                }
                 Op::Call { service, then } => {
                     let seq = wait_for(job, then, 1, 1);
                     let class = job.class;
