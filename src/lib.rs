@@ -16,6 +16,7 @@ pub mod experiment;
 pub mod gallery;
 pub mod metrics;
 pub mod model;
+pub mod policy;
 pub mod report;
 pub mod sim;
 pub mod stats;

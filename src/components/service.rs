@@ -7,8 +7,11 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
+use super::call_stats::CallStats;
 use crate::cost::Driver;
-use crate::engine::{ReqId, SimTime};
+use rand::RngExt;
+
+use crate::engine::{ReqId, SimRng, SimTime};
 use crate::metrics::{Latency, LatencySummary, TimeWeighted};
 use crate::model::Discipline;
 use crate::model::program::ServiceDef;
@@ -27,6 +30,10 @@ pub enum Admit {
 /// A running service.
 pub struct Service {
     pub def: ServiceDef,
+    /// Slots serving now: `servers`, or fewer during a capacity drop.
+    limit: u32,
+    /// Draws injected errors.
+    errors: SimRng,
     busy: u32,
     /// One FIFO per class for priority services, a single FIFO otherwise.
     queues: Vec<VecDeque<ReqId>>,
@@ -36,6 +43,8 @@ pub struct Service {
     waiting: u64,
     /// Statistics since the end of warm-up.
     pub stats: StationStats,
+    /// What callers saw, since the end of warm-up.
+    pub calls: CallStats,
 }
 
 /// Per-station statistics. Level integrals cover the whole run; `*_at_warmup` marks where
@@ -83,15 +92,18 @@ pub struct StationSummary {
 
 impl Service {
     /// A service at rest.
-    pub fn new(def: ServiceDef, classes: usize) -> Service {
+    pub fn new(def: ServiceDef, classes: usize, errors: SimRng) -> Service {
         let lanes = if def.discipline == Discipline::Priority { classes } else { 1 };
         Service {
+            limit: def.servers,
+            errors,
             def,
             busy: 0,
             queues: vec![VecDeque::new(); lanes],
             resumes: VecDeque::new(),
             waiting: 0,
             stats: StationStats::default(),
+            calls: CallStats::default(),
         }
     }
 
@@ -99,7 +111,7 @@ impl Service {
     #[inline]
     pub fn arrive(&mut self, now: SimTime, class: u16, id: ReqId) -> Admit {
         self.stats.arrivals += 1;
-        if self.busy < self.def.servers {
+        if self.busy < self.limit {
             self.busy += 1;
             self.stats.busy.set(now, self.busy as f64);
             return Admit::Start;
@@ -148,10 +160,48 @@ impl Service {
         next
     }
 
+    /// Serves `share` of the slots from now on (a capacity drop, or 1.0 to restore). Requests
+    /// in service finish; waiting ones are taken up to the new limit by [`Service::take_waiting`].
+    pub fn set_capacity(&mut self, share: f64) {
+        self.limit = (self.def.servers as f64 * share).floor() as u32;
+    }
+
+    /// A waiting request that may start now (a slot is free under the current limit), if any.
+    pub fn take_waiting(&mut self, now: SimTime) -> Option<ReqId> {
+        if self.busy >= self.limit {
+            return None;
+        }
+        let next = self.resumes.pop_front().or_else(|| self.queues.iter_mut().find_map(VecDeque::pop_front))?;
+        self.waiting -= 1;
+        self.stats.queue_len.set(now, self.waiting as f64);
+        self.busy += 1;
+        self.stats.busy.set(now, self.busy as f64);
+        Some(next)
+    }
+
+    /// Whether the service is down at `now`.
+    #[inline]
+    pub fn is_down(&self, now: SimTime) -> bool {
+        self.def.faults.outages.iter().any(|&(a, b)| a <= now && now < b)
+    }
+
+    /// Extra holding time for a request starting at `now` [s].
+    #[inline]
+    pub fn slowdown(&self, now: SimTime) -> f64 {
+        self.def.faults.slowdowns.iter().filter(|&&(a, b, _)| a <= now && now < b).map(|w| w.2).sum()
+    }
+
+    /// Whether a request served now ends in an injected error.
+    #[inline]
+    pub fn draw_error(&mut self) -> bool {
+        let p = self.def.faults.error_rate;
+        p > 0.0 && self.errors.random::<f64>() < p
+    }
+
     /// Request `id`, which freed its slot while waiting on a call, wants one back: true if it
     /// got one now, false if it waits (ahead of new arrivals).
     pub fn resume(&mut self, now: SimTime, id: ReqId) -> bool {
-        if self.busy < self.def.servers {
+        if self.busy < self.limit {
             self.busy += 1;
             self.stats.busy.set(now, self.busy as f64);
             return true;
@@ -164,6 +214,7 @@ impl Service {
 
     /// Forgets statistics gathered before `now` (end of warm-up).
     pub fn restart_stats(&mut self, now: SimTime) {
+        self.calls.restart();
         let s = &mut self.stats;
         *s = StationStats {
             queue_area_at_warmup: s.queue_len.area_at(now),

@@ -6,6 +6,7 @@ pub mod json;
 pub mod limits;
 pub mod locate;
 pub mod overrides;
+pub mod policy_spec;
 pub mod profile;
 pub mod program;
 pub mod quantity;

@@ -5,6 +5,7 @@
 //! turn.
 
 use crate::cost::CostLine;
+use crate::engine::SimTime;
 use crate::model::{Discipline, Dist, Target};
 
 /// A program counter: an index into [`Program::ops`].
@@ -20,8 +21,12 @@ pub enum Op {
     Return,
     /// Hold for a time drawn from `works[work]`, then go on at `then`.
     Work { work: u32, then: Pc },
-    /// Call service `service`, wait for its reply, then go on at `then`.
-    Call { service: u32, then: Pc },
+    /// Call the service of `sites[site]` under its policy, wait for the reply, then go on at
+    /// `then`.
+    Call { site: u32, then: Pc },
+    /// Take a token from `limits[limit]`, then go on at `then`; without one the flow fails
+    /// as `throttled`.
+    Limit { limit: u32, then: Pc },
     /// Start `count` branches at the pcs in `branch_pcs[first..first + count]`; go on at
     /// `then` once `need` of them succeeded (fail as soon as that cannot happen).
     Parallel { first: u32, count: u16, need: u16, then: Pc },
@@ -74,7 +79,105 @@ pub struct ServiceDef {
     pub hold_while_waiting: bool,
     /// First op of its flow.
     pub entry: Pc,
+    pub faults: Faults,
     pub cost: Vec<CostLine>,
+}
+
+/// Checked injected failures; windows are [from, to) in simulated time.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    pub error_rate: f64,
+    pub error_retryable: bool,
+    pub outages: Vec<(SimTime, SimTime)>,
+    /// (from, to, extra [s]).
+    pub slowdowns: Vec<(SimTime, SimTime, f64)>,
+    /// (from, to, share of slots left).
+    pub capacity_drops: Vec<(SimTime, SimTime, f64)>,
+}
+
+/// A call site: whom a `Call` op calls and under which policy.
+#[derive(Clone, Debug)]
+pub struct CallSite {
+    pub service: u32,
+    pub policy: Option<u32>,
+    /// The breaker and budget of (policy, service), shared by every site with that pair.
+    pub breaker: Option<u32>,
+    pub budget: Option<u32>,
+    /// Where a finally failed call goes on, if its policy has a fallback.
+    pub fallback: Option<Pc>,
+}
+
+/// Jitter applied to a backoff v.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Jitter {
+    None,
+    Full,
+    Equal,
+    Decorrelated,
+    /// Adds U(0, x) [s].
+    Uniform(f64),
+}
+
+/// Checked retries.
+#[derive(Clone, Debug)]
+pub struct RetryDef {
+    /// Attempts in all (≥ 1).
+    pub max_attempts: u32,
+    /// First backoff and largest backoff [s]; `base` 0 means no backoff.
+    pub base: f64,
+    pub cap: f64,
+    /// Whether the backoff doubles with each retry.
+    pub exponential: bool,
+    pub jitter: Jitter,
+    /// Retried outcomes, as a bit per `Outcome` discriminant.
+    pub on: u8,
+}
+
+/// Checked breaker settings.
+#[derive(Clone, Debug)]
+pub struct BreakerDef {
+    /// Count window (`Some(n)`: the last n attempts) or time window [s].
+    pub calls: Option<u32>,
+    pub duration_s: f64,
+    pub failure_rate: f64,
+    /// (threshold [s], rate) of the slow-call rule.
+    pub slow: Option<(f64, f64)>,
+    pub min_calls: u32,
+    pub open_for_s: f64,
+    pub probes: u32,
+}
+
+/// Checked retry budget.
+#[derive(Clone, Debug)]
+pub struct BudgetDef {
+    pub ratio: f64,
+    pub window_s: f64,
+    pub min_per_s: f64,
+}
+
+/// A checked policy.
+#[derive(Clone, Debug)]
+pub struct PolicyDef {
+    pub name: String,
+    /// Per-attempt timeout and overall deadline [s].
+    pub timeout: Option<f64>,
+    pub deadline: Option<f64>,
+    pub retry: Option<RetryDef>,
+    pub budget: Option<BudgetDef>,
+    pub breaker: Option<BreakerDef>,
+    pub optional: bool,
+    /// The `limits` entry each attempt draws a token from.
+    pub rate_limit: Option<u32>,
+}
+
+/// A checked token bucket.
+#[derive(Clone, Debug)]
+pub struct LimitDef {
+    pub name: String,
+    /// Refill [tokens/s] and capacity [tokens].
+    pub rate: f64,
+    pub burst: f64,
+    pub per: crate::model::policy_spec::LimitScope,
 }
 
 /// A checked delay block (counted for its `requests` cost lines).
@@ -96,6 +199,12 @@ pub struct Program {
     pub delays: Vec<DelayDef>,
     /// Entry pcs of parallel branches, referenced by `Op::Parallel`.
     pub branch_pcs: Vec<Pc>,
+    pub sites: Vec<CallSite>,
+    pub policies: Vec<PolicyDef>,
+    pub limits: Vec<LimitDef>,
+    /// (policy, service) of each breaker and of each budget.
+    pub breakers: Vec<(u32, u32)>,
+    pub budgets: Vec<(u32, u32)>,
     /// Per `services` entry (in name order): the pc of `[call it, return]`, where a `to`
     /// naming a service leads.
     pub stubs: Vec<Pc>,
@@ -127,6 +236,31 @@ impl Program {
             (_, Some(s)) => self.stubs[s],
             _ => RETURN,
         }
+    }
+
+    /// Adds a call site for `service` under `policy` and returns its index; sites with the same
+    /// (policy, service) share one breaker and one budget.
+    pub fn site(&mut self, service: u32, policy: Option<u32>) -> u32 {
+        let shared = |list: &mut Vec<(u32, u32)>, p: u32| match list.iter().position(|&k| k == (p, service)) {
+            Some(i) => i as u32,
+            None => {
+                list.push((p, service));
+                (list.len() - 1) as u32
+            }
+        };
+        let (mut breaker, mut budget) = (None, None);
+        if let Some(p) = policy {
+            let def = &self.policies[p as usize];
+            let (has_breaker, has_budget) = (def.breaker.is_some(), def.budget.is_some());
+            if has_breaker {
+                breaker = Some(shared(&mut self.breakers, p));
+            }
+            if has_budget {
+                budget = Some(shared(&mut self.budgets, p));
+            }
+        }
+        self.sites.push(CallSite { service, policy, breaker, budget, fallback: None });
+        (self.sites.len() - 1) as u32
     }
 
     /// Index of the service called `name`.

@@ -21,6 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dist::DistSpec;
+use super::quantity::Quantity;
 use super::spec::Discipline;
 use crate::cost::CostLineSpec;
 
@@ -45,12 +46,64 @@ pub struct ServiceSpec {
     /// What the service does for each request, step after step (default: reply at once).
     #[serde(default)]
     pub flow: Vec<StepSpec>,
+    /// Failures injected into this service (all settable with `--set`, so a sweep can vary them).
+    #[serde(default)]
+    pub faults: FaultSpec,
     /// Cost lines: `instance_hours`, `requests`.
     #[serde(default)]
     pub cost: Vec<CostLineSpec>,
 }
 
-/// One step of a flow. Give exactly one of `work`, `call`, `parallel` or `branch`.
+/// Injected failures.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Probability that a request the service served ends in `error` instead of `ok` (0–1).
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Whether those errors may be retried (default true; false models e.g. a 400).
+    #[serde(default = "yes")]
+    pub error_retryable: bool,
+    /// Windows during which the service is down: every arrival gets `unavailable` at once.
+    #[serde(default)]
+    pub outages: Vec<WindowSpec>,
+    /// Windows during which every request it starts first holds its slot for `extra` longer.
+    #[serde(default)]
+    pub slowdowns: Vec<SlowdownSpec>,
+    /// Windows during which only `fraction` of its slots serve (rounded down, at least 0).
+    #[serde(default)]
+    pub capacity_drops: Vec<CapacityDropSpec>,
+}
+
+/// A stretch of simulated time.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    pub from: Quantity,
+    pub to: Quantity,
+}
+
+/// Extra latency during a window.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlowdownSpec {
+    pub from: Quantity,
+    pub to: Quantity,
+    /// Added to each request's time at the service.
+    pub extra: Quantity,
+}
+
+/// A capacity drop during a window.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityDropSpec {
+    pub from: Quantity,
+    pub to: Quantity,
+    /// Share of the slots left (0–1).
+    pub fraction: f64,
+}
+
+/// One step of a flow. Give exactly one of `work`, `call`, `parallel`, `branch` or `limit`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
@@ -58,6 +111,10 @@ pub struct StepSpec {
     pub work: Option<DistSpec>,
     /// Call this service and wait for its reply.
     pub call: Option<String>,
+    /// With `call`: the `policies` entry wrapping the call.
+    pub policy: Option<String>,
+    /// Take a token from this `limits` entry; without one the request is `throttled` (429).
+    pub limit: Option<String>,
     /// Run these sub-flows at once and wait for them (see `wait`); each is one step or a list.
     pub parallel: Option<Vec<SubFlow>>,
     /// With `parallel`: wait for `all` branches (default), the `first` to succeed, or `{"k": n}`.

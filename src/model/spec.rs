@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::dist::DistSpec;
 use super::profile::{AfterProfile, SegmentSpec};
 use super::quantity::Quantity;
+use super::policy_spec::{LimitSpec, PolicySpec};
 use super::service_spec::ServiceSpec;
 use crate::cost::{CostLineSpec, PriceSpec};
 
@@ -54,6 +55,12 @@ pub struct ModelSpec {
     /// Services: concurrency slots, a queue, and a flow of work and calls to other services.
     #[serde(default)]
     pub services: BTreeMap<String, ServiceSpec>,
+    /// Call policies (timeouts, retries, budgets, breakers, fallbacks), named by `call` steps.
+    #[serde(default)]
+    pub policies: BTreeMap<String, PolicySpec>,
+    /// Token buckets, named by `limit` steps and by policies' `rate_limit`.
+    #[serde(default)]
+    pub limits: BTreeMap<String, LimitSpec>,
     /// Prices added to, or overriding, the built-in table (see docs/cost.md).
     #[serde(default)]
     pub prices: BTreeMap<String, PriceSpec>,

@@ -19,6 +19,8 @@ struct Checker {
     /// map to `None` (requests cannot be sent to them).
     names: BTreeMap<String, Option<Target>>,
     classes: Vec<String>,
+    /// Each policy's fallback as written (compiled at every call site that uses the policy).
+    policy_fallbacks: BTreeMap<String, Option<crate::model::policy_spec::FallbackSpec>>,
 }
 
 /// Checks `spec` and builds the model.
@@ -26,7 +28,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     let classes = if spec.classes.is_empty() { vec!["default".to_string()] } else { spec.classes.clone() };
     let mut prices = default_prices();
     prices.extend(spec.prices.clone());
-    let mut c = Checker { issues: Vec::new(), prices, names: BTreeMap::new(), classes };
+    let mut c = Checker { issues: Vec::new(), prices, names: BTreeMap::new(), classes, policy_fallbacks: BTreeMap::new() };
     for (name, p) in &spec.prices {
         if let Err(e) = p.check() {
             c.issue(format!("prices.{name}"), e);
@@ -475,3 +477,4 @@ impl Checker {
 
 mod compile;
 mod graph;
+mod policies;

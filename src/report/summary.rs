@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::components::service::StationSummary;
+use crate::report::services::{PolicyCounts, ServiceSummary};
 use crate::model::program::Origin;
 use crate::cost::{CostSummary, Driver};
 use crate::metrics::LatencySummary;
@@ -37,6 +38,8 @@ pub struct Summary {
     pub requests: RequestSummary,
     pub latency_s: LatencyBlock,
     pub stations: BTreeMap<String, StationSummary>,
+    /// Every service (stations included): calls, outcomes, policy actions, latency.
+    pub services: BTreeMap<String, ServiceSummary>,
     pub sessions: BTreeMap<String, SessionSummary>,
     pub cost_usd: CostSummary,
     /// Things a reader of these figures must know, e.g. queues still growing at the end.
@@ -56,12 +59,15 @@ pub struct EngineSummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct RequestSummary {
     pub arrived: u64,
+    /// Answered with no fallback on the path.
     pub completed: u64,
+    /// Answered through a fallback somewhere on the path.
+    pub degraded: u64,
     pub rejected: u64,
     pub failed: u64,
     /// In the system when the run ended.
     pub in_flight: u64,
-    /// Completed per second of measured time [1/s].
+    /// Answered (completed + degraded) per second of measured time [1/s].
     pub throughput_per_s: f64,
 }
 
@@ -124,18 +130,38 @@ impl Summary {
             requests: RequestSummary {
                 arrived: t.arrived,
                 completed: t.completed,
+                degraded: t.degraded,
                 rejected: t.rejected,
                 failed: t.failed,
                 in_flight: t.in_flight,
-                throughput_per_s: if measured_s > 0.0 { t.completed as f64 / measured_s } else { f64::NAN },
+                throughput_per_s: if measured_s > 0.0 {
+                    (t.completed + t.degraded) as f64 / measured_s
+                } else {
+                    f64::NAN
+                },
             },
             latency_s: LatencyBlock { e2e: t.e2e.summary(), by_class },
             stations,
+            services: services(model, w, now),
             sessions,
             cost_usd: cost(model, w, measured_s),
             warnings: Vec::new(),
         }
     }
+}
+
+/// Every service's summary, with the breaker and budget counters of calls to it.
+fn services(model: &Model, w: &World, now: crate::engine::SimTime) -> BTreeMap<String, ServiceSummary> {
+    let p = &model.program;
+    let mut counts = vec![PolicyCounts::default(); w.services.len()];
+    for (b, &(_, svc)) in w.breakers.iter().zip(&p.breakers) {
+        counts[svc as usize].short_circuits += b.short_circuits;
+        counts[svc as usize].breaker_opened += b.opened;
+    }
+    for (b, &(_, svc)) in w.budgets.iter().zip(&p.budgets) {
+        counts[svc as usize].budget_refusals += b.refused;
+    }
+    w.services.iter().zip(counts).map(|(s, c)| (s.def.name.clone(), ServiceSummary::build(s, now, c))).collect()
 }
 
 /// Cost of every block and population with cost lines, over the measured period.

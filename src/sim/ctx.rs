@@ -13,6 +13,10 @@ pub enum Event {
     Think { sessions: u32, user: u32, left: u32 },
     /// Job `job` finishes a work step (or a delay) and goes on with its flow.
     Wake { job: ReqId },
+    /// The caller's timer for attempt `seq` of job `job` fires.
+    Timeout { job: ReqId, seq: u32 },
+    /// Capacity drop `drop` of service `service` begins (`on`) or ends.
+    Capacity { service: u32, drop: u32, on: bool },
     /// Close the current time-series window.
     Window,
     /// End of warm-up: statistics restart.

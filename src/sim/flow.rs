@@ -8,7 +8,7 @@
 //! which validation keeps acyclic.
 
 use super::ctx::Event;
-use super::job::{Job, NO_SERVICE, Origin, Outcome};
+use super::job::{Job, NEVER, NO_CALL, NO_SERVICE, Origin, Outcome};
 use super::world::World;
 use crate::components::Admit;
 use crate::engine::ReqId;
@@ -25,7 +25,14 @@ impl World {
         loop {
             let Some(job) = self.ctx.reqs.get_mut(id) else { return };
             match self.ops[job.pc as usize] {
-                Op::Return => return self.complete(id, Outcome::Ok),
+                Op::Return => {
+                    let s = job.service;
+                    if s != NO_SERVICE && job.holding && self.services[s as usize].draw_error() {
+                        let retryable = self.services[s as usize].def.faults.error_retryable;
+                        return self.complete(id, if retryable { Outcome::Error } else { Outcome::ErrorFinal });
+                    }
+                    return self.complete(id, Outcome::Ok);
+                }
                 Op::Work { work, then } => {
                     job.pc = then;
                     job.running = false;
@@ -38,32 +45,36 @@ impl World {
                     return;
                 }
                 Op::Route { route } => job.pc = self.routes[route as usize].pick(job.class),
-                Op::Call { service, then } if then == RETURN && job.service == NO_SERVICE => {
-                    // A tail call from outside any service (the last call of a client flow or a
-                    // branch): the job itself goes to the service, and its end is the call's.
-                    return self.send(id, service);
+                Op::Limit { limit, then } => {
+                    let (user, session) = (job.attrs.user, job.attrs.session);
+                    if !self.limiters[limit as usize].take(self.ctx.now, user, session) {
+                        return self.fail(id, Outcome::Throttled);
+                    }
+                    job.pc = then;
                 }
-                Op::Call { service, then } => {
-                    let seq = wait_for(job, then, 1, 1);
-                    let class = job.class;
-                    self.release_while_waiting(id);
-                    let child = self.ctx.reqs.insert(Job::new(self.ctx.now, class, Origin::Child { parent: id, seq }, RETURN));
-                    self.send(child, service);
-                    if !self.carry_on(id) {
+                Op::Call { site, then } => {
+                    let st = &self.sites[site as usize];
+                    if then == RETURN && job.service == NO_SERVICE && st.policy.is_none() {
+                        // A tail call from outside any service (the last call of a client flow
+                        // or a branch): the job itself goes to the service; its end is the call's.
+                        job.tail = true;
+                        return self.send(id, st.service);
+                    }
+                    let pc = job.pc;
+                    if self.begin_attempt(id, site, pc, then) != Next::Go {
                         return;
                     }
                 }
                 Op::Parallel { first, count, need, then } => {
                     let seq = wait_for(job, then, count, need);
-                    let class = job.class;
+                    let parent = *job;
                     self.release_while_waiting(id);
                     for k in first..first + count as u32 {
                         let pc = self.branch_pcs[k as usize];
-                        let origin = Origin::Child { parent: id, seq };
-                        let child = self.ctx.reqs.insert(Job::new(self.ctx.now, class, origin, pc));
+                        let child = self.ctx.reqs.insert(parent.child(id, self.ctx.now, seq, pc));
                         self.advance(child);
                     }
-                    if !self.carry_on(id) {
+                    if self.settle(id) != Next::Go {
                         return;
                     }
                 }
@@ -71,33 +82,34 @@ impl World {
         }
     }
 
-    /// After a job started waiting: whether its wait is already over and it may go on now
-    /// (holding its slot again). Otherwise it stops running; a failed wait ends it.
-    fn carry_on(&mut self, id: ReqId) -> bool {
-        let Some(job) = self.ctx.reqs.get_mut(id) else { return false };
-        match job.result {
-            None => {
-                job.running = false;
-                false
-            }
-            Some(Outcome::Ok) => {
-                job.result = None;
-                self.regain_slot(id)
-            }
-            Some(failure) => {
-                self.fail(id, failure);
-                false
-            }
+    /// A job's wait may be over: what it does next. A call attempt's outcome goes through the
+    /// call's policy (`calls.rs`); a parallel wait goes on (holding its slot again) or fails.
+    pub(super) fn settle(&mut self, id: ReqId) -> Next {
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return Next::Stop };
+        let Some(result) = job.result.take() else {
+            job.running = false;
+            return Next::Stop;
+        };
+        if job.call_pc != NO_CALL {
+            return self.attempt_over(id, result);
         }
+        if result != Outcome::Ok {
+            self.fail(id, result);
+            return Next::Stop;
+        }
+        self.regain_slot(id)
     }
 
     /// Sends call job `child` to `service`: it starts, queues or is rejected.
-    fn send(&mut self, child: ReqId, service: u32) {
+    pub(super) fn send(&mut self, child: ReqId, service: u32) {
         let now = self.ctx.now;
         let Some(job) = self.ctx.reqs.get_mut(child) else { return };
         job.service = service;
         job.entered = now;
         let class = job.class;
+        if self.services[service as usize].is_down(now) {
+            return self.complete(child, Outcome::Unavailable);
+        }
         match self.services[service as usize].arrive(now, class, child) {
             Admit::Start => self.start(child),
             Admit::Queued => {}
@@ -107,21 +119,27 @@ impl World {
 
     /// Job `id` has just been given a slot of its service: it starts the service's flow, or
     /// resumes where it left off.
-    fn start(&mut self, id: ReqId) {
+    pub(super) fn start(&mut self, id: ReqId) {
         let now = self.ctx.now;
         let Some(job) = self.ctx.reqs.get_mut(id) else { return };
         job.holding = true;
         let s = &mut self.services[job.service as usize];
         if !job.started {
             job.started = true;
+            job.started_at = now;
             job.pc = s.def.entry;
             s.count_start(now.since(job.entered));
+            let extra = if s.def.faults.slowdowns.is_empty() { 0.0 } else { s.slowdown(now) };
+            if extra > 0.0 {
+                self.ctx.after(extra, Event::Wake { job: id });
+                return;
+            }
         }
         self.advance(id);
     }
 
     /// An event-loop service frees the slot of a job that starts waiting on calls.
-    fn release_while_waiting(&mut self, id: ReqId) {
+    pub(super) fn release_while_waiting(&mut self, id: ReqId) {
         let Some(job) = self.ctx.reqs.get_mut(id) else { return };
         if !job.holding || self.services[job.service as usize].def.hold_while_waiting {
             return;
@@ -133,30 +151,31 @@ impl World {
         }
     }
 
-    /// A job whose wait succeeded wants its slot back (if it gave it up): true if it can go on
-    /// now, false if it queues for one.
-    fn regain_slot(&mut self, id: ReqId) -> bool {
+    /// A job whose wait succeeded wants its slot back (if it gave it up): it goes on now, or
+    /// queues for one.
+    pub(super) fn regain_slot(&mut self, id: ReqId) -> Next {
         let now = self.ctx.now;
-        let Some(job) = self.ctx.reqs.get_mut(id) else { return false };
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return Next::Stop };
         if job.service == NO_SERVICE || job.holding {
-            return true;
+            return Next::Go;
         }
         if self.services[job.service as usize].resume(now, id) {
             job.holding = true;
-            return true;
+            return Next::Go;
         }
         job.running = false;
-        false
+        Next::Stop
     }
 
     /// A reply with `outcome` for the wait `seq` of job `parent`. Late replies (the parent has
     /// ended or moved on) are dropped.
-    fn reply(&mut self, parent: ReqId, seq: u32, outcome: Outcome) {
+    pub(super) fn reply(&mut self, parent: ReqId, seq: u32, outcome: Outcome, degraded: bool) {
         let Some(p) = self.ctx.reqs.get_mut(parent) else { return };
         if p.seq != seq || p.result.is_some() {
             return;
         }
         p.pending -= 1;
+        p.degraded |= degraded && outcome == Outcome::Ok;
         if outcome == Outcome::Ok {
             p.need -= 1;
             if p.need > 0 {
@@ -173,25 +192,17 @@ impl World {
         }
     }
 
-    /// A job whose wait has been decided goes on (or fails).
+    /// A job whose wait has been decided goes on (or fails, or waits again for a retry).
     fn resume(&mut self, id: ReqId) {
-        let Some(job) = self.ctx.reqs.get_mut(id) else { return };
-        match job.result {
-            Some(Outcome::Ok) => {
-                job.result = None;
-                if self.regain_slot(id) {
-                    self.advance(id);
-                }
-            }
-            Some(failure) => self.fail(id, failure),
-            None => {}
+        if self.settle(id) == Next::Go {
+            self.advance(id);
         }
     }
 
     /// Job `id`'s flow fails because a call it needed failed with `outcome`. A service passes
     /// rejections and throttles back as they are; anything else becomes an `error` for its
     /// caller (the caller did not time out itself).
-    fn fail(&mut self, id: ReqId, outcome: Outcome) {
+    pub(super) fn fail(&mut self, id: ReqId, outcome: Outcome) {
         let passed = match outcome {
             Outcome::Timeout => Outcome::Error,
             o => o,
@@ -208,6 +219,16 @@ impl World {
             let s = &mut self.services[job.service as usize];
             if job.started {
                 s.served(now, job.entered);
+                if job.orphaned_at != NEVER {
+                    s.calls.wasted_ns += now.since(job.orphaned_at.max(job.started_at)) as u128;
+                }
+            }
+            if job.tail {
+                let c = &mut s.calls;
+                c.calls += 1;
+                c.attempts += job.started as u64;
+                c.attempt(outcome, now.since(job.entered));
+                c.call(outcome, now.since(job.entered));
             }
             if job.holding
                 && let Some(next) = s.free_slot(now)
@@ -216,7 +237,7 @@ impl World {
             }
         }
         match job.origin {
-            Origin::Child { parent, seq } => self.reply(parent, seq, outcome),
+            Origin::Child { parent, seq } => self.reply(parent, seq, outcome, job.degraded),
             Origin::Source | Origin::User { .. } => self.finish(&job, outcome),
         }
     }
@@ -229,7 +250,11 @@ impl World {
         match outcome {
             Outcome::Ok => {
                 let ns = self.ctx.now.since(job.born);
-                t.completed += 1;
+                if job.degraded {
+                    t.degraded += 1;
+                } else {
+                    t.completed += 1;
+                }
                 t.e2e.record(ns);
                 if t.by_class.len() > 1 {
                     t.by_class[job.class as usize].record(ns);
@@ -252,10 +277,19 @@ impl World {
     }
 }
 
+/// What a job does after a decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// It goes on with its flow now.
+    Go,
+    /// It waits (for a reply, a slot or a backoff) or has ended.
+    Stop,
+}
+
 /// Job `job` starts waiting for `count` children of which `need` must succeed, and will go on
 /// at `then`; returns the wait's token.
 #[inline]
-fn wait_for(job: &mut Job, then: u32, count: u16, need: u16) -> u32 {
+pub(super) fn wait_for(job: &mut Job, then: u32, count: u16, need: u16) -> u32 {
     job.pc = then;
     job.seq = job.seq.wrapping_add(1);
     job.pending = count;

@@ -8,6 +8,12 @@ use crate::model::Pc;
 /// No service: the job runs outside any service (a client flow or a branch of one).
 pub const NO_SERVICE: u32 = u32::MAX;
 
+/// No call: the job is not waiting on a call attempt.
+pub const NO_CALL: Pc = u32::MAX;
+
+/// A time that never comes (a job that was never orphaned).
+pub const NEVER: SimTime = SimTime(u64::MAX);
+
 /// How a call (or a whole flow) ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
@@ -22,12 +28,23 @@ pub enum Outcome {
     Error,
     /// A breaker was open, or the service was down.
     Unavailable,
+    /// An injected failure that must not be retried (counted as `error`).
+    ErrorFinal,
 }
 
 impl Outcome {
     /// Every outcome, in summary order.
     pub const ALL: [Outcome; 6] =
         [Outcome::Ok, Outcome::Rejected, Outcome::Throttled, Outcome::Timeout, Outcome::Error, Outcome::Unavailable];
+
+    /// Its position in [`Outcome::ALL`] (and its bit in a retry mask).
+    #[inline]
+    pub fn index(self) -> usize {
+        match self {
+            Outcome::ErrorFinal => Outcome::Error as usize,
+            o => o as usize,
+        }
+    }
 
     /// Its name in summary.json.
     pub fn name(self) -> &'static str {
@@ -36,7 +53,7 @@ impl Outcome {
             Outcome::Rejected => "rejected",
             Outcome::Throttled => "throttled",
             Outcome::Timeout => "timeout",
-            Outcome::Error => "error",
+            Outcome::Error | Outcome::ErrorFinal => "error",
             Outcome::Unavailable => "unavailable",
         }
     }
@@ -85,6 +102,38 @@ pub struct Job {
     pub started: bool,
     /// Whether it is being advanced further up the stack (a reply then only records).
     pub running: bool,
+    /// The pc of the `Call` op whose attempt it waits on (retries go back there), or [`NO_CALL`].
+    pub call_pc: Pc,
+    /// Call site of that call.
+    pub site: u32,
+    /// Attempts made so far in the current call (0: no call under way).
+    pub attempt: u16,
+    /// When the current call's first attempt, and its latest attempt, started.
+    pub call_born: SimTime,
+    pub attempt_born: SimTime,
+    /// The latest attempt's job (orphaned if the caller times out).
+    pub child: ReqId,
+    /// The previous backoff sleep [s] (for decorrelated jitter).
+    pub sleep: f64,
+    /// When its caller gave up on it ([`NEVER`] if it did not); its later work is wasted.
+    pub orphaned_at: SimTime,
+    /// When it got a slot of its service.
+    pub started_at: SimTime,
+    /// Whether it is a tail call (its service's call statistics are counted when it ends).
+    pub tail: bool,
+    /// Whether a fallback answered somewhere on its path.
+    pub degraded: bool,
+    /// The request's attributes, shared by all its calls.
+    pub attrs: Attrs,
+}
+
+/// What a request carries down every call it makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attrs {
+    /// User id (sessions' users first, then sources' users); `u32::MAX` if none.
+    pub user: u32,
+    /// Session id of that user (a per-user count of sessions).
+    pub session: u32,
 }
 
 impl Job {
@@ -105,7 +154,26 @@ impl Job {
             holding: false,
             started: false,
             running: false,
+            call_pc: NO_CALL,
+            site: 0,
+            attempt: 0,
+            call_born: now,
+            attempt_born: now,
+            child: ReqId::NONE,
+            sleep: 0.0,
+            orphaned_at: NEVER,
+            started_at: now,
+            tail: false,
+            degraded: false,
+            attrs: Attrs { user: u32::MAX, session: 0 },
         }
+    }
+
+    /// A child (call attempt or branch) of this job, born now, waiting with token `seq`.
+    pub fn child(&self, me: ReqId, now: SimTime, seq: u32, pc: Pc) -> Job {
+        let mut c = Job::new(now, self.class, Origin::Child { parent: me, seq }, pc);
+        c.attrs = self.attrs;
+        c
     }
 
     /// The parent and its wait token, for a child job.

@@ -2,6 +2,7 @@
 //! move through the flow program (`flow.rs`): every top-level request, call and parallel branch
 //! is a [`Job`] in the slab.
 
+mod calls;
 mod ctx;
 mod flow;
 mod job;

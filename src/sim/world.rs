@@ -5,7 +5,9 @@
 use super::ctx::{Ctx, Event};
 use super::job::{Job, Origin};
 use crate::components::{Router, Service, Sessions, Source, Work};
-use crate::engine::{SimTime, stream};
+use crate::engine::{SimRng, SimTime, stream};
+use crate::model::program::{CallSite, PolicyDef};
+use crate::policy::{Breaker, Budget, Limiter};
 use crate::metrics::{Latency, Windows};
 use crate::model::{Model, Op, Pc};
 
@@ -13,7 +15,10 @@ use crate::model::{Model, Op, Pc};
 #[derive(Debug, Default)]
 pub struct Totals {
     pub arrived: u64,
+    /// Answered with no fallback on the path.
     pub completed: u64,
+    /// Answered, with a fallback somewhere on the path.
+    pub degraded: u64,
     pub rejected: u64,
     pub failed: u64,
     /// Top-level requests in the system now (not reset at warm-up).
@@ -34,6 +39,14 @@ pub struct World {
     pub services: Vec<Service>,
     pub works: Vec<Work>,
     pub routes: Vec<Router>,
+    /// Call sites and policies (see `model::program`), and the policies' running state.
+    pub sites: Box<[CallSite]>,
+    pub policies: Vec<PolicyDef>,
+    pub breakers: Vec<Breaker>,
+    pub budgets: Vec<Budget>,
+    pub limiters: Vec<Limiter>,
+    /// Jitter stream per policy.
+    pub jitter: Vec<SimRng>,
     /// Requests that entered each delay block since warm-up.
     pub delay_passed: Vec<u64>,
     pub sources: Vec<Source>,
@@ -48,13 +61,20 @@ impl World {
         let seed = model.seed;
         let classes = model.classes.len();
         let p = &model.program;
-        let services: Vec<Service> = p.services.iter().map(|d| Service::new(d.clone(), classes)).collect();
+        let services: Vec<Service> = p
+            .services
+            .iter()
+            .map(|d| Service::new(d.clone(), classes, stream(seed, &d.name, "errors")))
+            .collect();
         let works = p.works.iter().map(|w| Work::new(w.dist.clone(), stream(seed, &w.stream, w.purpose), w.delay));
         let routes =
             p.routes.iter().zip(&p.route_streams).map(|(r, n)| Router::new(r.clone(), stream(seed, n, "route")));
         let sources = model.sources.iter().map(|s| Source::new(s.clone(), stream(seed, &s.name, "arrivals"))).collect();
         let sessions =
             model.sessions.iter().map(|s| Sessions::new(s.clone(), stream(seed, &s.name, "users"))).collect();
+        let users = model.sessions.iter().map(|s| s.users as usize).sum::<usize>();
+        let breakers = p.breakers.iter().map(|&(pol, _)| p.policies[pol as usize].breaker.as_ref().map(Breaker::new));
+        let budgets = p.budgets.iter().map(|&(pol, _)| p.policies[pol as usize].budget.as_ref().map(Budget::new));
         let totals = Totals { by_class: (0..classes).map(|_| Latency::default()).collect(), ..Totals::default() };
         World {
             ctx: Ctx::new(),
@@ -64,6 +84,12 @@ impl World {
             services,
             works: works.collect(),
             routes: routes.collect(),
+            sites: p.sites.clone().into_boxed_slice(),
+            policies: p.policies.clone(),
+            breakers: breakers.flatten().collect(),
+            budgets: budgets.flatten().collect(),
+            limiters: p.limits.iter().map(|l| Limiter::new(l, users)).collect(),
+            jitter: p.policies.iter().map(|pol| stream(seed, &format!("policies.{}", pol.name), "jitter")).collect(),
             delay_passed: vec![0; p.delays.len()],
             sources,
             sessions,
@@ -81,6 +107,13 @@ impl World {
         }
         if warmup > SimTime::ZERO {
             self.ctx.at(warmup, Event::Warmup);
+        }
+        for (i, s) in self.services.iter().enumerate() {
+            for (k, &(from, to, _)) in s.def.faults.capacity_drops.iter().enumerate() {
+                let (service, drop) = (i as u32, k as u32);
+                self.ctx.at(from, Event::Capacity { service, drop, on: true });
+                self.ctx.at(to, Event::Capacity { service, drop, on: false });
+            }
         }
         let w = self.windows.width;
         self.ctx.at(w, Event::Window);
@@ -104,6 +137,15 @@ impl World {
                 self.admit(class, Origin::User { sessions, user, left }, entry);
             }
             Event::Wake { job } => self.advance(job),
+            Event::Timeout { job, seq } => self.on_timeout(job, seq),
+            Event::Capacity { service, drop, on } => {
+                let s = &mut self.services[service as usize];
+                let share = if on { s.def.faults.capacity_drops[drop as usize].2 } else { 1.0 };
+                s.set_capacity(share);
+                while let Some(next) = self.services[service as usize].take_waiting(self.ctx.now) {
+                    self.start(next);
+                }
+            }
             Event::Window => {
                 let now = self.ctx.now;
                 let areas = self.services.iter().map(|s| s.areas(now));
@@ -134,12 +176,16 @@ impl World {
         let t = &mut self.totals;
         t.arrived = 0;
         t.completed = 0;
+        t.degraded = 0;
         t.rejected = 0;
         t.failed = 0;
         t.e2e.reset();
         t.by_class.iter_mut().for_each(Latency::reset);
         self.services.iter_mut().for_each(|s| s.restart_stats(now));
         self.delay_passed.iter_mut().for_each(|d| *d = 0);
+        self.breakers.iter_mut().for_each(Breaker::restart_stats);
+        self.budgets.iter_mut().for_each(|b| b.refused = 0);
+        self.limiters.iter_mut().for_each(Limiter::restart_stats);
         self.sessions.iter_mut().for_each(Sessions::restart_stats);
     }
 }

@@ -4,9 +4,11 @@
 
 use super::Checker;
 use crate::cost::Driver;
-use crate::model::program::{DelayDef, Op, Origin, Pc, Program, RETURN, RouteDef, ServiceDef};
-use crate::model::service_spec::{BranchSpec, ServiceSpec, StepSpec, SubFlow, WaitSpec, WaitWord};
-use crate::model::{BlockDef, ModelSpec, RouterDef, Target};
+use crate::engine::SimTime;
+use crate::model::program::{DelayDef, Faults, Op, Origin, Pc, Program, RETURN, RouteDef, ServiceDef};
+use crate::model::service_spec::{BranchSpec, FaultSpec, ServiceSpec, StepSpec, SubFlow, WaitSpec, WaitWord};
+use crate::model::policy_spec::FallbackSpec;
+use crate::model::{BlockDef, Dist, ModelSpec, RouterDef, Target};
 
 /// Most ops one model may compile to: each is 16 bytes; a million is far beyond any diagram.
 const MAX_OPS: usize = 1_000_000;
@@ -16,6 +18,7 @@ impl Checker {
     /// for `to: <service>`, and each service's flow.
     pub(super) fn compile(&mut self, spec: &ModelSpec, blocks: &[BlockDef], names: &[String]) -> Program {
         let mut prog = Program::new();
+        self.policy_fallbacks = spec.policies.iter().map(|(n, p)| (n.clone(), p.fallback.clone())).collect();
         prog.ops.extend(blocks.iter().map(|_| Op::Return));
         let first_service = blocks.iter().filter(|b| matches!(b, BlockDef::Station(_))).count() as u32;
         for (name, s) in &spec.services {
@@ -34,14 +37,18 @@ impl Checker {
                     capacity: st.capacity,
                     hold_while_waiting: true,
                     entry: RETURN,
+                    faults: Faults::default(),
                     cost: st.cost.clone(),
                 });
             }
         }
         station_services.append(&mut prog.services);
         prog.services = station_services;
+        prog.limits = self.limits(spec);
+        prog.policies = self.policies(spec, &prog.limits);
         for i in 0..spec.services.len() as u32 {
-            let stub = prog.push(Op::Call { service: first_service + i, then: RETURN });
+            let site = prog.site(first_service + i, None);
+            let stub = prog.push(Op::Call { site, then: RETURN });
             prog.stubs.push(stub);
         }
         self.compile_blocks(&mut prog, blocks, names);
@@ -70,8 +77,42 @@ impl Checker {
             capacity: s.capacity,
             hold_while_waiting: s.hold_while_waiting,
             entry: RETURN,
+            faults: self.faults(&format!("{p}.faults"), &s.faults),
             cost: self.cost(&p, &s.cost, &[Driver::InstanceHours, Driver::Requests]),
         }
+    }
+
+    fn faults(&mut self, p: &str, f: &FaultSpec) -> Faults {
+        if !(0.0..=1.0).contains(&f.error_rate) {
+            self.issue(format!("{p}.error_rate"), format!("must be a probability from 0 to 1, got {}", f.error_rate));
+        }
+        let window = |this: &mut Checker, path: String, from: f64, to: f64| {
+            if !(from.is_finite() && to.is_finite() && from >= 0.0 && to > from) {
+                this.issue(path, format!("needs 0 ≤ from < to, got from {from} s to {to} s"));
+            }
+            (SimTime::from_secs(from.max(0.0)), SimTime::from_secs(to.max(0.0)))
+        };
+        let outages = f.outages.iter().enumerate().map(|(i, w)| window(self, format!("{p}.outages.{i}"), w.from.0, w.to.0)).collect();
+        let mut slowdowns = Vec::new();
+        for (i, w) in f.slowdowns.iter().enumerate() {
+            let (a, b) = window(self, format!("{p}.slowdowns.{i}"), w.from.0, w.to.0);
+            if !(w.extra.0.is_finite() && w.extra.0 >= 0.0) {
+                self.issue(format!("{p}.slowdowns.{i}.extra"), format!("must be a duration ≥ 0, got {}", w.extra.0));
+            }
+            slowdowns.push((a, b, w.extra.0.max(0.0)));
+        }
+        let mut capacity_drops = Vec::new();
+        for (i, w) in f.capacity_drops.iter().enumerate() {
+            let (a, b) = window(self, format!("{p}.capacity_drops.{i}"), w.from.0, w.to.0);
+            if !(0.0..=1.0).contains(&w.fraction) {
+                self.issue(format!("{p}.capacity_drops.{i}.fraction"), format!("must be a share from 0 to 1, got {}", w.fraction));
+            }
+            capacity_drops.push((a, b, w.fraction.clamp(0.0, 1.0)));
+        }
+        if f.outages.len() + f.slowdowns.len() + f.capacity_drops.len() > 10_000 {
+            self.issue(p, "at most 10,000 fault windows per service (each is two events)");
+        }
+        Faults { error_rate: f.error_rate.clamp(0.0, 1.0), error_retryable: f.error_retryable, outages, slowdowns, capacity_drops }
     }
 
     /// Block i becomes op 1 + i: a station is a call to its service, a delay a work step, a
@@ -84,8 +125,9 @@ impl Checker {
                     let w = prog.work(name.clone(), st.service.clone(), None);
                     let body = prog.push(Op::Work { work: w, then: RETURN });
                     prog.services[station as usize].entry = body;
+                    let site = prog.site(station, None);
                     station += 1;
-                    Op::Call { service: station - 1, then: prog.pc_of(st.to) }
+                    Op::Call { site, then: prog.pc_of(st.to) }
                 }
                 BlockDef::Delay { delay, to, cost } => {
                     prog.delays.push(DelayDef { name: name.clone(), cost: cost.clone() });
@@ -134,13 +176,25 @@ impl Checker {
     }
 
     fn step(&mut self, prog: &mut Program, s: &StepSpec, then: Pc, p: &str, first_service: u32) -> Pc {
-        let actions = [s.work.is_some(), s.call.is_some(), s.parallel.is_some(), s.branch.is_some()];
+        let actions = [s.work.is_some(), s.call.is_some(), s.parallel.is_some(), s.branch.is_some(), s.limit.is_some()];
         if actions.iter().filter(|&&a| a).count() != 1 {
-            self.issue(p, "a step needs exactly one of `work`, `call`, `parallel` or `branch`");
+            self.issue(p, "a step needs exactly one of `work`, `call`, `parallel`, `branch` or `limit`");
             return then;
         }
         if s.wait.is_some() && s.parallel.is_none() {
             self.issue(format!("{p}.wait"), "`wait` goes with `parallel` only");
+        }
+        if s.policy.is_some() && s.call.is_none() {
+            self.issue(format!("{p}.policy"), "`policy` goes with `call` only");
+        }
+        if let Some(l) = &s.limit {
+            let Some(limit) = prog.limits.iter().position(|d| &d.name == l) else {
+                let known: Vec<&str> = prog.limits.iter().map(|d| d.name.as_str()).collect();
+                let msg = format!("unknown limit `{l}`; `limits` lists: {}", list(&known));
+                self.issue(format!("{p}.limit"), msg);
+                return then;
+            };
+            return prog.push(Op::Limit { limit: limit as u32, then });
         }
         if let Some(d) = &s.work {
             let Some(dist) = self.dist(format!("{p}.work"), d) else { return then };
@@ -149,7 +203,25 @@ impl Checker {
         }
         if let Some(name) = &s.call {
             let Some(service) = self.callee(prog, name, &format!("{p}.call"), first_service) else { return then };
-            return prog.push(Op::Call { service, then });
+            let policy = match &s.policy {
+                None => None,
+                Some(pn) => match prog.policies.iter().position(|d| &d.name == pn) {
+                    Some(i) => Some(i as u32),
+                    None => {
+                        let known: Vec<&str> = prog.policies.iter().map(|d| d.name.as_str()).collect();
+                        let msg = format!("unknown policy `{pn}`; `policies` lists: {}", list(&known));
+                        self.issue(format!("{p}.policy"), msg);
+                        return then;
+                    }
+                },
+            };
+            let site = prog.site(service, policy);
+            let fallback = s.policy.as_ref().and_then(|pn| spec_fallback(self, pn));
+            if let Some(f) = fallback {
+                let fpc = self.fallback(prog, &f, then, p, first_service);
+                prog.sites[site as usize].fallback = fpc;
+            }
+            return prog.push(Op::Call { site, then });
         }
         if let Some(branches) = &s.parallel {
             return self.parallel(prog, branches, s.wait.as_ref(), then, p, first_service);
@@ -158,6 +230,20 @@ impl Checker {
             Some(b) => self.branch(prog, b, then, &format!("{p}.branch"), first_service),
             None => then,
         }
+    }
+
+    /// The pc where a call that finally failed goes on under `fallback`.
+    fn fallback(&mut self, prog: &mut Program, f: &FallbackSpec, then: Pc, p: &str, first_service: u32) -> Option<Pc> {
+        if let Some(name) = &f.call {
+            let service = self.callee(prog, name, &format!("{p}.policy → fallback.call"), first_service)?;
+            let site = prog.site(service, None);
+            return Some(prog.push(Op::Call { site, then }));
+        }
+        if let Some(w) = f.wait {
+            let work = prog.work(format!("{p}.fallback"), Dist::Constant(w.0.max(0.0)), None);
+            return Some(prog.push(Op::Work { work, then }));
+        }
+        Some(then)
     }
 
     /// The service index a `call` names: a service, or a foundation station.
@@ -287,6 +373,16 @@ impl Checker {
     }
 }
 
+/// The fallback of policy `name`, as written.
+fn spec_fallback(c: &Checker, name: &str) -> Option<FallbackSpec> {
+    c.policy_fallbacks.get(name).cloned().flatten()
+}
+
+/// Names for a message, or "(none)".
+fn list(names: &[&str]) -> String {
+    if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
+}
+
 /// The services reachable by calls from the flow starting at `entry`, without entering them.
 fn callees(prog: &Program, entry: Pc) -> Vec<usize> {
     let mut out = Vec::new();
@@ -299,10 +395,14 @@ fn callees(prog: &Program, entry: Pc) -> Vec<usize> {
         match prog.ops[pc as usize] {
             Op::Return => {}
             Op::Work { then, .. } => stack.push(then),
-            Op::Call { service, then } => {
-                out.push(service as usize);
+            Op::Call { site, then } => {
+                out.push(prog.sites[site as usize].service as usize);
+                if let Some(f) = prog.sites[site as usize].fallback {
+                    stack.push(f);
+                }
                 stack.push(then);
             }
+            Op::Limit { then, .. } => stack.push(then),
             Op::Parallel { first, count, then, .. } => {
                 stack.push(then);
                 stack.extend(&prog.branch_pcs[first as usize..(first + count as u32) as usize]);

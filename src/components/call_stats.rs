@@ -1,0 +1,77 @@
+//! What callers saw of a service: calls and attempts, their outcomes and latencies, and every
+//! policy action taken on calls to it. Counted at the callee, whoever the caller was.
+
+use serde::Serialize;
+
+use crate::metrics::{Latency, LatencySummary};
+use crate::sim::Outcome;
+
+/// Call counters of one service since warm-up.
+#[derive(Debug, Default)]
+pub struct CallStats {
+    pub calls: u64,
+    pub attempts: u64,
+    pub retries: u64,
+    /// Final outcome per call (after retries and before fallbacks), by `Outcome` order.
+    pub outcomes: [u64; 6],
+    /// Outcome per attempt (short-circuits and local throttles included).
+    pub attempt_outcomes: [u64; 6],
+    pub fallbacks: u64,
+    /// Failures of optional calls, ignored.
+    pub ignored: u64,
+    /// Attempts the caller gave up on (its timeout or deadline passed first).
+    pub timeouts: u64,
+    /// Slot time spent after the caller had given up [ns].
+    pub wasted_ns: u128,
+    /// Per call, retries and backoff included [ns].
+    pub latency: Latency,
+    /// Per attempt [ns].
+    pub attempt_latency: Latency,
+}
+
+/// Outcome counts as `summary.json` names them.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct OutcomeCounts {
+    pub ok: u64,
+    pub rejected: u64,
+    pub throttled: u64,
+    pub timeout: u64,
+    pub error: u64,
+    pub unavailable: u64,
+}
+
+impl OutcomeCounts {
+    /// From counts in `Outcome` order.
+    pub fn from(c: &[u64; 6]) -> OutcomeCounts {
+        OutcomeCounts { ok: c[0], rejected: c[1], throttled: c[2], timeout: c[3], error: c[4], unavailable: c[5] }
+    }
+}
+
+impl CallStats {
+    /// One attempt ended with `outcome` after `ns`.
+    #[inline]
+    pub fn attempt(&mut self, outcome: Outcome, ns: u64) {
+        self.attempt_outcomes[outcome.index()] += 1;
+        self.attempt_latency.record(ns);
+    }
+
+    /// One call ended with `outcome` after `ns`.
+    #[inline]
+    pub fn call(&mut self, outcome: Outcome, ns: u64) {
+        self.outcomes[outcome.index()] += 1;
+        self.latency.record(ns);
+    }
+
+    /// Forgets everything gathered during warm-up.
+    pub fn restart(&mut self) {
+        let (mut l, mut a) = (std::mem::take(&mut self.latency), std::mem::take(&mut self.attempt_latency));
+        l.reset();
+        a.reset();
+        *self = CallStats { latency: l, attempt_latency: a, ..CallStats::default() };
+    }
+
+    /// Latency summaries (per call, per attempt) [s].
+    pub fn latencies(&self) -> (LatencySummary, LatencySummary) {
+        (self.latency.summary(), self.attempt_latency.summary())
+    }
+}
