@@ -3,12 +3,14 @@
 //! statistics; `sim::flow` moves requests between them.
 
 pub mod call_stats;
+pub mod drawer;
 pub mod router;
 pub mod service;
 pub mod sessions;
 pub mod source;
 pub mod work;
 
+pub use drawer::Drawer;
 pub use router::Router;
 pub use service::{Admit, Service};
 pub use sessions::Sessions;

@@ -1,5 +1,5 @@
-//! A route: picks where a request's flow goes next, by probability or by class (a
-//! foundation router, or a `branch` step of a service's flow).
+//! A route: picks where a request's flow goes next, by probability, class or intent
+//! (a foundation router, or a `branch` step of a service's flow).
 
 use rand::RngExt;
 
@@ -19,9 +19,9 @@ impl Router {
         Router { def, rng }
     }
 
-    /// The pc a request of class `class` goes to.
+    /// The pc a request of class `class` and intent `intent` goes to.
     #[inline]
-    pub fn pick(&mut self, class: u16) -> Pc {
+    pub fn pick(&mut self, class: u16, intent: u16) -> Pc {
         match &self.def {
             RouteDef::Probability { cumulative, pcs } => {
                 let u: f64 = self.rng.random();
@@ -29,6 +29,7 @@ impl Router {
                 pcs[i]
             }
             RouteDef::Class { by_class } => by_class[class as usize],
+            RouteDef::Intent { by_intent } => by_intent[intent as usize],
         }
     }
 }

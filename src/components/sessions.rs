@@ -23,13 +23,24 @@ pub struct Sessions {
     pub sessions_completed: u64,
     /// Messages sent since warm-up.
     pub messages: u64,
+    /// Id of the first of its users (user ids are global across populations and sources).
+    pub first_user: u32,
+    /// Per user: the number of sessions it has started (its current session's id).
+    session_of: Vec<u32>,
 }
 
 impl Sessions {
     /// A population whose users all start a session after one think time (so they do not
     /// arrive in lockstep).
-    pub fn new(def: SessionsDef, rng: SimRng) -> Sessions {
-        Sessions { def, rng, sessions_started: 0, sessions_completed: 0, messages: 0 }
+    pub fn new(def: SessionsDef, rng: SimRng, first_user: u32) -> Sessions {
+        let session_of = vec![0; def.users as usize];
+        Sessions { def, rng, sessions_started: 0, sessions_completed: 0, messages: 0, first_user, session_of }
+    }
+
+    /// The global id of `user` and its current session's id.
+    #[inline]
+    pub fn ids(&self, user: u32) -> (u32, u32) {
+        (self.first_user + user, self.session_of[user as usize])
     }
 
     /// Schedules every user's first message.
@@ -43,12 +54,13 @@ impl Sessions {
     /// A user with `left` messages to go is about to send one; returns the count including
     /// this message, drawing a new session's length when the last session is over (`left` = 0).
     #[inline]
-    pub fn on_send(&mut self, left: u32) -> u32 {
+    pub fn on_send(&mut self, user: u32, left: u32) -> u32 {
         self.messages += 1;
         if left != 0 {
             return left;
         }
         self.sessions_started += 1;
+        self.session_of[user as usize] = self.session_of[user as usize].wrapping_add(1);
         match &self.def.messages {
             None => ENDLESS,
             Some(d) => d.sample(&mut self.rng).round().clamp(1.0, (ENDLESS - 1) as f64) as u32,

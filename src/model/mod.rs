@@ -12,6 +12,8 @@ pub mod program;
 pub mod quantity;
 pub mod service_spec;
 pub mod spec;
+pub mod workload;
+pub mod workload_spec;
 mod validate;
 
 use std::path::Path;
@@ -21,6 +23,7 @@ pub use error::{FileError, Issue};
 pub use overrides::Override;
 pub use profile::RateProfile;
 pub use program::{Op, Pc, Program};
+pub use workload::{Draws, Workload};
 pub use spec::{Discipline, ModelSpec};
 pub use validate::default_window;
 
@@ -72,6 +75,8 @@ pub struct SourceDef {
     /// Maximum number of arrivals.
     pub limit: Option<u64>,
     pub class: u16,
+    /// Class shares, key space and users drawn per request.
+    pub draws: Draws,
     /// Where its requests go, as named in the file.
     pub to: Target,
     /// First op of its requests' flow.
@@ -90,6 +95,8 @@ pub struct SessionsDef {
     /// Pause between sessions [s].
     pub pause: Dist,
     pub class: u16,
+    /// Class shares and key space drawn per message.
+    pub draws: Draws,
     /// Where its messages go, as named in the file.
     pub to: Target,
     /// First op of its messages' flow.
@@ -160,6 +167,8 @@ pub struct Model {
     pub blocks: Vec<BlockDef>,
     /// Every way a request moves, compiled.
     pub program: Program,
+    /// Intents and key spaces.
+    pub workload: Workload,
     pub sources: Vec<SourceDef>,
     pub sessions: Vec<SessionsDef>,
 }

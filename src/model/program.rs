@@ -41,6 +41,8 @@ pub enum RouteDef {
     Probability { cumulative: Vec<f64>, pcs: Vec<Pc> },
     /// A pc per class index.
     Class { by_class: Vec<Pc> },
+    /// A pc per intent index.
+    Intent { by_intent: Vec<Pc> },
 }
 
 /// A work step or a delay block: a drawn holding time.

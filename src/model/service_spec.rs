@@ -119,7 +119,7 @@ pub struct StepSpec {
     pub parallel: Option<Vec<SubFlow>>,
     /// With `parallel`: wait for `all` branches (default), the `first` to succeed, or `{"k": n}`.
     pub wait: Option<WaitSpec>,
-    /// Take one of several sub-flows, by probability or by class; the flow goes on after it.
+    /// Take one of several sub-flows, by probability, class or intent; the flow goes on after it.
     pub branch: Option<BranchSpec>,
 }
 
@@ -167,6 +167,8 @@ pub enum BranchSpec {
     Probability { cases: Vec<WeightedCase> },
     /// The case named by the request's class; classes not listed take `default` (or nothing).
     Class { cases: BTreeMap<String, SubFlow>, default: Option<SubFlow> },
+    /// The case named by the request's intent; intents not listed take `default` (or nothing).
+    Intent { cases: BTreeMap<String, SubFlow>, default: Option<SubFlow> },
 }
 
 /// One case of a probability branch.

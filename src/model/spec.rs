@@ -14,6 +14,7 @@ use super::profile::{AfterProfile, SegmentSpec};
 use super::quantity::Quantity;
 use super::policy_spec::{LimitSpec, PolicySpec};
 use super::service_spec::ServiceSpec;
+use super::workload_spec::{IntentSpec, KeySpaceSpec};
 use crate::cost::{CostLineSpec, PriceSpec};
 
 /// A whole model file.
@@ -61,6 +62,12 @@ pub struct ModelSpec {
     /// Token buckets, named by `limit` steps and by policies' `rate_limit`.
     #[serde(default)]
     pub limits: BTreeMap<String, LimitSpec>,
+    /// Request intents with their shares and token counts (default: none).
+    #[serde(default)]
+    pub intents: BTreeMap<String, IntentSpec>,
+    /// Key spaces (items, sessions …) with Zipf popularity and viral bursts.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeySpaceSpec>,
     /// Prices added to, or overriding, the built-in table (see docs/cost.md).
     #[serde(default)]
     pub prices: BTreeMap<String, PriceSpec>,
@@ -106,6 +113,12 @@ pub struct SourceSpec {
     pub limit: Option<u64>,
     /// Class of the requests (default: the first class).
     pub class: Option<String>,
+    /// Users the arrivals are spread over, uniformly (for per-user limits; default: none).
+    pub users: Option<u32>,
+    /// Class shares (e.g. Prime / authenticated / guest) instead of one `class`; add up to 1.
+    pub class_shares: Option<BTreeMap<String, f64>>,
+    /// The `keys` space each request's item is drawn from.
+    pub keys: Option<String>,
     /// First block the requests enter.
     pub to: String,
 }
@@ -125,6 +138,10 @@ pub struct SessionsSpec {
     pub pause: Option<DistSpec>,
     /// Class of the requests (default: the first class).
     pub class: Option<String>,
+    /// Class shares instead of one `class`; add up to 1.
+    pub class_shares: Option<BTreeMap<String, f64>>,
+    /// The `keys` space each message's item is drawn from.
+    pub keys: Option<String>,
     /// First block each message enters.
     pub to: String,
     /// Cost lines: `messages`, `connection_minutes`.

@@ -21,6 +21,8 @@ struct Checker {
     classes: Vec<String>,
     /// Each policy's fallback as written (compiled at every call site that uses the policy).
     policy_fallbacks: BTreeMap<String, Option<crate::model::policy_spec::FallbackSpec>>,
+    /// Intent names in index order.
+    intent_names: Vec<String>,
 }
 
 /// Checks `spec` and builds the model.
@@ -28,7 +30,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     let classes = if spec.classes.is_empty() { vec!["default".to_string()] } else { spec.classes.clone() };
     let mut prices = default_prices();
     prices.extend(spec.prices.clone());
-    let mut c = Checker { issues: Vec::new(), prices, names: BTreeMap::new(), classes, policy_fallbacks: BTreeMap::new() };
+    let mut c = Checker { issues: Vec::new(), prices, names: BTreeMap::new(), classes, policy_fallbacks: BTreeMap::new(), intent_names: Vec::new() };
     for (name, p) in &spec.prices {
         if let Err(e) = p.check() {
             c.issue(format!("prices.{name}"), e);
@@ -37,9 +39,11 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     c.check_header(&spec);
     let block_names = c.register_names(&spec);
     let blocks = c.blocks(&spec);
-    let sources = spec.sources.iter().map(|(n, s)| c.source(n, s)).collect::<Vec<_>>();
-    let sessions = spec.sessions.iter().map(|(n, s)| c.sessions(n, s)).collect::<Vec<_>>();
-    let users: u64 = spec.sessions.values().map(|s| s.users as u64).sum();
+    let workload = c.workload(&spec);
+    let sources = spec.sources.iter().map(|(n, s)| c.source(n, s, &spec)).collect::<Vec<_>>();
+    let sessions = spec.sessions.iter().map(|(n, s)| c.sessions(n, s, &spec)).collect::<Vec<_>>();
+    let users: u64 = spec.sessions.values().map(|s| s.users as u64).sum::<u64>()
+        + spec.sources.values().map(|s| s.users.unwrap_or(0) as u64).sum::<u64>();
     if users > MAX_USERS {
         c.issue(
             "sessions",
@@ -63,6 +67,14 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     }
     let mut sources: Vec<SourceDef> = sources.into_iter().flatten().collect();
     sources.iter_mut().for_each(|s| s.entry = program.pc_of(s.to));
+    // User ids: every population's users first, then each source's, in name order.
+    let mut next_user = spec.sessions.values().map(|s| s.users).sum::<u32>();
+    for s in &mut sources {
+        if let Some((n, first)) = &mut s.draws.users {
+            *first = next_user;
+            next_user += *n;
+        }
+    }
     let mut sessions: Vec<SessionsDef> = sessions.into_iter().flatten().collect();
     sessions.iter_mut().for_each(|s| s.entry = program.pc_of(s.to));
     let duration = SimTime::from_secs(spec.run.duration.0);
@@ -76,6 +88,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         block_names,
         blocks,
         program,
+        workload,
         sources,
         sessions,
         spec,
@@ -344,9 +357,16 @@ impl Checker {
         Some(BlockDef::Fork { branches, join })
     }
 
-    fn source(&mut self, name: &str, s: &SourceSpec) -> Option<SourceDef> {
+    fn source(&mut self, name: &str, s: &SourceSpec, spec: &ModelSpec) -> Option<SourceDef> {
         let p = format!("sources.{name}");
         let class = self.class(format!("{p}.class"), s.class.as_ref());
+        let mut draws = self.draws(&p, s.class.as_ref(), s.class_shares.as_ref(), s.keys.as_ref(), spec);
+        if let Some(u) = s.users {
+            if u == 0 {
+                self.issue(format!("{p}.users"), "must be at least 1 (or left out)");
+            }
+            draws.users = Some((u.max(1), 0));
+        }
         let to = self.target(format!("{p}.to"), &s.to);
         let arrivals = match (s.rate, &s.profile, &s.interarrival) {
             (Some(rate), None, None) => {
@@ -374,7 +394,7 @@ impl Checker {
         {
             self.issue(format!("{p}.interarrival"), "must have a positive mean");
         }
-        Some(SourceDef { name: name.to_string(), arrivals, limit: s.limit, class, to, entry: 0 })
+        Some(SourceDef { name: name.to_string(), arrivals, limit: s.limit, class, draws, to, entry: 0 })
     }
 
     fn segments(&mut self, p: &str, segs: &[SegmentSpec]) {
@@ -410,8 +430,9 @@ impl Checker {
         }
     }
 
-    fn sessions(&mut self, name: &str, s: &SessionsSpec) -> Option<SessionsDef> {
+    fn sessions(&mut self, name: &str, s: &SessionsSpec, spec: &ModelSpec) -> Option<SessionsDef> {
         let p = format!("sessions.{name}");
+        let draws = self.draws(&p, s.class.as_ref(), s.class_shares.as_ref(), s.keys.as_ref(), spec);
         if s.users == 0 {
             self.issue(format!("{p}.users"), "must be at least 1");
         }
@@ -427,6 +448,7 @@ impl Checker {
             None => think.clone(),
         };
         Some(SessionsDef {
+            draws,
             name: name.to_string(),
             users: s.users,
             messages,
@@ -478,3 +500,4 @@ impl Checker {
 mod compile;
 mod graph;
 mod policies;
+mod workload;

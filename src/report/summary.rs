@@ -12,6 +12,7 @@ use crate::cost::{CostSummary, Driver};
 use crate::metrics::LatencySummary;
 use crate::model::Model;
 use crate::sim::World;
+use crate::sim::world::Counts;
 
 /// How the run ended.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -69,6 +70,9 @@ pub struct RequestSummary {
     pub in_flight: u64,
     /// Answered (completed + degraded) per second of measured time [1/s].
     pub throughput_per_s: f64,
+    /// The same counts per class, and per intent (empty when the model has no intents).
+    pub by_class: BTreeMap<String, Counts>,
+    pub by_intent: BTreeMap<String, Counts>,
 }
 
 /// End-to-end latency, overall and per class [s].
@@ -76,6 +80,8 @@ pub struct RequestSummary {
 pub struct LatencyBlock {
     pub e2e: LatencySummary,
     pub by_class: BTreeMap<String, LatencySummary>,
+    /// Per intent (empty when the model has no intents).
+    pub by_intent: BTreeMap<String, LatencySummary>,
 }
 
 /// A closed-loop population after warm-up.
@@ -115,6 +121,7 @@ impl Summary {
             })
             .collect();
         // With one class, per-class figures are the overall ones (not recorded twice).
+        let intent_names: Vec<String> = model.workload.intents.iter().map(|i| i.name.clone()).collect();
         let by_class = match t.by_class.len() {
             1 => BTreeMap::from([(model.classes[0].clone(), t.e2e.summary())]),
             _ => model.classes.iter().cloned().zip(t.by_class.iter().map(|l| l.summary())).collect(),
@@ -139,8 +146,14 @@ impl Summary {
                 } else {
                     f64::NAN
                 },
+                by_class: model.classes.iter().cloned().zip(t.class_counts.iter().copied()).collect(),
+                by_intent: intent_names.iter().cloned().zip(t.intent_counts.iter().copied()).collect(),
             },
-            latency_s: LatencyBlock { e2e: t.e2e.summary(), by_class },
+            latency_s: LatencyBlock {
+                e2e: t.e2e.summary(),
+                by_class,
+                by_intent: intent_names.iter().cloned().zip(t.by_intent.iter().map(|l| l.summary())).collect(),
+            },
             stations,
             services: services(model, w, now),
             sessions,

@@ -44,7 +44,7 @@ impl World {
                     self.ctx.after(d, Event::Wake { job: id });
                     return;
                 }
-                Op::Route { route } => job.pc = self.routes[route as usize].pick(job.class),
+                Op::Route { route } => job.pc = self.routes[route as usize].pick(job.class, job.attrs.intent),
                 Op::Limit { limit, then } => {
                     let (user, session) = (job.attrs.user, job.attrs.session);
                     if !self.limiters[limit as usize].take(self.ctx.now, user, session) {
@@ -247,30 +247,41 @@ impl World {
     fn finish(&mut self, job: &Job, outcome: Outcome) {
         let t = &mut self.totals;
         t.in_flight -= 1;
-        match outcome {
+        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.attrs.intent as usize)];
+        by.iter_mut().flatten().for_each(|c| c.in_flight -= 1);
+        let ns = self.ctx.now.since(job.born);
+        let count: fn(&mut super::world::Counts) -> &mut u64 = match outcome {
             Outcome::Ok => {
-                let ns = self.ctx.now.since(job.born);
-                if job.degraded {
-                    t.degraded += 1;
-                } else {
-                    t.completed += 1;
-                }
                 t.e2e.record(ns);
                 if t.by_class.len() > 1 {
                     t.by_class[job.class as usize].record(ns);
                 }
+                if let Some(l) = t.by_intent.get_mut(job.attrs.intent as usize) {
+                    l.record(ns);
+                }
                 self.windows.completions += 1;
                 self.windows.latency.record(ns);
+                if job.degraded {
+                    t.degraded += 1;
+                    |c| &mut c.degraded
+                } else {
+                    t.completed += 1;
+                    |c| &mut c.completed
+                }
             }
             Outcome::Rejected | Outcome::Throttled => {
                 t.rejected += 1;
                 self.windows.rejections += 1;
+                |c| &mut c.rejected
             }
             _ => {
                 t.failed += 1;
                 self.windows.failures += 1;
+                |c| &mut c.failed
             }
-        }
+        };
+        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.attrs.intent as usize)];
+        by.iter_mut().flatten().for_each(|c| *count(c) += 1);
         if let Origin::User { sessions, user, left } = job.origin {
             self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
         }

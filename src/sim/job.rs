@@ -134,6 +134,13 @@ pub struct Attrs {
     pub user: u32,
     /// Session id of that user (a per-user count of sessions).
     pub session: u32,
+    /// Intent index (0 when the model has no intents).
+    pub intent: u16,
+    /// Item key, from the source's key space (0 when it has none).
+    pub key: u32,
+    /// Input and output tokens (0 when the intent gives none).
+    pub tokens_in: u32,
+    pub tokens_out: u32,
 }
 
 impl Job {
@@ -165,7 +172,7 @@ impl Job {
             started_at: now,
             tail: false,
             degraded: false,
-            attrs: Attrs { user: u32::MAX, session: 0 },
+            attrs: Attrs { user: u32::MAX, ..Attrs::default() },
         }
     }
 

@@ -7,9 +7,9 @@ mod ctx;
 mod flow;
 mod job;
 mod run;
-mod world;
+pub mod world;
 
 pub use ctx::{Ctx, Event};
-pub use job::{Job, NO_SERVICE, Origin, Outcome};
+pub use job::{Attrs, Job, NO_SERVICE, Origin, Outcome};
 pub use run::{RunOutput, run, skeleton_summary};
 pub use world::World;

@@ -3,8 +3,8 @@
 //! here; requests move through `flow.rs`.
 
 use super::ctx::{Ctx, Event};
-use super::job::{Job, Origin};
-use crate::components::{Router, Service, Sessions, Source, Work};
+use super::job::{Attrs, Job, Origin};
+use crate::components::{Drawer, Router, Service, Sessions, Source, Work};
 use crate::engine::{SimRng, SimTime, stream};
 use crate::model::program::{CallSite, PolicyDef};
 use crate::policy::{Breaker, Budget, Limiter};
@@ -27,6 +27,29 @@ pub struct Totals {
     pub e2e: Latency,
     /// The same, per class.
     pub by_class: Vec<Latency>,
+    /// Counts per class and per intent.
+    pub class_counts: Vec<Counts>,
+    pub intent_counts: Vec<Counts>,
+    /// End-to-end latency per intent [ns].
+    pub by_intent: Vec<Latency>,
+}
+
+/// Top-level request counts of one class or intent.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Counts {
+    pub arrived: u64,
+    pub completed: u64,
+    pub degraded: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+}
+
+impl Counts {
+    /// Forgets counts gathered during warm-up (those in flight stay).
+    fn restart(&mut self) {
+        *self = Counts { in_flight: self.in_flight, ..Counts::default() };
+    }
 }
 
 /// Everything one run needs.
@@ -51,6 +74,9 @@ pub struct World {
     pub delay_passed: Vec<u64>,
     pub sources: Vec<Source>,
     pub sessions: Vec<Sessions>,
+    /// Attribute drawers, parallel to `sources` and `sessions`.
+    pub source_draws: Vec<Drawer>,
+    pub session_draws: Vec<Drawer>,
     pub totals: Totals,
     pub windows: Windows,
 }
@@ -70,12 +96,31 @@ impl World {
         let routes =
             p.routes.iter().zip(&p.route_streams).map(|(r, n)| Router::new(r.clone(), stream(seed, n, "route")));
         let sources = model.sources.iter().map(|s| Source::new(s.clone(), stream(seed, &s.name, "arrivals"))).collect();
-        let sessions =
-            model.sessions.iter().map(|s| Sessions::new(s.clone(), stream(seed, &s.name, "users"))).collect();
-        let users = model.sessions.iter().map(|s| s.users as usize).sum::<usize>();
+        let mut first_user = 0;
+        let sessions = model
+            .sessions
+            .iter()
+            .map(|s| {
+                first_user += s.users;
+                Sessions::new(s.clone(), stream(seed, &s.name, "users"), first_user - s.users)
+            })
+            .collect();
+        let wl = &model.workload;
+        let drawer = |name: &str, d: &crate::model::Draws| Drawer::new(seed, name, d, &wl.intents, &wl.keys);
+        let source_draws = model.sources.iter().map(|s| drawer(&s.name, &s.draws)).collect();
+        let session_draws = model.sessions.iter().map(|s| drawer(&s.name, &s.draws)).collect();
+        let intents = wl.intents.len();
+        let users = model.sessions.iter().map(|s| s.users as usize).sum::<usize>()
+            + model.sources.iter().filter_map(|s| s.draws.users).map(|u| u.0 as usize).sum::<usize>();
         let breakers = p.breakers.iter().map(|&(pol, _)| p.policies[pol as usize].breaker.as_ref().map(Breaker::new));
         let budgets = p.budgets.iter().map(|&(pol, _)| p.policies[pol as usize].budget.as_ref().map(Budget::new));
-        let totals = Totals { by_class: (0..classes).map(|_| Latency::default()).collect(), ..Totals::default() };
+        let totals = Totals {
+            by_class: (0..classes).map(|_| Latency::default()).collect(),
+            class_counts: vec![Counts::default(); classes],
+            intent_counts: vec![Counts::default(); intents],
+            by_intent: (0..intents).map(|_| Latency::default()).collect(),
+            ..Totals::default()
+        };
         World {
             ctx: Ctx::new(),
             ops: p.ops.clone().into_boxed_slice(),
@@ -93,6 +138,8 @@ impl World {
             delay_passed: vec![0; p.delays.len()],
             sources,
             sessions,
+            source_draws,
+            session_draws,
             totals,
         }
     }
@@ -128,13 +175,16 @@ impl World {
                 src.produced += 1;
                 let (class, entry) = (src.def.class, src.def.entry);
                 src.schedule_next(source, &mut self.ctx);
-                self.admit(class, Origin::Source, entry);
+                self.admit(class, Origin::Source, entry, Attrs { user: u32::MAX, ..Attrs::default() }, source as usize);
             }
             Event::Think { sessions, user, left } => {
                 let pop = &mut self.sessions[sessions as usize];
-                let left = pop.on_send(left);
+                let left = pop.on_send(user, left);
                 let (class, entry) = (pop.def.class, pop.def.entry);
-                self.admit(class, Origin::User { sessions, user, left }, entry);
+                let (user_id, session) = pop.ids(user);
+                let attrs = Attrs { user: user_id, session, ..Attrs::default() };
+                let from = self.sources.len() + sessions as usize;
+                self.admit(class, Origin::User { sessions, user, left }, entry, attrs, from);
             }
             Event::Wake { job } => self.advance(job),
             Event::Timeout { job, seq } => self.on_timeout(job, seq),
@@ -161,11 +211,30 @@ impl World {
         self.services.iter().map(|s| s.areas(now)).collect()
     }
 
-    /// A top-level request arrives and starts its flow at `entry`.
-    fn admit(&mut self, class: u16, origin: Origin, entry: Pc) {
-        let id = self.ctx.reqs.insert(Job::new(self.ctx.now, class, origin, entry));
-        self.totals.arrived += 1;
-        self.totals.in_flight += 1;
+    /// A top-level request arrives from source (or population, after the sources) `from` with
+    /// attributes `attrs`, draws the rest, and starts its flow at `entry`.
+    fn admit(&mut self, class: u16, origin: Origin, entry: Pc, mut attrs: Attrs, from: usize) {
+        let now = self.ctx.now;
+        let n = self.sources.len();
+        let drawer = if from < n { &mut self.source_draws[from] } else { &mut self.session_draws[from - n] };
+        let class = if drawer.is_empty() {
+            class
+        } else {
+            drawer.fill(now, &mut attrs);
+            drawer.class(class)
+        };
+        let mut job = Job::new(now, class, origin, entry);
+        job.attrs = attrs;
+        let id = self.ctx.reqs.insert(job);
+        let t = &mut self.totals;
+        t.arrived += 1;
+        t.in_flight += 1;
+        t.class_counts[class as usize].arrived += 1;
+        t.class_counts[class as usize].in_flight += 1;
+        if let Some(c) = t.intent_counts.get_mut(attrs.intent as usize) {
+            c.arrived += 1;
+            c.in_flight += 1;
+        }
         self.windows.arrivals += 1;
         self.advance(id);
     }
@@ -181,6 +250,8 @@ impl World {
         t.failed = 0;
         t.e2e.reset();
         t.by_class.iter_mut().for_each(Latency::reset);
+        t.by_intent.iter_mut().for_each(Latency::reset);
+        t.class_counts.iter_mut().chain(t.intent_counts.iter_mut()).for_each(Counts::restart);
         self.services.iter_mut().for_each(|s| s.restart_stats(now));
         self.delay_passed.iter_mut().for_each(|d| *d = 0);
         self.breakers.iter_mut().for_each(Breaker::restart_stats);

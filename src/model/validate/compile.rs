@@ -18,6 +18,7 @@ impl Checker {
     /// for `to: <service>`, and each service's flow.
     pub(super) fn compile(&mut self, spec: &ModelSpec, blocks: &[BlockDef], names: &[String]) -> Program {
         let mut prog = Program::new();
+        self.intent_names = spec.intents.keys().cloned().collect();
         self.policy_fallbacks = spec.policies.iter().map(|(n, p)| (n.clone(), p.fallback.clone())).collect();
         prog.ops.extend(blocks.iter().map(|_| Op::Return));
         let first_service = blocks.iter().filter(|b| matches!(b, BlockDef::Station(_))).count() as u32;
@@ -327,29 +328,52 @@ impl Checker {
                 RouteDef::Probability { cumulative, pcs }
             }
             BranchSpec::Class { cases, default } => {
-                let unknown: Vec<&String> = cases.keys().filter(|k| !self.classes.contains(k)).collect();
-                for k in unknown {
-                    let msg = format!("unknown class `{k}`; `classes` lists: {}", self.classes.join(", "));
-                    self.issue(format!("{p}.cases.{k}"), msg);
+                let names = self.classes.clone();
+                RouteDef::Class { by_class: self.cases(prog, cases, default, &names, "class", then, p, first_service) }
+            }
+            BranchSpec::Intent { cases, default } => {
+                if self.intent_names.is_empty() {
+                    self.issue(format!("{p}.by"), "branching by intent needs an `intents` section");
                 }
-                let dflt = match default {
-                    Some(d) => self.steps(prog, d.steps(), then, &format!("{p}.default"), first_service),
-                    None => then,
-                };
-                let mut by_class = Vec::new();
-                for cl in self.classes.clone() {
-                    let pc = match cases.get(&cl) {
-                        Some(f) => self.steps(prog, f.steps(), then, &format!("{p}.cases.{cl}"), first_service),
-                        None => dflt,
-                    };
-                    by_class.push(pc);
-                }
-                RouteDef::Class { by_class }
+                let names = self.intent_names.clone();
+                RouteDef::Intent { by_intent: self.cases(prog, cases, default, &names, "intent", then, p, first_service) }
             }
         };
         prog.routes.push(def);
         prog.route_streams.push(p.to_string());
         prog.push(Op::Route { route: (prog.routes.len() - 1) as u32 })
+    }
+
+    /// One pc per name of `names` (classes or intents): its case, else `default`, else `then`.
+    #[allow(clippy::too_many_arguments)]
+    fn cases(
+        &mut self,
+        prog: &mut Program,
+        cases: &std::collections::BTreeMap<String, SubFlow>,
+        default: &Option<SubFlow>,
+        names: &[String],
+        what: &str,
+        then: Pc,
+        p: &str,
+        first_service: u32,
+    ) -> Vec<Pc> {
+        for k in cases.keys().filter(|k| !names.contains(k)) {
+            let msg = format!("unknown {what} `{k}`; expected one of: {}", list(&names.iter().map(String::as_str).collect::<Vec<_>>()));
+            self.issues.push(crate::model::Issue::new(format!("{p}.cases.{k}"), msg));
+        }
+        let dflt = match default {
+            Some(d) => self.steps(prog, d.steps(), then, &format!("{p}.default"), first_service),
+            None => then,
+        };
+        let mut pcs = Vec::new();
+        for n in names {
+            let pc = match cases.get(n) {
+                Some(f) => self.steps(prog, f.steps(), then, &format!("{p}.cases.{n}"), first_service),
+                None => dflt,
+            };
+            pcs.push(pc);
+        }
+        pcs
     }
 
     /// A service that calls itself, directly or through others, would recurse without end.
@@ -409,7 +433,7 @@ fn callees(prog: &Program, entry: Pc) -> Vec<usize> {
             }
             Op::Route { route } => match &prog.routes[route as usize] {
                 RouteDef::Probability { pcs, .. } => stack.extend(pcs),
-                RouteDef::Class { by_class } => stack.extend(by_class),
+                RouteDef::Class { by_class: pcs } | RouteDef::Intent { by_intent: pcs } => stack.extend(pcs),
             },
         }
     }
