@@ -70,6 +70,12 @@ impl CallStats {
         *self = CallStats { latency: l, attempt_latency: a, ..CallStats::default() };
     }
 
+    /// The counters `timeseries.csv` shows per window, in `metrics::CALL_COLUMNS` order.
+    pub fn window_counters(&self) -> [u64; 8] {
+        let a = &self.attempt_outcomes;
+        [self.attempts, self.retries, a[0], a[3], a[4], a[2], a[5], self.fallbacks]
+    }
+
     /// Latency summaries (per call, per attempt) [s].
     pub fn latencies(&self) -> (LatencySummary, LatencySummary) {
         (self.latency.summary(), self.attempt_latency.summary())

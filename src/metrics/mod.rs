@@ -1,9 +1,11 @@
 //! Streaming statistics, bounded in memory whatever the simulated duration.
 
+pub mod critical;
 pub mod latency;
 pub mod timeweighted;
 pub mod window;
 
+pub use critical::{BreakdownPool, CriticalPath, NO_ROW, PathPart};
 pub use latency::{Latency, LatencySummary};
 pub use timeweighted::TimeWeighted;
-pub use window::{WindowRow, Windows};
+pub use window::{CALL_COLUMNS, WindowRow, Windows};

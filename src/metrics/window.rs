@@ -23,6 +23,49 @@ pub struct WindowRow {
     pub p99: f64,
     /// Per station: time-averaged (queue length, busy servers) over the window.
     pub stations: Vec<(f64, f64)>,
+    /// Requests answered through a fallback in the window (counted in `completions` too).
+    pub degraded: u64,
+    /// Per service: call counters over the window, in [`CALL_COLUMNS`] order.
+    pub calls: Vec<[u64; CALL_COLUMNS.len()]>,
+}
+
+/// Per-service call counters in each window, as `timeseries.csv` names them.
+pub const CALL_COLUMNS: [&str; 8] =
+    ["attempts", "retries", "ok", "timeouts", "errors", "throttled", "unavailable", "fallbacks"];
+
+/// Running totals of [`CALL_COLUMNS`] per service that the windows difference. Counters that
+/// restart at warm-up are carried over, so no window loses or doubles a count.
+#[derive(Debug, Default)]
+pub struct CallTally {
+    last: Vec<[u64; CALL_COLUMNS.len()]>,
+    carry: Vec<[u64; CALL_COLUMNS.len()]>,
+}
+
+impl CallTally {
+    /// The window's counts, given the counters now.
+    fn take(&mut self, now: &[[u64; CALL_COLUMNS.len()]]) -> Vec<[u64; CALL_COLUMNS.len()]> {
+        self.last.resize(now.len(), [0; CALL_COLUMNS.len()]);
+        self.carry.resize(now.len(), [0; CALL_COLUMNS.len()]);
+        let mut out = Vec::with_capacity(now.len());
+        for ((n, l), c) in now.iter().zip(&mut self.last).zip(&mut self.carry) {
+            out.push(std::array::from_fn(|k| c[k] + n[k] - l[k]));
+            *l = *n;
+            *c = [0; CALL_COLUMNS.len()];
+        }
+        out
+    }
+
+    /// The counters are about to restart from zero (end of warm-up), reading `now`.
+    pub fn restart(&mut self, now: &[[u64; CALL_COLUMNS.len()]]) {
+        self.carry.resize(now.len(), [0; CALL_COLUMNS.len()]);
+        self.last.resize(now.len(), [0; CALL_COLUMNS.len()]);
+        for ((n, l), c) in now.iter().zip(&mut self.last).zip(&mut self.carry) {
+            for k in 0..CALL_COLUMNS.len() {
+                c[k] += n[k] - l[k];
+            }
+            *l = [0; CALL_COLUMNS.len()];
+        }
+    }
 }
 
 /// The window being filled, and the rows closed so far.
@@ -39,6 +82,10 @@ pub struct Windows {
     /// e2e latency of requests completed in the open window (2 significant digits: within 1 %,
     /// ample for a chart, and an eighth of the memory of the run-wide histograms).
     pub latency: Latency,
+    /// Requests answered through a fallback in the open window.
+    pub degraded: u64,
+    /// Per-service call counters.
+    pub tally: CallTally,
     /// Station areas (queue, busy) [level·ns] at the start of the open window.
     areas: Vec<(f64, f64)>,
     rows: Vec<WindowRow>,
@@ -54,14 +101,23 @@ impl Windows {
             completions: 0,
             rejections: 0,
             failures: 0,
+            degraded: 0,
+            tally: CallTally::default(),
             latency: Latency::with_digits(2),
             areas: vec![(0.0, 0.0); stations],
             rows: Vec::new(),
         }
     }
 
-    /// Closes the open window at `now`; `areas` gives each station's (queue, busy) area so far.
-    pub fn close(&mut self, now: SimTime, in_flight: u64, areas: impl Iterator<Item = (f64, f64)>) {
+    /// Closes the open window at `now`; `areas` gives each station's (queue, busy) area so far
+    /// and `calls` each service's call counters.
+    pub fn close(
+        &mut self,
+        now: SimTime,
+        in_flight: u64,
+        areas: impl Iterator<Item = (f64, f64)>,
+        calls: &[[u64; CALL_COLUMNS.len()]],
+    ) {
         let span = now.since(self.start).max(1) as f64;
         let stations = areas
             .zip(self.areas.iter_mut())
@@ -83,6 +139,8 @@ impl Windows {
             p95: self.latency.quantile_s(0.95),
             p99: self.latency.quantile_s(0.99),
             stations,
+            degraded: std::mem::take(&mut self.degraded),
+            calls: self.tally.take(calls),
         });
         self.latency.reset();
         self.start = now;

@@ -9,7 +9,7 @@ use crate::components::service::StationSummary;
 use crate::report::services::{PolicyCounts, ServiceSummary};
 use crate::model::program::Origin;
 use crate::cost::{CostSummary, Driver};
-use crate::metrics::LatencySummary;
+use crate::metrics::{LatencySummary, PathPart};
 use crate::model::Model;
 use crate::sim::World;
 use crate::sim::world::Counts;
@@ -41,6 +41,9 @@ pub struct Summary {
     pub stations: BTreeMap<String, StationSummary>,
     /// Every service (stations included): calls, outcomes, policy actions, latency.
     pub services: BTreeMap<String, ServiceSummary>,
+    /// How much of the answered requests' end-to-end latency each service (and `client`: time
+    /// outside any service) accounts for, on average and in the p99 tail; empty if none answered.
+    pub critical_path: BTreeMap<String, PathPart>,
     pub sessions: BTreeMap<String, SessionSummary>,
     pub cost_usd: CostSummary,
     /// Things a reader of these figures must know, e.g. queues still growing at the end.
@@ -156,11 +159,20 @@ impl Summary {
             },
             stations,
             services: services(model, w, now),
+            critical_path: critical_path(model, w),
             sessions,
             cost_usd: cost(model, w, measured_s),
             warnings: Vec::new(),
         }
     }
+}
+
+/// The critical-path parts by service name (and `client`).
+fn critical_path(model: &Model, w: &World) -> BTreeMap<String, PathPart> {
+    let p99 = w.totals.e2e.quantile_s(0.99);
+    let Some(parts) = w.totals.critical.parts(p99) else { return BTreeMap::new() };
+    let names = model.program.services.iter().map(|s| s.name.clone()).chain(std::iter::once("client".to_string()));
+    names.zip(parts).collect()
 }
 
 /// Every service's summary, with the breaker and budget counters of calls to it.

@@ -3,15 +3,19 @@
 
 use std::fmt::Write;
 
-use crate::metrics::WindowRow;
+use crate::metrics::{CALL_COLUMNS, WindowRow};
 
-/// The CSV text for `rows`, with one `<station>.queue_len` and `<station>.busy` column pair
-/// per station.
+/// The CSV text for `rows`: run-wide columns, then per service (stations included)
+/// `<service>.queue_len`, `<service>.busy` and the call counters of `CALL_COLUMNS`.
 pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
     let mut out =
         String::from("t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s");
+    out.push_str(",degraded");
     for s in stations {
         let _ = write!(out, ",{s}.queue_len,{s}.busy");
+        for c in CALL_COLUMNS {
+            let _ = write!(out, ",{s}.{c}");
+        }
     }
     out.push('\n');
     for r in rows {
@@ -29,8 +33,12 @@ pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
             cell(r.p95),
             cell(r.p99)
         );
-        for (q, b) in &r.stations {
+        let _ = write!(out, ",{}", r.degraded);
+        for ((q, b), calls) in r.stations.iter().zip(&r.calls) {
             let _ = write!(out, ",{q},{b}");
+            for c in calls {
+                let _ = write!(out, ",{c}");
+            }
         }
         out.push('\n');
     }

@@ -26,7 +26,9 @@ impl World {
             if let Some(b) = st.budget {
                 self.budgets[b as usize].on_call(now);
             }
+            self.open_wait(id);
         }
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return Next::Stop };
         job.call_pc = pc;
         job.site = site;
         job.pc = then;
@@ -81,7 +83,7 @@ impl World {
         }
         let st = &self.sites[site as usize];
         self.services[st.service as usize].calls.timeouts += 1;
-        self.reply(id, seq, Outcome::Timeout, false);
+        self.reply(id, seq, Outcome::Timeout, None);
     }
 
     /// Job `id`'s current attempt ended with `outcome`: record it, then retry (after a backoff)
@@ -143,6 +145,11 @@ impl World {
         stats.call(outcome, now.since(job.call_born));
         job.call_pc = NO_CALL;
         job.attempt = 0;
+        let callee = st.service as usize;
+        self.close_wait(id, callee);
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return Next::Stop };
+        let st = &self.sites[job.site as usize];
+        let stats = &mut self.services[st.service as usize].calls;
         if outcome != Outcome::Ok {
             if let Some(fallback) = st.fallback {
                 stats.fallbacks += 1;

@@ -58,7 +58,9 @@ impl World {
                         // A tail call from outside any service (the last call of a client flow
                         // or a branch): the job itself goes to the service; its end is the call's.
                         job.tail = true;
-                        return self.send(id, st.service);
+                        let service = st.service;
+                        self.open_wait(id);
+                        return self.send(id, service);
                     }
                     let pc = job.pc;
                     if self.begin_attempt(id, site, pc, then) != Next::Go {
@@ -66,6 +68,8 @@ impl World {
                     }
                 }
                 Op::Parallel { first, count, need, then } => {
+                    self.open_wait(id);
+                    let Some(job) = self.ctx.reqs.get_mut(id) else { return };
                     let seq = wait_for(job, then, count, need);
                     let parent = *job;
                     self.release_while_waiting(id);
@@ -97,6 +101,9 @@ impl World {
             self.fail(id, result);
             return Next::Stop;
         }
+        let service = job.service;
+        let b = if service == NO_SERVICE { self.paths.client() } else { service as usize };
+        self.close_wait(id, b);
         self.regain_slot(id)
     }
 
@@ -169,13 +176,13 @@ impl World {
 
     /// A reply with `outcome` for the wait `seq` of job `parent`. Late replies (the parent has
     /// ended or moved on) are dropped.
-    pub(super) fn reply(&mut self, parent: ReqId, seq: u32, outcome: Outcome, degraded: bool) {
+    pub(super) fn reply(&mut self, parent: ReqId, seq: u32, outcome: Outcome, child: Option<&Job>) {
         let Some(p) = self.ctx.reqs.get_mut(parent) else { return };
         if p.seq != seq || p.result.is_some() {
             return;
         }
         p.pending -= 1;
-        p.degraded |= degraded && outcome == Outcome::Ok;
+        p.degraded |= child.is_some_and(|c| c.degraded) && outcome == Outcome::Ok;
         if outcome == Outcome::Ok {
             p.need -= 1;
             if p.need > 0 {
@@ -187,6 +194,10 @@ impl World {
         }
         p.result = Some(outcome);
         p.seq = p.seq.wrapping_add(1); // replies still on their way are now late
+        if let Some(c) = child {
+            self.merge_child(parent, c);
+        }
+        let Some(p) = self.ctx.reqs.get_mut(parent) else { return };
         if !p.running {
             self.resume(parent);
         }
@@ -236,20 +247,27 @@ impl World {
                 self.start(next);
             }
         }
+        self.close_own(&job);
         match job.origin {
-            Origin::Child { parent, seq } => self.reply(parent, seq, outcome, job.degraded),
+            Origin::Child { parent, seq } => self.reply(parent, seq, outcome, Some(&job)),
             Origin::Source | Origin::User { .. } => self.finish(&job, outcome),
         }
+        self.paths.give(job.crit);
     }
 
     /// A top-level request leaves the system: completed, or rejected (a queue was full, a
     /// limit said no) or failed (anything else).
     fn finish(&mut self, job: &Job, outcome: Outcome) {
+        let ns = self.ctx.now.since(job.born);
+        if outcome == Outcome::Ok {
+            let bucket = if job.service == NO_SERVICE { self.paths.client() } else { job.service as usize };
+            let row = (job.crit != crate::metrics::NO_ROW).then(|| &*self.paths.row(job.crit));
+            self.totals.critical.record(ns, row, bucket);
+        }
         let t = &mut self.totals;
         t.in_flight -= 1;
         let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.attrs.intent as usize)];
         by.iter_mut().flatten().for_each(|c| c.in_flight -= 1);
-        let ns = self.ctx.now.since(job.born);
         let count: fn(&mut super::world::Counts) -> &mut u64 = match outcome {
             Outcome::Ok => {
                 t.e2e.record(ns);
@@ -263,6 +281,7 @@ impl World {
                 self.windows.latency.record(ns);
                 if job.degraded {
                     t.degraded += 1;
+                    self.windows.degraded += 1;
                     |c| &mut c.degraded
                 } else {
                     t.completed += 1;

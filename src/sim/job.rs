@@ -125,6 +125,13 @@ pub struct Job {
     pub degraded: bool,
     /// The request's attributes, shared by all its calls.
     pub attrs: Attrs,
+    /// Its critical-path breakdown row (`metrics::NO_ROW` until it needs one).
+    pub crit: u32,
+    /// When its current own segment (time not spent waiting on children) began.
+    pub mark: SimTime,
+    /// When its current wait began, and the time of the children merged into it since.
+    pub wait_from: SimTime,
+    pub merged_ns: u64,
 }
 
 /// What a request carries down every call it makes.
@@ -173,6 +180,10 @@ impl Job {
             tail: false,
             degraded: false,
             attrs: Attrs { user: u32::MAX, ..Attrs::default() },
+            crit: crate::metrics::NO_ROW,
+            mark: now,
+            wait_from: now,
+            merged_ns: 0,
         }
     }
 

@@ -6,6 +6,7 @@ mod calls;
 mod ctx;
 mod flow;
 mod job;
+mod path;
 mod run;
 pub mod world;
 

@@ -71,7 +71,8 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
     w.ctx.now = end;
     if w.windows.start() < end {
         let areas = w.service_areas(end);
-        w.windows.close(end, w.totals.in_flight, areas.into_iter());
+        let calls = w.call_counters();
+        w.windows.close(end, w.totals.in_flight, areas.into_iter(), &calls);
     }
     let stopped_in_warmup = end < model.warmup;
     if stopped_in_warmup {

@@ -8,7 +8,7 @@ use crate::components::{Drawer, Router, Service, Sessions, Source, Work};
 use crate::engine::{SimRng, SimTime, stream};
 use crate::model::program::{CallSite, PolicyDef};
 use crate::policy::{Breaker, Budget, Limiter};
-use crate::metrics::{Latency, Windows};
+use crate::metrics::{BreakdownPool, CriticalPath, Latency, Windows};
 use crate::model::{Model, Op, Pc};
 
 /// Run-wide counters for top-level requests (calls and branches are not counted here).
@@ -32,6 +32,8 @@ pub struct Totals {
     pub intent_counts: Vec<Counts>,
     /// End-to-end latency per intent [ns].
     pub by_intent: Vec<Latency>,
+    /// Critical-path breakdown of answered requests.
+    pub critical: CriticalPath,
 }
 
 /// Top-level request counts of one class or intent.
@@ -79,6 +81,8 @@ pub struct World {
     pub session_draws: Vec<Drawer>,
     pub totals: Totals,
     pub windows: Windows,
+    /// Breakdown rows of jobs in flight.
+    pub paths: BreakdownPool,
 }
 
 impl World {
@@ -119,6 +123,7 @@ impl World {
             class_counts: vec![Counts::default(); classes],
             intent_counts: vec![Counts::default(); intents],
             by_intent: (0..intents).map(|_| Latency::default()).collect(),
+            critical: CriticalPath::new(p.services.len() + 1),
             ..Totals::default()
         };
         World {
@@ -141,6 +146,7 @@ impl World {
             source_draws,
             session_draws,
             totals,
+            paths: BreakdownPool::new(p.services.len()),
         }
     }
 
@@ -199,11 +205,17 @@ impl World {
             Event::Window => {
                 let now = self.ctx.now;
                 let areas = self.services.iter().map(|s| s.areas(now));
-                self.windows.close(now, self.totals.in_flight, areas);
+                let calls = self.call_counters();
+                self.windows.close(now, self.totals.in_flight, areas, &calls);
                 self.ctx.at(now.after_secs(self.windows.width.as_secs()), Event::Window);
             }
             Event::Warmup => self.restart_stats(),
         }
+    }
+
+    /// Every service's window counters now.
+    pub fn call_counters(&self) -> Vec<[u64; 8]> {
+        self.services.iter().map(|s| s.calls.window_counters()).collect()
     }
 
     /// (queue, busy) areas of every service up to `now`.
@@ -242,6 +254,8 @@ impl World {
     /// End of warm-up: every statistic restarts from now.
     pub fn restart_stats(&mut self) {
         let now = self.ctx.now;
+        let calls = self.call_counters();
+        self.windows.tally.restart(&calls);
         let t = &mut self.totals;
         t.arrived = 0;
         t.completed = 0;
@@ -251,6 +265,7 @@ impl World {
         t.e2e.reset();
         t.by_class.iter_mut().for_each(Latency::reset);
         t.by_intent.iter_mut().for_each(Latency::reset);
+        t.critical.reset();
         t.class_counts.iter_mut().chain(t.intent_counts.iter_mut()).for_each(Counts::restart);
         self.services.iter_mut().for_each(|s| s.restart_stats(now));
         self.delay_passed.iter_mut().for_each(|d| *d = 0);
