@@ -51,7 +51,15 @@ fn run_writes_summary_timeseries_model_and_charts() {
     assert_eq!(resolved["stations"]["backend"]["servers"], 2);
     assert_eq!(resolved["run"]["seed"], 9);
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
-    assert!(csv.starts_with("t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s,backend.queue_len,backend.busy,frontend.queue_len,frontend.busy\n"));
+    let header = csv.lines().next().unwrap();
+    let calls = "attempts,{s}.retries,{s}.ok,{s}.timeouts,{s}.errors,{s}.throttled,{s}.unavailable,{s}.fallbacks";
+    let per = |s: &str| format!("{s}.queue_len,{s}.busy,{s}.{}", calls.replace("{s}", s));
+    let want = format!(
+        "t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s,degraded,{},{}",
+        per("backend"),
+        per("frontend")
+    );
+    assert_eq!(header, want);
     for chart in ["latency.png", "throughput.png", "queues.png"] {
         let bytes = std::fs::read(dir.join(chart)).unwrap();
         assert!(bytes.len() > 10_000 && bytes.starts_with(b"\x89PNG"), "{chart}");
