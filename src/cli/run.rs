@@ -40,6 +40,10 @@ pub struct RunArgs {
     /// Skip drawing charts.
     #[arg(long)]
     pub no_charts: bool,
+    /// Write the first N requests after warm-up as a Chrome trace (trace.json; opens in
+    /// Perfetto), one span per request, call and attempt (at most 10000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub trace: Option<u32>,
 }
 
 impl RunArgs {
@@ -65,12 +69,16 @@ pub const EXIT_OVERLOADED: i32 = 3;
 /// Runs the model and writes its outputs; returns the exit status (0, or
 /// [`EXIT_OVERLOADED`]).
 pub fn run(args: RunArgs) -> Result<i32> {
-    let model = model::load(&args.model, &args.overrides())?;
+    let mut model = model::load(&args.model, &args.overrides())?;
+    model.trace = args.trace.unwrap_or(0);
     let out = sim::run(&model);
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&model.spec.name));
     let charts = write_run(&dir, &model, &out, !args.no_charts)?;
     crate::say_raw!("{}", human(&out.summary));
     crate::say!("wrote {}/{{summary.json, timeseries.csv, model.resolved.json}}", dir.display());
+    if out.trace.is_some() {
+        crate::say!("wrote {}/trace.json (open it in Perfetto: ui.perfetto.dev)", dir.display());
+    }
     for c in charts {
         crate::say!("wrote {}", c.display());
     }

@@ -3,6 +3,7 @@
 pub mod critical;
 pub mod latency;
 pub mod timeweighted;
+pub mod trace;
 pub mod window;
 
 pub use critical::{BreakdownPool, CriticalPath, NO_ROW, PathPart};

@@ -169,6 +169,8 @@ pub struct Model {
     pub program: Program,
     /// Intents and key spaces.
     pub workload: Workload,
+    /// Requests to trace (`capsim run --trace N`; 0: none).
+    pub trace: u32,
     pub sources: Vec<SourceDef>,
     pub sessions: Vec<SessionsDef>,
 }

@@ -89,6 +89,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         blocks,
         program,
         workload,
+        trace: 0,
         sources,
         sessions,
         spec,

@@ -19,6 +19,9 @@ pub fn write_run(dir: &Path, model: &Model, out: &RunOutput, with_charts: bool) 
     put("summary.json", serde_json::to_string_pretty(&out.summary)? + "\n")?;
     put("timeseries.csv", timeseries::to_csv(&out.rows, &out.station_names))?;
     put("model.resolved.json", serde_json::to_string_pretty(&model.spec)? + "\n")?;
+    if let Some(t) = &out.trace {
+        put("trace.json", t.clone())?;
+    }
     if !with_charts {
         return Ok(Vec::new());
     }

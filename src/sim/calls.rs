@@ -62,6 +62,9 @@ impl World {
         if let Some(job) = self.ctx.reqs.get_mut(id) {
             job.child = child;
         }
+        if let Some(c) = self.ctx.reqs.get_mut(child) {
+            c.nth = parent.attempt;
+        }
         if let Some(t) = timer {
             self.ctx.at(t, Event::Timeout { job: id, seq });
         }
@@ -146,6 +149,10 @@ impl World {
         job.call_pc = NO_CALL;
         job.attempt = 0;
         let callee = st.service as usize;
+        if job.trace != 0 {
+            let (j, from) = (*job, job.call_born);
+            self.span(&j, "call", callee as u32, from, outcome);
+        }
         self.close_wait(id, callee);
         let Some(job) = self.ctx.reqs.get_mut(id) else { return Next::Stop };
         let st = &self.sites[job.site as usize];

@@ -248,6 +248,14 @@ impl World {
             }
         }
         self.close_own(&job);
+        if job.trace != 0 {
+            let kind = match job.origin {
+                Origin::Child { .. } if job.service == NO_SERVICE => "branch",
+                Origin::Child { .. } => "attempt",
+                _ => "request",
+            };
+            self.span(&job, kind, job.service, job.born, outcome);
+        }
         match job.origin {
             Origin::Child { parent, seq } => self.reply(parent, seq, outcome, Some(&job)),
             Origin::Source | Origin::User { .. } => self.finish(&job, outcome),

@@ -132,6 +132,10 @@ pub struct Job {
     /// When its current wait began, and the time of the children merged into it since.
     pub wait_from: SimTime,
     pub merged_ns: u64,
+    /// Its sampled request's trace track, or 0 if it is not traced.
+    pub trace: u32,
+    /// Which attempt of its call it is (1 for the first), for call attempts.
+    pub nth: u16,
 }
 
 /// What a request carries down every call it makes.
@@ -184,6 +188,8 @@ impl Job {
             mark: now,
             wait_from: now,
             merged_ns: 0,
+            trace: 0,
+            nth: 0,
         }
     }
 
@@ -191,6 +197,7 @@ impl Job {
     pub fn child(&self, me: ReqId, now: SimTime, seq: u32, pc: Pc) -> Job {
         let mut c = Job::new(now, self.class, Origin::Child { parent: me, seq }, pc);
         c.attrs = self.attrs;
+        c.trace = self.trace;
         c
     }
 

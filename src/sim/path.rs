@@ -3,10 +3,11 @@
 //! parent, and what a wait held beyond its merged children (timed-out attempts, backoff) goes to
 //! the called service.
 
-use super::job::{Job, NO_SERVICE};
+use super::job::{Job, NO_SERVICE, Outcome};
 use super::world::World;
-use crate::engine::ReqId;
+use crate::engine::{ReqId, SimTime};
 use crate::metrics::NO_ROW;
+use crate::metrics::trace::{Span, SpanArgs};
 
 impl World {
     /// The bucket of time spent by `job` itself: its service, or the client bucket.
@@ -67,5 +68,28 @@ impl World {
             let b = self.bucket(job);
             self.paths.row(job.crit)[b] += ns;
         }
+    }
+}
+
+impl World {
+    /// Records a span of traced job `job`, from `from` to now.
+    pub(super) fn span(&mut self, job: &Job, kind: &'static str, service: u32, from: SimTime, outcome: Outcome) {
+        let now = self.ctx.now;
+        let name = match service {
+            NO_SERVICE => kind.to_string(),
+            s => format!("{kind} {}", self.services[s as usize].def.name),
+        };
+        let attempt = (kind == "attempt").then_some(job.nth);
+        let queue_wait_us = (kind == "attempt" && job.started).then(|| job.started_at.since(job.entered) as f64 / 1e3);
+        self.trace.push(Span {
+            name,
+            cat: outcome.name(),
+            ph: "X",
+            ts: from.0 as f64 / 1e3,
+            dur: now.since(from) as f64 / 1e3,
+            pid: 1,
+            tid: job.trace,
+            args: SpanArgs { kind, attempt, queue_wait_us },
+        });
     }
 }

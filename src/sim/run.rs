@@ -19,6 +19,8 @@ pub struct RunOutput {
     pub station_names: Vec<String>,
     /// End-to-end latency of every completed request after warm-up (for CDFs).
     pub e2e: Latency,
+    /// Sampled request traces (Chrome trace-event JSON), if asked for.
+    pub trace: Option<String>,
 }
 
 /// The summary of a world that has not run: every field present, all zero. Used to check that
@@ -95,7 +97,8 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
     }
     let station_names = model.program.services.iter().map(|s| s.name.clone()).collect();
     let e2e = std::mem::take(&mut w.totals.e2e);
-    RunOutput { summary, rows: w.windows.into_rows(), station_names, e2e }
+    let trace = (model.trace > 0).then(|| w.trace.to_json());
+    RunOutput { summary, rows: w.windows.into_rows(), station_names, e2e, trace }
 }
 
 /// The growth of requests in flight over the measured period, when it shows a system that is

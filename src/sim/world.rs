@@ -8,6 +8,7 @@ use crate::components::{Drawer, Router, Service, Sessions, Source, Work};
 use crate::engine::{SimRng, SimTime, stream};
 use crate::model::program::{CallSite, PolicyDef};
 use crate::policy::{Breaker, Budget, Limiter};
+use crate::metrics::trace::Trace;
 use crate::metrics::{BreakdownPool, CriticalPath, Latency, Windows};
 use crate::model::{Model, Op, Pc};
 
@@ -83,6 +84,10 @@ pub struct World {
     pub windows: Windows,
     /// Breakdown rows of jobs in flight.
     pub paths: BreakdownPool,
+    /// Sampled request traces.
+    pub trace: Trace,
+    /// End of warm-up (tracing starts there).
+    pub warmup: SimTime,
 }
 
 impl World {
@@ -147,6 +152,8 @@ impl World {
             session_draws,
             totals,
             paths: BreakdownPool::new(p.services.len()),
+            trace: Trace::new(model.trace),
+            warmup: model.warmup,
         }
     }
 
@@ -237,6 +244,9 @@ impl World {
         };
         let mut job = Job::new(now, class, origin, entry);
         job.attrs = attrs;
+        if self.trace.left > 0 && now >= self.warmup {
+            job.trace = self.trace.sample().unwrap_or(0);
+        }
         let id = self.ctx.reqs.insert(job);
         let t = &mut self.totals;
         t.arrived += 1;
