@@ -146,7 +146,11 @@ impl Service {
     /// request first, then the queue in class order).
     #[inline]
     pub fn free_slot(&mut self, now: SimTime) -> Option<ReqId> {
-        let next = self.resumes.pop_front().or_else(|| self.queues.iter_mut().find_map(VecDeque::pop_front));
+        let next = if self.busy > self.limit {
+            None // a capacity drop: the slot is withdrawn
+        } else {
+            self.resumes.pop_front().or_else(|| self.queues.iter_mut().find_map(VecDeque::pop_front))
+        };
         match next {
             Some(_) => {
                 self.waiting -= 1;

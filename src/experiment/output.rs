@@ -81,7 +81,11 @@ impl Table {
                         (name.clone(), json!({"mean": i.mean, "ci95": i.half_width, "n": i.n, "values": r.values[m]}))
                     })
                     .collect();
-                json!({"index": r.index, "params": params, "metrics": metrics})
+                let mut point = json!({"index": r.index, "params": params, "metrics": metrics});
+                if r.series.iter().any(|s| !s.is_empty()) {
+                    point["series"] = json!(r.series);
+                }
+                point
             })
             .collect();
         let parameters: Vec<Value> =
@@ -140,6 +144,7 @@ impl Table {
         let series = match c.kind {
             ChartKind::Line => self.line_series(c),
             ChartKind::Pareto => self.pareto_series(c),
+            ChartKind::Timeseries => self.time_series(c),
         };
         LineChart {
             title: c.title.clone().unwrap_or_else(|| format!("{}: {} against {}", self.spec.name, c.y, c.x)),
@@ -182,6 +187,15 @@ impl Table {
                 None => groups.push((label, vec![r])),
             }
         }
+        if !c.also.is_empty() {
+            return std::iter::once(&c.y).chain(&c.also).flat_map(|y| {
+                let one = ChartSpec { y: y.clone(), also: Vec::new(), ..c.clone() };
+                self.line_series(&one).into_iter().map(move |mut s| {
+                    s.name = if s.name == *y { y.clone() } else { format!("{y} ({})", s.name) };
+                    s
+                })
+            }).collect();
+        }
         groups
             .into_iter()
             .map(|(name, rs)| {
@@ -201,6 +215,39 @@ impl Table {
                 }
             })
             .collect()
+    }
+
+    /// A time series per value of `lines`: the first point with that value matching `at`.
+    fn time_series(&self, c: &ChartSpec) -> Vec<Series> {
+        let k = self.spec.charts.iter().position(|x| std::ptr::eq(x, c)).unwrap_or(0);
+        let line = c.lines.as_ref().and_then(|l| self.params.iter().position(|p| &p.name == l));
+        let matches = |r: &PointResult| {
+            c.at.iter().flatten().all(|(name, want)| {
+                let i = self.params.iter().position(|p| &p.name == name);
+                i.is_some_and(|i| plain(&self.point_values[r.index][i]) == plain(want))
+            })
+        };
+        let mut out: Vec<Series> = Vec::new();
+        for r in self.results.iter().filter(|r| matches(r)) {
+            let name = match line {
+                Some(i) => format!("{} = {}", self.params[i].name, plain(&self.point_values[r.index][i])),
+                None => String::new(),
+            };
+            if out.iter().any(|s| s.name.starts_with(&name) && !name.is_empty()) || line.is_none() && !out.is_empty() {
+                continue;
+            }
+            let cols: Vec<&String> = std::iter::once(&c.y).chain(&c.also).collect();
+            for (j, col) in cols.iter().enumerate() {
+                let pts = r.series.get(k).and_then(|s| s.get(j)).cloned().unwrap_or_default();
+                let label = match (name.is_empty(), cols.len()) {
+                    (true, _) => col.to_string(),
+                    (false, 1) => name.clone(),
+                    (false, _) => format!("{name}: {col}"),
+                };
+                out.push(Series::line(label, pts));
+            }
+        }
+        out
     }
 
     /// Every point, and the Pareto front: points no other point beats on both x and y (lower is better).
@@ -261,7 +308,8 @@ pub fn read(dir: &Path) -> Result<Table> {
             .map(|m| p["metrics"][m]["values"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()))
             .collect::<Option<Vec<Vec<f64>>>>()
             .with_context(bad)?;
-        results.push(PointResult { index, values });
+        let series: Vec<Vec<Vec<(f64, f64)>>> = serde_json::from_value(p["series"].clone()).unwrap_or_default();
+        results.push(PointResult { index, values, series });
     }
     let shard = match doc.get("shard") {
         Some(s) => {

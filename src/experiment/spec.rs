@@ -201,6 +201,9 @@ pub enum ChartKind {
     /// Every point as (x metric, y metric), e.g. cost against p99, with the Pareto front
     /// (lowest y for its x) marked.
     Pareto,
+    /// A `timeseries.csv` column (`y`) over simulated time, from the first replication, one
+    /// line per value of `lines` (`x` is unused); `per_second` divides counts by the window.
+    Timeseries,
 }
 
 /// A chart of the sweep.
@@ -209,7 +212,8 @@ pub enum ChartKind {
 pub struct ChartSpec {
     #[serde(default)]
     pub kind: ChartKind,
-    /// A parameter name, or a metric path (for `pareto`, a metric).
+    /// A parameter name, or a metric path (for `pareto`, a metric; unused for `timeseries`).
+    #[serde(default)]
     pub x: String,
     /// A metric path.
     pub y: String,
@@ -222,6 +226,15 @@ pub struct ChartSpec {
     pub y_label: Option<String>,
     #[serde(default)]
     pub log_y: bool,
+    /// More metrics (or, for `timeseries`, columns) drawn as lines of their own beside `y`.
+    #[serde(default)]
+    pub also: Vec<String>,
+    /// `timeseries` charts: show counts per second of simulated time.
+    #[serde(default)]
+    pub per_second: bool,
+    /// `timeseries` charts: the values of the other parameters for the points shown (default:
+    /// the first point with each value of `lines`).
+    pub at: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// File name without extension (default: chart-<n>).
     pub file: Option<String>,
     /// What the chart shows and what to look for (shown under it in the gallery and reports).

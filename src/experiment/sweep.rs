@@ -9,6 +9,9 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use super::spec::ChartKind;
+use crate::report::timeseries::column;
+
 use super::shard::Shard;
 use super::{Experiment, metric};
 use crate::engine::rng::replication_seed;
@@ -20,6 +23,9 @@ use crate::stats::{mser5, t_interval};
 pub struct PointResult {
     pub index: usize,
     pub values: Vec<Vec<f64>>,
+    /// Per chart (by index): the first replication's time series of `timeseries` charts, `y`
+    /// then each of `also` (empty for other charts), as (window middle [s], value).
+    pub series: Vec<Vec<Vec<(f64, f64)>>>,
 }
 
 /// How to run a sweep.
@@ -39,6 +45,8 @@ pub struct Options {
 /// What one run reports back.
 struct RunResult {
     metrics: Vec<f64>,
+    /// Time series of `timeseries` charts (first replication only): per chart, `y` then `also`.
+    series: Vec<Vec<Vec<(f64, f64)>>>,
     /// Number in system at each window's end, and the windows' start times [s].
     level: Vec<f64>,
     starts: Vec<f64>,
@@ -51,7 +59,7 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
     let reps = exp.spec.replications as usize;
     let progress = Progress::new(mine.len(), opts.quiet, opts.bar.clone());
     let mut results: Vec<PointResult> =
-        mine.iter().map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()] }).collect();
+        mine.iter().map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()], series: Vec::new() }).collect();
     let mut want: Vec<usize> = vec![reps; mine.len()];
     let mut mser = Vec::new();
     loop {
@@ -82,6 +90,9 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
             if !out.level.is_empty() {
                 mser.push((results[k].index, out.level, out.starts));
             }
+            if !out.series.is_empty() {
+                results[k].series = out.series;
+            }
         }
         want = more_replications(exp, &results, &want);
     }
@@ -104,7 +115,22 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
     } else {
         (Vec::new(), Vec::new())
     };
-    RunResult { metrics, level, starts }
+    let series = if rep == 0 && exp.spec.charts.iter().any(|c| c.kind == ChartKind::Timeseries) {
+        exp.spec
+            .charts
+            .iter()
+            .map(|c| match c.kind {
+                ChartKind::Timeseries => std::iter::once(&c.y)
+                    .chain(&c.also)
+                    .map(|y| column(&out.rows, &out.station_names, y, c.per_second).unwrap_or_default())
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    RunResult { metrics, series, level, starts }
 }
 
 /// Run-length control: how many replications each point should have after this round.

@@ -202,6 +202,11 @@ fn combine(spec: &ExperimentSpec, params: &[Param], issues: &mut Vec<Issue>) -> 
     }
 }
 
+/// The service names of a model, in time-series column order.
+fn skeleton_names(model: &Model) -> Vec<String> {
+    model.program.services.iter().map(|s| s.name.clone()).collect()
+}
+
 /// Metrics, precision and charts must name fields that exist.
 fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues: &mut Vec<Issue>) {
     let skeleton = serde_json::to_value(skeleton_summary(model)).expect("a summary serialises");
@@ -229,14 +234,41 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
     }
     let is_param = |n: &str| params.iter().any(|p| p.name == n);
     let is_metric = |n: &String| spec.metrics.contains(n);
+    let columns = crate::report::timeseries::columns(&skeleton_names(model));
     for (i, c) in spec.charts.iter().enumerate() {
         let at = format!("charts.{i}");
+        if c.kind == ChartKind::Timeseries {
+            for (field, col) in std::iter::once(("y".to_string(), &c.y))
+                .chain(c.also.iter().enumerate().map(|(k, a)| (format!("also.{k}"), a)))
+            {
+                if !columns.contains(col) {
+                    let msg = format!("`{col}` is not a timeseries.csv column; columns are: {}", columns.join(", "));
+                    issues.push(Issue::new(format!("{at}.{field}"), msg));
+                }
+            }
+            for k in c.at.iter().flat_map(|a| a.keys()).filter(|k| !is_param(k)) {
+                issues.push(Issue::new(format!("{at}.at.{k}"), format!("`{k}` is not a parameter name")));
+            }
+            if let Some(l) = &c.lines
+                && !is_param(l)
+            {
+                issues.push(Issue::new(format!("{at}.lines"), format!("`{l}` is not a parameter name")));
+            }
+            continue;
+        }
         if !is_metric(&c.y) {
             issues.push(Issue::new(format!("{at}.y"), format!("`{}` must be one of `metrics`", c.y)));
+        }
+        for (k, a) in c.also.iter().enumerate().filter(|(_, a)| !is_metric(a)) {
+            issues.push(Issue::new(format!("{at}.also.{k}"), format!("`{a}` must be one of `metrics`")));
+        }
+        if !c.also.is_empty() && c.lines.is_some() {
+            issues.push(Issue::new(format!("{at}.also"), "give `also` (one line per metric) or `lines`, not both"));
         }
         let x_ok = match c.kind {
             ChartKind::Line => is_param(&c.x) || is_metric(&c.x),
             ChartKind::Pareto => is_metric(&c.x),
+            ChartKind::Timeseries => true,
         };
         if !x_ok {
             issues

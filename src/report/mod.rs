@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod html;
 pub mod labels;
+pub mod recovery;
 pub mod services;
 pub mod summary;
 pub mod timeseries;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::components::service::StationSummary;
+use crate::report::recovery::Recovery;
 use crate::report::services::{PolicyCounts, ServiceSummary};
 use crate::model::program::Origin;
 use crate::cost::{CostSummary, Driver};
@@ -39,13 +40,18 @@ pub struct Summary {
     pub requests: RequestSummary,
     pub latency_s: LatencyBlock,
     pub stations: BTreeMap<String, StationSummary>,
+    /// Every token bucket: requests admitted and refused (throttled).
+    pub limits: BTreeMap<String, LimitSummary>,
     /// Every service (stations included): calls, outcomes, policy actions, latency.
     pub services: BTreeMap<String, ServiceSummary>,
     /// How much of the answered requests' end-to-end latency each service (and `client`: time
-    /// outside any service) accounts for, on average and in the p99 tail; empty if none answered.
+    /// outside any service) accounts for, on average and in the p99 tail (null if none answered).
     pub critical_path: BTreeMap<String, PathPart>,
     pub sessions: BTreeMap<String, SessionSummary>,
     pub cost_usd: CostSummary,
+    /// Recovery after the model's fault windows (only for models with faults).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
     /// Things a reader of these figures must know, e.g. queues still growing at the end.
     pub warnings: Vec<String>,
 }
@@ -73,6 +79,11 @@ pub struct RequestSummary {
     pub in_flight: u64,
     /// Answered (completed + degraded) per second of measured time [1/s].
     pub throughput_per_s: f64,
+    /// Shares of the arrived requests that completed, degraded, were rejected, failed (0–1).
+    pub completed_share: f64,
+    pub degraded_share: f64,
+    pub rejected_share: f64,
+    pub failed_share: f64,
     /// The same counts per class, and per intent (empty when the model has no intents).
     pub by_class: BTreeMap<String, Counts>,
     pub by_intent: BTreeMap<String, Counts>,
@@ -149,6 +160,10 @@ impl Summary {
                 } else {
                     f64::NAN
                 },
+                completed_share: share(t.completed, t.arrived),
+                degraded_share: share(t.degraded, t.arrived),
+                rejected_share: share(t.rejected, t.arrived),
+                failed_share: share(t.failed, t.arrived),
                 by_class: model.classes.iter().cloned().zip(t.class_counts.iter().copied()).collect(),
                 by_intent: intent_names.iter().cloned().zip(t.intent_counts.iter().copied()).collect(),
             },
@@ -158,19 +173,56 @@ impl Summary {
                 by_intent: intent_names.iter().cloned().zip(t.by_intent.iter().map(|l| l.summary())).collect(),
             },
             stations,
+            limits: model
+                .program
+                .limits
+                .iter()
+                .zip(&w.limiters)
+                .map(|(d, l)| {
+                    let sum = LimitSummary {
+                        admitted: l.admitted,
+                        refused: l.refused,
+                        refused_share: share(l.refused, l.admitted + l.refused),
+                    };
+                    (d.name.clone(), sum)
+                })
+                .collect(),
             services: services(model, w, now),
             critical_path: critical_path(model, w),
             sessions,
             cost_usd: cost(model, w, measured_s),
+            recovery: crate::report::recovery::trigger(model).map(|(from, to)| Recovery {
+                trigger_from_s: from,
+                trigger_to_s: to,
+                baseline_goodput_per_s: f64::NAN,
+                baseline_in_flight: f64::NAN,
+                recovered: 0,
+                time_s: f64::NAN,
+            }),
             warnings: Vec::new(),
         }
     }
 }
 
+/// A token bucket's counts after warm-up.
+#[derive(Clone, Debug, Serialize)]
+pub struct LimitSummary {
+    pub admitted: u64,
+    pub refused: u64,
+    /// refused / (admitted + refused); null with no request.
+    pub refused_share: f64,
+}
+
+/// `part / whole`, NaN (null) when `whole` is 0.
+fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 { f64::NAN } else { part as f64 / whole as f64 }
+}
+
 /// The critical-path parts by service name (and `client`).
 fn critical_path(model: &Model, w: &World) -> BTreeMap<String, PathPart> {
     let p99 = w.totals.e2e.quantile_s(0.99);
-    let Some(parts) = w.totals.critical.parts(p99) else { return BTreeMap::new() };
+    let none = PathPart { mean_s: f64::NAN, share: f64::NAN, p99_tail_s: f64::NAN };
+    let parts = w.totals.critical.parts(p99).unwrap_or_else(|| vec![none; model.program.services.len() + 1]);
     let names = model.program.services.iter().map(|s| s.name.clone()).chain(std::iter::once("client".to_string()));
     names.zip(parts).collect()
 }

@@ -45,6 +45,27 @@ pub fn to_csv(rows: &[WindowRow], stations: &[String]) -> String {
     out
 }
 
+/// The column names of `timeseries.csv` for these services.
+pub fn columns(services: &[String]) -> Vec<String> {
+    let csv = to_csv(&[], services);
+    csv.trim_end().split(',').map(str::to_string).collect()
+}
+
+/// Column `name` of the rows as (window middle [s], value), per second of window if asked.
+pub fn column(rows: &[WindowRow], services: &[String], name: &str, per_second: bool) -> Option<Vec<(f64, f64)>> {
+    let csv = to_csv(rows, services);
+    let mut lines = csv.lines();
+    let k = lines.next()?.split(',').position(|c| c == name)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (line, r) in lines.zip(rows) {
+        let cell = line.split(',').nth(k)?;
+        let Ok(v) = cell.parse::<f64>() else { continue };
+        let width = (r.t_end - r.t_start).max(1e-12);
+        out.push(((r.t_start + r.t_end) / 2.0, if per_second { v / width } else { v }));
+    }
+    Some(out)
+}
+
 /// A figure for a CSV cell: empty when there is none (NaN: no request completed in the window).
 pub fn cell(x: f64) -> String {
     if x.is_finite() { x.to_string() } else { String::new() }

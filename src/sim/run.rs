@@ -89,6 +89,9 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
         ));
     }
     let rows = w.windows.rows();
+    if summary.recovery.is_some() {
+        summary.recovery = crate::report::recovery::recovery(model, rows, end.as_secs());
+    }
     if let Some(growth) = still_growing(rows, model.warmup.as_secs()) {
         summary.warnings.push(format!(
             "requests in flight grew by {growth} over the measured period and were still rising at the end: \

@@ -1,0 +1,77 @@
+//! Recovery after a trigger (a fault window: outage, capacity drop or slowdown): how long after
+//! the trigger ends until goodput and requests in flight are back near their level before it.
+//! A metastable system (HotOS 2021) never gets back; its time is censored at the end of the run.
+
+use serde::Serialize;
+
+use crate::metrics::WindowRow;
+use crate::model::Model;
+
+/// Relative band around the level before the trigger (or 3 standard deviations of it, if wider).
+pub const BAND: f64 = 0.1;
+/// Windows in a row that must be within the band to count as recovered.
+pub const STAY: usize = 5;
+
+/// `recovery` in summary.json (present when the model has fault windows).
+#[derive(Clone, Debug, Serialize)]
+pub struct Recovery {
+    /// The trigger: from the first fault window's start to the last one's end [s].
+    pub trigger_from_s: f64,
+    pub trigger_to_s: f64,
+    /// Goodput (answered per second) and requests in flight before the trigger, after warm-up.
+    pub baseline_goodput_per_s: f64,
+    pub baseline_in_flight: f64,
+    /// 1 if both came back within the band and stayed there for 5 windows, else 0.
+    pub recovered: u8,
+    /// Time from the trigger's end to the start of those windows [s]; if it did not recover,
+    /// the time from the trigger's end to the end of the run (censored).
+    pub time_s: f64,
+}
+
+/// The trigger window of `model`'s faults, if any: (earliest start, latest end) [s].
+pub fn trigger(model: &Model) -> Option<(f64, f64)> {
+    let mut windows = Vec::new();
+    for s in &model.program.services {
+        let f = &s.faults;
+        windows.extend(f.outages.iter().map(|w| (w.0, w.1)));
+        windows.extend(f.slowdowns.iter().map(|w| (w.0, w.1)));
+        windows.extend(f.capacity_drops.iter().map(|w| (w.0, w.1)));
+    }
+    let from = windows.iter().map(|w| w.0).min()?;
+    let to = windows.iter().map(|w| w.1).max()?;
+    Some((from.as_secs(), to.as_secs()))
+}
+
+/// Mean and standard deviation.
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len().max(1) as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let v = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (m, v.sqrt())
+}
+
+/// Recovery of the run whose windows are `rows`, for `model`; `None` without fault windows.
+pub fn recovery(model: &Model, rows: &[WindowRow], end_s: f64) -> Option<Recovery> {
+    let (from, to) = trigger(model)?;
+    let warmup = model.warmup.as_secs();
+    let goodput = |r: &WindowRow| r.completions as f64 / (r.t_end - r.t_start).max(1e-12);
+    let before: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= warmup && r.t_end <= from).collect();
+    let (g, gsd) = mean_sd(&before.iter().map(|r| goodput(r)).collect::<Vec<_>>());
+    let (q, qsd) = mean_sd(&before.iter().map(|r| r.in_flight as f64).collect::<Vec<_>>());
+    let near = |x: f64, m: f64, sd: f64| (x - m).abs() <= (BAND * m).max(3.0 * sd).max(1e-9);
+    let after: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= to).collect();
+    let ok: Vec<bool> = after.iter().map(|r| near(goodput(r), g, gsd) && near(r.in_flight as f64, q, qsd)).collect();
+    let start = (0..ok.len()).find(|&i| i + STAY <= ok.len() && ok[i..i + STAY].iter().all(|&b| b));
+    let (recovered, time_s) = match (before.is_empty(), start) {
+        (false, Some(i)) => (1, after[i].t_start - to),
+        _ => (0, (end_s - to).max(0.0)),
+    };
+    Some(Recovery {
+        trigger_from_s: from,
+        trigger_to_s: to,
+        baseline_goodput_per_s: g,
+        baseline_in_flight: q,
+        recovered,
+        time_s,
+    })
+}
