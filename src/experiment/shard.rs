@@ -57,8 +57,21 @@ impl Shard {
             get(name).map(|v| v.trim().parse().with_context(|| format!("{name}=`{v}` is not a number"))).transpose()
         };
         if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
-            let n = num("SLURM_ARRAY_TASK_COUNT")?.or(count).context("SLURM_ARRAY_TASK_COUNT is not set")?;
+            if let Some(n) = count {
+                // Explicit count: task IDs are the shard numbers (reruns such as --array=3,7).
+                return Shard::new(id, n).map(Some).context("with --shard-count N, array task IDs must be 1..N");
+            }
+            let n = num("SLURM_ARRAY_TASK_COUNT")?.context("SLURM_ARRAY_TASK_COUNT is not set")?;
             let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let max = num("SLURM_ARRAY_TASK_MAX")?.unwrap_or(min + n.max(1) - 1);
+            let step = num("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1);
+            if step != 1 || max + 1 - min != n || n == 1 {
+                bail!(
+                    "this Slurm array ({min}-{max}, step {step}, {n} tasks) is not one contiguous range of all the shards \
+                     (a stepped array, a list or a one-task rerun): give the number of shards with --shard-count N \
+                     (task IDs are then the shard numbers), or --shard K/N"
+                );
+            }
             return Shard::new(id.checked_sub(min).context("SLURM_ARRAY_TASK_ID below SLURM_ARRAY_TASK_MIN")? + 1, n)
                 .map(Some);
         }
@@ -88,6 +101,17 @@ mod tests {
         let slurm =
             env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "8")]);
         assert_eq!(Shard::from_env(slurm, None).unwrap(), Some(Shard { index: 4, count: 8 }));
+        let stepped = env(&[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_MAX", "14"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "8"),
+        ]);
+        assert!(Shard::from_env(&stepped, None).is_err(), "a stepped array is refused without a count");
+        let rerun = env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "5"), ("SLURM_ARRAY_TASK_COUNT", "1")]);
+        assert!(Shard::from_env(&rerun, None).is_err(), "a one-task rerun would run the whole sweep");
+        assert_eq!(Shard::from_env(&rerun, Some(8)).unwrap(), Some(Shard { index: 4, count: 8 }));
         let k8s = env(&[("JOB_COMPLETION_INDEX", "0")]);
         assert_eq!(Shard::from_env(&k8s, Some(4)).unwrap(), Some(Shard { index: 0, count: 4 }));
         assert!(Shard::from_env(&k8s, None).is_err(), "an index without a count is an error");
