@@ -188,13 +188,16 @@ impl Table {
             }
         }
         if !c.also.is_empty() {
-            return std::iter::once(&c.y).chain(&c.also).flat_map(|y| {
-                let one = ChartSpec { y: y.clone(), also: Vec::new(), ..c.clone() };
-                self.line_series(&one).into_iter().map(move |mut s| {
-                    s.name = if s.name == *y { y.clone() } else { format!("{y} ({})", s.name) };
-                    s
+            return std::iter::once(&c.y)
+                .chain(&c.also)
+                .flat_map(|y| {
+                    let one = ChartSpec { y: y.clone(), also: Vec::new(), ..c.clone() };
+                    self.line_series(&one).into_iter().map(move |mut s| {
+                        s.name = if s.name == *y { y.clone() } else { format!("{y} ({})", s.name) };
+                        s
+                    })
                 })
-            }).collect();
+                .collect();
         }
         groups
             .into_iter()

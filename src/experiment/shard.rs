@@ -109,7 +109,8 @@ mod tests {
             ("SLURM_ARRAY_TASK_COUNT", "8"),
         ]);
         assert!(Shard::from_env(&stepped, None).is_err(), "a stepped array is refused without a count");
-        let rerun = env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "5"), ("SLURM_ARRAY_TASK_COUNT", "1")]);
+        let rerun =
+            env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "5"), ("SLURM_ARRAY_TASK_COUNT", "1")]);
         assert!(Shard::from_env(&rerun, None).is_err(), "a one-task rerun would run the whole sweep");
         assert_eq!(Shard::from_env(&rerun, Some(8)).unwrap(), Some(Shard { index: 4, count: 8 }));
         let k8s = env(&[("JOB_COMPLETION_INDEX", "0")]);

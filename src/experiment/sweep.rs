@@ -58,8 +58,10 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
     let mine: Vec<usize> = exp.points.iter().map(|p| p.index).filter(|&i| opts.shard.contains(i)).collect();
     let reps = exp.spec.replications as usize;
     let progress = Progress::new(mine.len(), opts.quiet, opts.bar.clone());
-    let mut results: Vec<PointResult> =
-        mine.iter().map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()], series: Vec::new() }).collect();
+    let mut results: Vec<PointResult> = mine
+        .iter()
+        .map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()], series: Vec::new() })
+        .collect();
     let mut want: Vec<usize> = vec![reps; mine.len()];
     let mut mser = Vec::new();
     loop {

@@ -12,9 +12,9 @@ pub mod program;
 pub mod quantity;
 pub mod service_spec;
 pub mod spec;
+mod validate;
 pub mod workload;
 pub mod workload_spec;
-mod validate;
 
 use std::path::Path;
 
@@ -23,9 +23,9 @@ pub use error::{FileError, Issue};
 pub use overrides::Override;
 pub use profile::RateProfile;
 pub use program::{Op, Pc, Program};
-pub use workload::{Draws, Workload};
 pub use spec::{Discipline, ModelSpec};
 pub use validate::default_window;
+pub use workload::{Draws, Workload};
 
 use crate::cost::CostLine;
 use crate::engine::SimTime;

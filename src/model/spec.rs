@@ -10,9 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dist::DistSpec;
+use super::policy_spec::{LimitSpec, PolicySpec};
 use super::profile::{AfterProfile, SegmentSpec};
 use super::quantity::Quantity;
-use super::policy_spec::{LimitSpec, PolicySpec};
 use super::service_spec::ServiceSpec;
 use super::workload_spec::{IntentSpec, KeySpaceSpec};
 use crate::cost::{CostLineSpec, PriceSpec};

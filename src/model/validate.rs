@@ -30,7 +30,14 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     let classes = if spec.classes.is_empty() { vec!["default".to_string()] } else { spec.classes.clone() };
     let mut prices = default_prices();
     prices.extend(spec.prices.clone());
-    let mut c = Checker { issues: Vec::new(), prices, names: BTreeMap::new(), classes, policy_fallbacks: BTreeMap::new(), intent_names: Vec::new() };
+    let mut c = Checker {
+        issues: Vec::new(),
+        prices,
+        names: BTreeMap::new(),
+        classes,
+        policy_fallbacks: BTreeMap::new(),
+        intent_names: Vec::new(),
+    };
     for (name, p) in &spec.prices {
         if let Err(e) = p.check() {
             c.issue(format!("prices.{name}"), e);

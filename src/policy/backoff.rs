@@ -11,7 +11,8 @@ use crate::model::program::{Jitter, RetryDef};
 /// The sleep before retry `n` (0-based) [s], given the previous sleep (for decorrelated
 /// jitter; 0 before the first retry).
 pub fn backoff_s(def: &RetryDef, n: u32, previous: f64, rng: &mut SimRng) -> f64 {
-    let v = if def.exponential { (def.base * 2f64.powi(n.min(1000) as i32)).min(def.cap) } else { def.base.min(def.cap) };
+    let v =
+        if def.exponential { (def.base * 2f64.powi(n.min(1000) as i32)).min(def.cap) } else { def.base.min(def.cap) };
     let u: f64 = rng.random();
     match def.jitter {
         Jitter::None => v,
@@ -55,7 +56,7 @@ mod tests {
         let mut prev = 0.0;
         for _ in 0..5000 {
             let s = backoff_s(&def(Jitter::Decorrelated), 0, prev, &mut rng);
-            assert!(s >= 0.1 && s <= 1.0 && s <= 3.0 * prev.max(0.1) + 1e-12, "decorrelated {s} after {prev}");
+            assert!((0.1..=1.0).contains(&s) && s <= 3.0 * prev.max(0.1) + 1e-12, "decorrelated {s} after {prev}");
             prev = s;
         }
     }

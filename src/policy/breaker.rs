@@ -17,7 +17,10 @@ pub enum State {
     /// Open until this time.
     Open(SimTime),
     /// Probes let through and probes that succeeded so far.
-    HalfOpen { issued: u32, succeeded: u32 },
+    HalfOpen {
+        issued: u32,
+        succeeded: u32,
+    },
 }
 
 /// Whether an attempt may go ahead.

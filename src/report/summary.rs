@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::components::service::StationSummary;
-use crate::report::recovery::Recovery;
-use crate::report::services::{PolicyCounts, ServiceSummary};
-use crate::model::program::Origin;
 use crate::cost::{CostSummary, Driver};
 use crate::metrics::{LatencySummary, PathPart};
 use crate::model::Model;
+use crate::model::program::Origin;
+use crate::report::recovery::Recovery;
+use crate::report::services::{PolicyCounts, ServiceSummary};
 use crate::sim::World;
 use crate::sim::world::Counts;
 
@@ -77,6 +77,9 @@ pub struct RequestSummary {
     pub failed: u64,
     /// In the system when the run ended.
     pub in_flight: u64,
+    /// In the system when the warm-up ended; arrived + carried_in = completed + degraded +
+    /// rejected + failed + in_flight.
+    pub carried_in: u64,
     /// Answered (completed + degraded) per second of measured time [1/s].
     pub throughput_per_s: f64,
     /// Shares of the arrived requests that completed, degraded, were rejected, failed (0–1).
@@ -155,6 +158,7 @@ impl Summary {
                 rejected: t.rejected,
                 failed: t.failed,
                 in_flight: t.in_flight,
+                carried_in: t.carried_in,
                 throughput_per_s: if measured_s > 0.0 {
                     (t.completed + t.degraded) as f64 / measured_s
                 } else {

@@ -107,11 +107,9 @@ impl World {
         job.child = ReqId::NONE;
         let Some(p) = st.policy else { return self.call_over(id, outcome) };
         let pol = &self.policies[p as usize];
-        let retryable = |r: &&RetryDef| {
-            !matches!(outcome, Outcome::Ok | Outcome::ErrorFinal) && r.on & (1 << outcome.index()) != 0
-        };
-        let Some(r) = pol.retry.as_ref().filter(retryable)
-        else {
+        let retryable =
+            |r: &&RetryDef| !matches!(outcome, Outcome::Ok | Outcome::ErrorFinal) && r.on & (1 << outcome.index()) != 0;
+        let Some(r) = pol.retry.as_ref().filter(retryable) else {
             return self.call_over(id, outcome);
         };
         if job.attempt as u32 >= r.max_attempts {

@@ -6,11 +6,11 @@ use super::ctx::{Ctx, Event};
 use super::job::{Attrs, Job, Origin};
 use crate::components::{Drawer, Router, Service, Sessions, Source, Work};
 use crate::engine::{SimRng, SimTime, stream};
-use crate::model::program::{CallSite, PolicyDef};
-use crate::policy::{Breaker, Budget, Limiter};
 use crate::metrics::trace::Trace;
 use crate::metrics::{BreakdownPool, CriticalPath, Latency, Windows};
+use crate::model::program::{CallSite, PolicyDef};
 use crate::model::{Model, Op, Pc};
+use crate::policy::{Breaker, Budget, Limiter};
 
 /// Run-wide counters for top-level requests (calls and branches are not counted here).
 #[derive(Debug, Default)]
@@ -24,6 +24,8 @@ pub struct Totals {
     pub failed: u64,
     /// Top-level requests in the system now (not reset at warm-up).
     pub in_flight: u64,
+    /// Requests in flight when the warm-up ended (they finish in the measured period).
+    pub carried_in: u64,
     /// End-to-end latency of completed requests [ns].
     pub e2e: Latency,
     /// The same, per class.
@@ -96,11 +98,8 @@ impl World {
         let seed = model.seed;
         let classes = model.classes.len();
         let p = &model.program;
-        let services: Vec<Service> = p
-            .services
-            .iter()
-            .map(|d| Service::new(d.clone(), classes, stream(seed, &d.name, "errors")))
-            .collect();
+        let services: Vec<Service> =
+            p.services.iter().map(|d| Service::new(d.clone(), classes, stream(seed, &d.name, "errors"))).collect();
         let works = p.works.iter().map(|w| Work::new(w.dist.clone(), stream(seed, &w.stream, w.purpose), w.delay));
         let routes =
             p.routes.iter().zip(&p.route_streams).map(|(r, n)| Router::new(r.clone(), stream(seed, n, "route")));
@@ -268,6 +267,7 @@ impl World {
         self.windows.tally.restart(&calls);
         let t = &mut self.totals;
         t.arrived = 0;
+        t.carried_in = t.in_flight;
         t.completed = 0;
         t.degraded = 0;
         t.rejected = 0;

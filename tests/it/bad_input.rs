@@ -261,3 +261,121 @@ fn random_garbage_never_panics() {
         let _ = load_str("flip.json", &String::from_utf8_lossy(&b), &[]);
     }
 }
+
+/// A model with services `svc` (a JSON object body), policies and extra top-level fields.
+fn with_services(services: &str, extra: &str) -> String {
+    format!(r#"{{"name": "m", "sources": {{"in": {{"rate": 1, "to": "front"}}}}, "services": {{{services}}}{extra}}}"#)
+}
+
+const BACK: &str = r#""back": {"servers": 1, "flow": [{"work": {"dist": "constant", "value": "10ms"}}]}"#;
+
+#[test]
+fn bad_services_policies_and_flows_name_their_field() {
+    let front = |flow: &str| format!(r#""front": {{"servers": 2, "flow": {flow}}}, {BACK}"#);
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "negative timeout",
+            with_services(&front(r#"[{"call": "back", "policy": "p"}]"#), r#", "policies": {"p": {"timeout": "-1s"}}"#),
+            vec!["policies.p.timeout", "positive duration"],
+        ),
+        (
+            "a policy missing from the table",
+            with_services(&front(r#"[{"call": "back", "policy": "retry3"}]"#), ""),
+            vec!["services.front.flow.0.policy", "unknown policy `retry3`"],
+        ),
+        (
+            "a call to a missing service",
+            with_services(&front(r#"[{"call": "nowhere"}]"#), ""),
+            vec!["services.front.flow.0.call", "unknown service `nowhere`", "back"],
+        ),
+        (
+            "a service that calls itself with no work",
+            with_services(
+                r#""front": {"servers": 1, "flow": [{"call": "loop"}]}, "loop": {"servers": 1, "flow": [{"call": "front"}]}"#,
+                "",
+            ),
+            vec!["flow", "calls itself through", "cycle"],
+        ),
+        (
+            "intent shares not summing to 1",
+            with_services(&front("[]"), r#", "intents": {"a": {"share": 0.6}, "b": {"share": 0.3}}"#),
+            vec!["intents", "add up to 0.9", "must add up to 1"],
+        ),
+        (
+            "two actions in one step",
+            with_services(&front(r#"[{"call": "back", "work": {"dist": "constant", "value": 1}}]"#), ""),
+            vec!["services.front.flow.0", "exactly one of"],
+        ),
+        (
+            "waiting for more branches than there are",
+            with_services(&front(r#"[{"parallel": [{"call": "back"}], "wait": {"k": 2}}]"#), ""),
+            vec!["services.front.flow.0.wait.k", "from 1 to the 1 branches"],
+        ),
+        (
+            "zero attempts",
+            with_services(
+                &front(r#"[{"call": "back", "policy": "p"}]"#),
+                r#", "policies": {"p": {"retry": {"max_attempts": 0}}}"#,
+            ),
+            vec!["policies.p.retry.max_attempts", "from 1 to 100"],
+        ),
+        (
+            "cap below base",
+            with_services(
+                &front(r#"[{"call": "back", "policy": "p"}]"#),
+                r#", "policies": {"p": {"retry": {"max_attempts": 3, "base": "1s", "cap": "100ms"}}}"#,
+            ),
+            vec!["policies.p.retry.cap", "≥ base"],
+        ),
+        (
+            "breaker failure rate above 1",
+            with_services(
+                &front(r#"[{"call": "back", "policy": "p"}]"#),
+                r#", "policies": {"p": {"breaker": {"window": {"calls": 10}, "failure_rate": 1.5}}}"#,
+            ),
+            vec!["policies.p.breaker.failure_rate", "at most 1"],
+        ),
+        (
+            "an unknown limit",
+            with_services(&front(r#"[{"limit": "per_user"}]"#), ""),
+            vec!["services.front.flow.0.limit", "unknown limit `per_user`"],
+        ),
+        (
+            "error rate above 1",
+            with_services(&format!(r#""front": {{"servers": 1, "faults": {{"error_rate": 2}}}}, {BACK}"#), ""),
+            vec!["services.front.faults.error_rate", "probability"],
+        ),
+        (
+            "an outage that ends before it starts",
+            with_services(
+                &format!(
+                    r#""front": {{"servers": 1, "faults": {{"outages": [{{"from": "20s", "to": "10s"}}]}}}}, {BACK}"#
+                ),
+                "",
+            ),
+            vec!["services.front.faults.outages.0", "from < to"],
+        ),
+        (
+            "class shares with an unknown class",
+            format!(
+                r#"{{"name": "m", "classes": ["a"], "sources": {{"in": {{"rate": 1, "class_shares": {{"a": 0.5, "z": 0.5}}, "to": "front"}}}}, "services": {{{}}}}}"#,
+                front("[]")
+            ),
+            vec!["sources.in.class_shares.z", "unknown class `z`"],
+        ),
+        (
+            "fallback with two answers",
+            with_services(
+                &front(r#"[{"call": "back", "policy": "p"}]"#),
+                r#", "policies": {"p": {"fallback": {"wait": "5ms", "call": "back"}}}"#,
+            ),
+            vec!["policies.p.fallback", "exactly one of"],
+        ),
+    ];
+    for (case, text, fragments) in cases {
+        let msg = error_of(&text);
+        for f in fragments {
+            assert!(msg.contains(f), "{case}: `{f}` missing from:\n{msg}");
+        }
+    }
+}

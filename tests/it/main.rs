@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod blocks;
+mod calls;
 mod cli;
 mod closed_loop;
 mod common;

@@ -5,9 +5,9 @@
 use super::Checker;
 use crate::cost::Driver;
 use crate::engine::SimTime;
+use crate::model::policy_spec::FallbackSpec;
 use crate::model::program::{DelayDef, Faults, Op, Origin, Pc, Program, RETURN, RouteDef, ServiceDef};
 use crate::model::service_spec::{BranchSpec, FaultSpec, ServiceSpec, StepSpec, SubFlow, WaitSpec, WaitWord};
-use crate::model::policy_spec::FallbackSpec;
 use crate::model::{BlockDef, Dist, ModelSpec, RouterDef, Target};
 
 /// Most ops one model may compile to: each is 16 bytes; a million is far beyond any diagram.
@@ -93,7 +93,12 @@ impl Checker {
             }
             (SimTime::from_secs(from.max(0.0)), SimTime::from_secs(to.max(0.0)))
         };
-        let outages = f.outages.iter().enumerate().map(|(i, w)| window(self, format!("{p}.outages.{i}"), w.from.0, w.to.0)).collect();
+        let outages = f
+            .outages
+            .iter()
+            .enumerate()
+            .map(|(i, w)| window(self, format!("{p}.outages.{i}"), w.from.0, w.to.0))
+            .collect();
         let mut slowdowns = Vec::new();
         for (i, w) in f.slowdowns.iter().enumerate() {
             let (a, b) = window(self, format!("{p}.slowdowns.{i}"), w.from.0, w.to.0);
@@ -106,14 +111,23 @@ impl Checker {
         for (i, w) in f.capacity_drops.iter().enumerate() {
             let (a, b) = window(self, format!("{p}.capacity_drops.{i}"), w.from.0, w.to.0);
             if !(0.0..=1.0).contains(&w.fraction) {
-                self.issue(format!("{p}.capacity_drops.{i}.fraction"), format!("must be a share from 0 to 1, got {}", w.fraction));
+                self.issue(
+                    format!("{p}.capacity_drops.{i}.fraction"),
+                    format!("must be a share from 0 to 1, got {}", w.fraction),
+                );
             }
             capacity_drops.push((a, b, w.fraction.clamp(0.0, 1.0)));
         }
         if f.outages.len() + f.slowdowns.len() + f.capacity_drops.len() > 10_000 {
             self.issue(p, "at most 10,000 fault windows per service (each is two events)");
         }
-        Faults { error_rate: f.error_rate.clamp(0.0, 1.0), error_retryable: f.error_retryable, outages, slowdowns, capacity_drops }
+        Faults {
+            error_rate: f.error_rate.clamp(0.0, 1.0),
+            error_retryable: f.error_retryable,
+            outages,
+            slowdowns,
+            capacity_drops,
+        }
     }
 
     /// Block i becomes op 1 + i: a station is a call to its service, a delay a work step, a
@@ -336,7 +350,9 @@ impl Checker {
                     self.issue(format!("{p}.by"), "branching by intent needs an `intents` section");
                 }
                 let names = self.intent_names.clone();
-                RouteDef::Intent { by_intent: self.cases(prog, cases, default, &names, "intent", then, p, first_service) }
+                RouteDef::Intent {
+                    by_intent: self.cases(prog, cases, default, &names, "intent", then, p, first_service),
+                }
             }
         };
         prog.routes.push(def);
@@ -358,7 +374,10 @@ impl Checker {
         first_service: u32,
     ) -> Vec<Pc> {
         for k in cases.keys().filter(|k| !names.contains(k)) {
-            let msg = format!("unknown {what} `{k}`; expected one of: {}", list(&names.iter().map(String::as_str).collect::<Vec<_>>()));
+            let msg = format!(
+                "unknown {what} `{k}`; expected one of: {}",
+                list(&names.iter().map(String::as_str).collect::<Vec<_>>())
+            );
             self.issues.push(crate::model::Issue::new(format!("{p}.cases.{k}"), msg));
         }
         let dflt = match default {

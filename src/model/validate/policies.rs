@@ -58,7 +58,10 @@ impl Checker {
                 self.positive_secs(&format!("{p}.fallback.wait"), f.wait);
             }
             if ps.optional && ps.fallback.is_some() {
-                self.issue(format!("{p}.optional"), "an optional call ignores its failure; it cannot also have a fallback");
+                self.issue(
+                    format!("{p}.optional"),
+                    "an optional call ignores its failure; it cannot also have a fallback",
+                );
             }
             out.push(PolicyDef {
                 name: name.clone(),

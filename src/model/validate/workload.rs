@@ -109,7 +109,8 @@ impl Checker {
         }
         let sum: f64 = shares.values().sum();
         if (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
-            self.issue(p, format!("the shares add up to {sum}; they must add up to 1"));
+            let shown = (sum * 1e9).round() / 1e9;
+            self.issue(p, format!("the shares add up to {shown}; they must add up to 1"));
         }
     }
 }
