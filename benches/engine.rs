@@ -7,17 +7,49 @@
 //!   wait sum) for the same 20 million customers, the yardstick for `mmc`;
 //! - `sessions-10m` / `sessions-40m`: 1,000,000 closed-loop users with 60 s exponential think
 //!   time in front of 20,000 servers of 1 s mean service, for 10 and 40 simulated minutes —
-//!   equal peak memory shows memory does not grow with simulated duration.
+//!   equal peak memory shows memory does not grow with simulated duration;
+//! - `flow-2m` / `flow-8m`: a five-service chat flow (gateway → catalog, recommendations and
+//!   RAG in parallel → LLM), every call under a policy with a 1 s timeout and up to 3 attempts
+//!   with exponential backoff and full jitter, 1 % injected errors, at 10,000 requests/s for 2
+//!   and 8 simulated minutes.
+//!
+//! Every case also counts heap allocations during the run (a counting global allocator) and
+//! prints them per event: growth of the slab, the event list and histograms is amortised, so a
+//! run allocates nothing per event once its pools have grown.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use capsim::model::{Override, load_str};
 use rand_distr::{Distribution, Exp1};
 
 const CUSTOMERS: f64 = 20e6;
+
+/// The system allocator, counting allocations.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -26,10 +58,14 @@ fn main() {
         return;
     }
     println!(
-        "{:<14} {:>14} {:>12} {:>16} {:>16} {:>12}",
-        "case", "customers", "wall [s]", "customers/s", "events/s", "peak RSS"
+        "{:<14} {:>14} {:>12} {:>16} {:>16} {:>12} {:>14}",
+        "case", "customers", "wall [s]", "customers/s", "events/s", "peak RSS", "allocs/event"
     );
-    for case in ["mmc", "baseline", "sessions-10m", "sessions-40m", "sessions-160m"] {
+    let only: Vec<String> = args.iter().skip(1).filter(|a| !a.starts_with('-')).cloned().collect();
+    for case in ["mmc", "baseline", "flow-2m", "flow-8m", "sessions-10m", "sessions-40m", "sessions-160m"] {
+        if !only.is_empty() && !only.iter().any(|o| case.contains(o.as_str())) {
+            continue;
+        }
         let exe = std::env::current_exe().expect("bench binary path");
         let out = Command::new(exe).args(["--case", case]).output().expect("child bench run");
         print!("{}", String::from_utf8_lossy(&out.stdout));
@@ -41,23 +77,28 @@ fn main() {
 
 fn run_case(case: &str) {
     let t = Instant::now();
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed);
     let (customers, events) = match case {
         "mmc" => mmc(),
         "baseline" => baseline(),
+        "flow-2m" => flow("2m"),
+        "flow-8m" => flow("8m"),
         "sessions-10m" => sessions("10m"),
         "sessions-40m" => sessions("40m"),
         "sessions-160m" => sessions("160m"),
         other => panic!("unknown case {other}"),
     };
     let wall = t.elapsed().as_secs_f64();
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs;
     println!(
-        "{:<14} {:>14} {:>12.3} {:>16.0} {:>16.0} {:>9.0} MiB",
+        "{:<14} {:>14} {:>12.3} {:>16.0} {:>16.0} {:>9.0} MiB {:>14.6}",
         case,
         customers,
         wall,
         customers as f64 / wall,
         events as f64 / wall,
-        peak_rss_kib() as f64 / 1024.0
+        peak_rss_kib() as f64 / 1024.0,
+        allocs as f64 / events.max(1) as f64
     );
 }
 
@@ -77,6 +118,28 @@ fn sessions(duration: &str) -> (u64, u64) {
         "stations": {{"llm": {{"servers": 20000, "service": {{"dist": "exponential", "mean": "1s"}}}}}}}}"#
     );
     let m = load_str("million", &text, &[]).unwrap();
+    let out = capsim::sim::run(&m);
+    (out.summary.requests.arrived, out.summary.engine.events)
+}
+
+fn flow(duration: &str) -> (u64, u64) {
+    let text = format!(
+        r#"{{"name": "flow", "run": {{"duration": "{duration}"}},
+        "sources": {{"users": {{"rate": 10000, "to": "gateway"}}}},
+        "policies": {{"p": {{"timeout": "1s",
+            "retry": {{"max_attempts": 3, "base": "50ms", "cap": "1s", "jitter": "full"}}}}}},
+        "services": {{
+          "gateway": {{"servers": 20000, "flow": [
+            {{"work": {{"dist": "constant", "value": "1ms"}}}},
+            {{"parallel": [{{"call": "catalog", "policy": "p"}}, {{"call": "reco", "policy": "p"}}, {{"call": "rag", "policy": "p"}}]}},
+            {{"call": "llm", "policy": "p"}}]}},
+          "catalog": {{"servers": 500, "flow": [{{"work": {{"dist": "exponential", "mean": "20ms"}}}}], "faults": {{"error_rate": 0.01}}}},
+          "reco": {{"servers": 1000, "flow": [{{"work": {{"dist": "exponential", "mean": "50ms"}}}}], "faults": {{"error_rate": 0.01}}}},
+          "rag": {{"servers": 2000, "flow": [{{"work": {{"dist": "exponential", "mean": "100ms"}}}}], "faults": {{"error_rate": 0.01}}}},
+          "llm": {{"servers": 10000, "flow": [{{"work": {{"dist": "lognormal", "p50": "400ms", "p99": "1.2s"}}}}], "faults": {{"error_rate": 0.01}}}}
+        }}}}"#
+    );
+    let m = load_str("flow", &text, &[]).unwrap();
     let out = capsim::sim::run(&m);
     (out.summary.requests.arrived, out.summary.engine.events)
 }

@@ -27,6 +27,10 @@ pub struct CallStats {
     pub latency: Latency,
     /// Per attempt [ns].
     pub attempt_latency: Latency,
+    /// Tail calls (a client flow's last call, no policy): one call, one attempt and one stay at
+    /// the service, so their latency is recorded once, here, and merged into the others when
+    /// summarised [ns].
+    pub tail: Latency,
 }
 
 /// Outcome counts as `summary.json` names them.

@@ -34,6 +34,8 @@ pub struct Service {
     limit: u32,
     /// Draws injected errors.
     errors: SimRng,
+    /// Whether any fault is injected (outages, slowdowns, capacity drops, errors).
+    faulty: bool,
     busy: u32,
     /// One FIFO per class for priority services, a single FIFO otherwise.
     queues: Vec<VecDeque<ReqId>>,
@@ -94,7 +96,11 @@ impl Service {
     /// A service at rest.
     pub fn new(def: ServiceDef, classes: usize, errors: SimRng) -> Service {
         let lanes = if def.discipline == Discipline::Priority { classes } else { 1 };
+        let f = &def.faults;
+        let faulty =
+            f.error_rate > 0.0 || !f.outages.is_empty() || !f.slowdowns.is_empty() || !f.capacity_drops.is_empty();
         Service {
+            faulty,
             limit: def.servers,
             errors,
             def,
@@ -142,6 +148,26 @@ impl Service {
         self.stats.response.record(now.since(entered));
     }
 
+    /// A tail call that entered at `entered` ends with `outcome`: its time at the service is
+    /// also its call's and its attempt's latency, so it is recorded once (see `CallStats::tail`).
+    #[inline]
+    pub fn served_tail(&mut self, now: SimTime, entered: SimTime, started: bool, outcome: crate::sim::Outcome) {
+        let c = &mut self.calls;
+        c.calls += 1;
+        c.attempts += started as u64;
+        c.outcomes[outcome.index()] += 1;
+        c.attempt_outcomes[outcome.index()] += 1;
+        c.tail.record(now.since(entered));
+        self.stats.completions += started as u64;
+    }
+
+    /// Time at the service of every request served, tail calls included [ns].
+    pub fn response(&self) -> crate::metrics::Latency {
+        let mut all = self.stats.response.clone();
+        all.merge(&self.calls.tail);
+        all
+    }
+
     /// A slot frees now. Returns the waiting request that takes it over, if any (a resuming
     /// request first, then the queue in class order).
     #[inline]
@@ -183,6 +209,12 @@ impl Service {
         Some(next)
     }
 
+    /// Whether the service has any fault injected (the common case is none: one test).
+    #[inline]
+    pub fn has_faults(&self) -> bool {
+        self.faulty
+    }
+
     /// Whether the service is down at `now`.
     #[inline]
     pub fn is_down(&self, now: SimTime) -> bool {
@@ -198,6 +230,9 @@ impl Service {
     /// Whether a request served now ends in an injected error.
     #[inline]
     pub fn draw_error(&mut self) -> bool {
+        if !self.faulty {
+            return false;
+        }
         let p = self.def.faults.error_rate;
         p > 0.0 && self.errors.random::<f64>() < p
     }
@@ -239,6 +274,7 @@ impl Service {
 
     /// The summary at `now`.
     pub fn summary(&self, now: SimTime) -> StationSummary {
+        let response = self.response();
         let s = &self.stats;
         // No measured time (the run ended in warm-up): rates and averages are NaN (null).
         let span_ns = now.since(s.measured_from) as f64;
@@ -252,10 +288,10 @@ impl Service {
             throughput_per_s: over(s.completions as f64 * 1e9),
             mean_wait_s: per(s.started, s.wait_sum_ns as f64 / 1e9),
             p_wait: per(s.started, s.waited as f64),
-            mean_response_s: s.response.mean_s(),
+            mean_response_s: response.mean_s(),
             utilization: over(s.busy.area_at(now) - s.busy_area_at_warmup) / self.def.servers as f64,
             mean_queue_len: over(s.queue_len.area_at(now) - s.queue_area_at_warmup),
-            latency_s: s.response.summary(),
+            latency_s: response.summary(),
         }
     }
 

@@ -124,11 +124,13 @@ impl<E: Copy> EventQueue<E> {
             }
         }
         moving.clear();
-        // Keep small allocations for reuse; give large ones back, so that memory follows the
-        // number pending rather than the high-water marks of 2,048 buckets over the run.
-        if moving.capacity() <= KEEP {
-            self.buckets[level * DIGITS + digit] = moving;
+        // Keep allocations for reuse, but shrink large ones to `KEEP`, so that memory follows the
+        // number pending rather than the high-water marks of 2,048 buckets over the run, and a
+        // bucket that fills again grows from `KEEP` rather than from nothing.
+        if moving.capacity() > KEEP {
+            moving.shrink_to(KEEP);
         }
+        self.buckets[level * DIGITS + digit] = moving;
         true
     }
 

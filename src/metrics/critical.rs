@@ -66,10 +66,11 @@ impl BreakdownPool {
     }
 }
 
-/// Bins of end-to-end latency per decade (a bin spans a factor of 10^(1/50) ≈ 4.7 %).
-const PER_DECADE: f64 = 50.0;
-/// Bins from 1 ns to 10^14 ns (about 3 years).
-const BINS: usize = 14 * PER_DECADE as usize;
+/// Bins of end-to-end latency: 16 per power of two (a bin spans a factor of 2^(1/16) ≈ 4.4 %),
+/// read straight off the bits of the latency as a float (its exponent and first 4 mantissa bits).
+const PER_OCTAVE: usize = 16;
+/// Bins from 1 ns to 2^64 ns.
+const BINS: usize = 64 * PER_OCTAVE;
 
 /// Breakdowns of answered requests: their sum per bucket, and per latency bin (for the tail).
 #[derive(Debug, Default)]
@@ -98,8 +99,10 @@ impl CriticalPath {
         CriticalPath { width, count: 0, sum: vec![0.0; width], bins: Vec::new() }
     }
 
+    #[inline]
     fn bin(e2e_ns: u64) -> usize {
-        ((e2e_ns.max(1) as f64).log10() * PER_DECADE).floor().clamp(0.0, (BINS - 1) as f64) as usize
+        let bits = (e2e_ns.max(1) as f64).to_bits() >> 48; // exponent and 4 mantissa bits
+        (bits as usize - (1023 << 4)).min(BINS - 1)
     }
 
     /// A request that took `e2e_ns` with this breakdown (a row, or all of it in `bucket`).

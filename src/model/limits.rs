@@ -18,6 +18,11 @@ pub const MAX_IN_FLIGHT: u64 = 20_000_000;
 /// event list (the 1-million-user benchmark peaks at 72 MiB), so 10 million is about 0.7 GB.
 pub const MAX_USERS: u64 = 10_000_000;
 
+/// Highest arrival rate of one source [requests/s]: 10 million per second is 200 times the
+/// seeds' Prime Day peak (50,000 messages/s); a typo such as 222222208 would otherwise mean a
+/// billion events per simulated minute.
+pub const MAX_RATE: f64 = 1e7;
+
 /// Most steps of one `step` profile segment; each is a piece of the rate profile in memory.
 pub const MAX_STEPS: u32 = 10_000;
 

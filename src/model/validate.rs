@@ -378,8 +378,9 @@ impl Checker {
         let to = self.target(format!("{p}.to"), &s.to);
         let arrivals = match (s.rate, &s.profile, &s.interarrival) {
             (Some(rate), None, None) => {
-                if !(rate.is_finite() && rate >= 0.0) {
-                    self.issue(format!("{p}.rate"), format!("must be a rate ≥ 0 [requests/s], got {rate}"));
+                if !(rate.is_finite() && (0.0..=MAX_RATE).contains(&rate)) {
+                    let msg = format!("must be a rate from 0 to {MAX_RATE:.0} [requests/s], got {rate}");
+                    self.issue(format!("{p}.rate"), msg);
                 }
                 Arrivals::Poisson(RateProfile::constant(rate))
             }
@@ -401,6 +402,11 @@ impl Checker {
             && d.mean() <= 0.0
         {
             self.issue(format!("{p}.interarrival"), "must have a positive mean");
+        } else if let Arrivals::Renewal(d) = &arrivals
+            && d.mean() < 1.0 / MAX_RATE
+        {
+            let msg = format!("must have a mean of at least 100 ns (at most {MAX_RATE:.0} requests/s)");
+            self.issue(format!("{p}.interarrival"), msg);
         }
         Some(SourceDef { name: name.to_string(), arrivals, limit: s.limit, class, draws, to, entry: 0 })
     }
@@ -428,8 +434,9 @@ impl Checker {
                 }
             };
             for (field, r) in rates {
-                if !(r.is_finite() && r >= 0.0) {
-                    self.issue(format!("{sp}.{field}"), format!("must be a rate ≥ 0 [requests/s], got {r}"));
+                if !(r.is_finite() && (0.0..=MAX_RATE).contains(&r)) {
+                    let msg = format!("must be a rate from 0 to {MAX_RATE:.0} [requests/s], got {r}");
+                    self.issue(format!("{sp}.{field}"), msg);
                 }
             }
             if !(dur.is_finite() && dur > 0.0) {

@@ -59,8 +59,13 @@ impl World {
                         // or a branch): the job itself goes to the service; its end is the call's.
                         job.tail = true;
                         let service = st.service;
-                        self.open_wait(id);
-                        return self.send(id, service);
+                        if job.mark != self.ctx.now {
+                            self.open_wait(id);
+                        }
+                        if !self.enter(id, service) {
+                            return;
+                        }
+                        continue; // it holds a slot of the service now: run the service's flow
                     }
                     let pc = job.pc;
                     if self.begin_attempt(id, site, pc, then) != Next::Go {
@@ -107,42 +112,66 @@ impl World {
         self.regain_slot(id)
     }
 
-    /// Sends call job `child` to `service`: it starts, queues or is rejected.
+    /// Sends call job `child` to `service`: it starts (and runs), queues or is rejected.
     pub(super) fn send(&mut self, child: ReqId, service: u32) {
+        if self.enter(child, service) {
+            self.advance(child);
+        }
+    }
+
+    /// Job `id` arrives at `service`: true if it got a slot and should run the service's flow
+    /// now; false if it queues, waits out a slowdown, or was turned away (and has ended).
+    #[inline]
+    fn enter(&mut self, id: ReqId, service: u32) -> bool {
         let now = self.ctx.now;
-        let Some(job) = self.ctx.reqs.get_mut(child) else { return };
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return false };
         job.service = service;
         job.entered = now;
         let class = job.class;
-        if self.services[service as usize].is_down(now) {
-            return self.complete(child, Outcome::Unavailable);
+        let s = &mut self.services[service as usize];
+        if s.has_faults() && s.is_down(now) {
+            self.complete(id, Outcome::Unavailable);
+            return false;
         }
-        match self.services[service as usize].arrive(now, class, child) {
-            Admit::Start => self.start(child),
-            Admit::Queued => {}
-            Admit::Rejected => self.complete(child, Outcome::Rejected),
+        match s.arrive(now, class, id) {
+            Admit::Start => self.take_slot(id),
+            Admit::Queued => false,
+            Admit::Rejected => {
+                self.complete(id, Outcome::Rejected);
+                false
+            }
         }
     }
 
     /// Job `id` has just been given a slot of its service: it starts the service's flow, or
     /// resumes where it left off.
     pub(super) fn start(&mut self, id: ReqId) {
-        let now = self.ctx.now;
-        let Some(job) = self.ctx.reqs.get_mut(id) else { return };
-        job.holding = true;
-        let s = &mut self.services[job.service as usize];
-        if !job.started {
-            job.started = true;
-            job.started_at = now;
-            job.pc = s.def.entry;
-            s.count_start(now.since(job.entered));
-            let extra = if s.def.faults.slowdowns.is_empty() { 0.0 } else { s.slowdown(now) };
-            if extra > 0.0 {
-                self.ctx.after(extra, Event::Wake { job: id });
-                return;
-            }
+        if self.take_slot(id) {
+            self.advance(id);
         }
-        self.advance(id);
+    }
+
+    /// Job `id` now holds a slot: it starts the service's flow (or resumes where it left off).
+    /// False if a slowdown holds it first (a wake-up is scheduled).
+    #[inline]
+    fn take_slot(&mut self, id: ReqId) -> bool {
+        let now = self.ctx.now;
+        let Some(job) = self.ctx.reqs.get_mut(id) else { return false };
+        job.holding = true;
+        if job.started {
+            return true;
+        }
+        let s = &mut self.services[job.service as usize];
+        job.started = true;
+        job.started_at = now;
+        job.pc = s.def.entry;
+        s.count_start(now.since(job.entered));
+        let extra = if s.has_faults() { s.slowdown(now) } else { 0.0 };
+        if extra > 0.0 {
+            self.ctx.after(extra, Event::Wake { job: id });
+            return false;
+        }
+        true
     }
 
     /// An event-loop service frees the slot of a job that starts waiting on calls.
@@ -228,18 +257,13 @@ impl World {
         let now = self.ctx.now;
         if job.service != NO_SERVICE {
             let s = &mut self.services[job.service as usize];
-            if job.started {
+            if job.tail {
+                s.served_tail(now, job.entered, job.started, outcome);
+            } else if job.started {
                 s.served(now, job.entered);
                 if job.orphaned_at != NEVER {
                     s.calls.wasted_ns += now.since(job.orphaned_at.max(job.started_at)) as u128;
                 }
-            }
-            if job.tail {
-                let c = &mut s.calls;
-                c.calls += 1;
-                c.attempts += job.started as u64;
-                c.attempt(outcome, now.since(job.entered));
-                c.call(outcome, now.since(job.entered));
             }
             if job.holding
                 && let Some(next) = s.free_slot(now)

@@ -35,7 +35,12 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             with_station(r#"{"servers": 1, "sevrice": {"dist": "constant", "value": 1}}"#),
             vec!["stations.s", "unknown field `sevrice`"],
         ),
-        ("negative rate", with_source(r#"{"rate": -3, "to": "s"}"#), vec!["sources.in.rate", "≥ 0"]),
+        ("negative rate", with_source(r#"{"rate": -3, "to": "s"}"#), vec!["sources.in.rate", "from 0 to"]),
+        (
+            "a rate that would mean billions of events",
+            with_source(r#"{"rate": 222222208, "to": "s"}"#),
+            vec!["sources.in.rate", "from 0 to 10000000", "got 222222208"],
+        ),
         (
             "zero servers",
             with_station(r#"{"servers": 0, "service": {"dist": "constant", "value": 1}}"#),
