@@ -308,23 +308,13 @@ impl Checker {
                     self.issue(format!("{p}.routes"), "must list at least one route");
                     return None;
                 }
-                let mut acc = 0.0;
-                let mut cumulative = Vec::new();
-                let mut targets = Vec::new();
-                for (i, route) in routes.iter().enumerate() {
-                    if !(route.weight.is_finite() && route.weight >= 0.0) {
-                        self.issue(format!("{p}.routes.{i}.weight"), format!("must be ≥ 0, got {}", route.weight));
-                    }
-                    acc += route.weight.max(0.0);
-                    cumulative.push(acc);
-                    targets.push(self.target(format!("{p}.routes.{i}.to"), &route.to));
-                }
-                if acc <= 0.0 || !acc.is_finite() {
-                    self.issue(format!("{p}.routes"), "weights must add up to a positive number");
-                    return None;
-                }
-                cumulative.iter_mut().for_each(|c| *c /= acc);
-                *cumulative.last_mut().expect("non-empty") = 1.0;
+                let weights: Vec<f64> = routes.iter().map(|r| r.weight).collect();
+                let targets = routes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, route)| self.target(format!("{p}.routes.{i}.to"), &route.to))
+                    .collect();
+                let cumulative = self.cumulative(&format!("{p}.routes"), &weights)?;
                 Some(RouterDef::Probability { cumulative, targets })
             }
             RouterSpec::Class { routes, default } => {
@@ -478,6 +468,27 @@ impl Checker {
 }
 
 impl Checker {
+    /// Cumulative shares (the last exactly 1) of `weights` listed at `p` (each `p.<i>.weight`),
+    /// or an issue if a weight is negative or they add up to nothing.
+    fn cumulative(&mut self, p: &str, weights: &[f64]) -> Option<Vec<f64>> {
+        let mut acc = 0.0;
+        let mut cumulative = Vec::with_capacity(weights.len());
+        for (i, w) in weights.iter().enumerate() {
+            if !(w.is_finite() && *w >= 0.0) {
+                self.issue(format!("{p}.{i}.weight"), format!("must be a number ≥ 0, got {w}"));
+            }
+            acc += w.max(0.0);
+            cumulative.push(acc);
+        }
+        if !(acc > 0.0 && acc.is_finite()) {
+            self.issue(p, "weights must add up to a positive number");
+            return None;
+        }
+        cumulative.iter_mut().for_each(|c| *c /= acc);
+        *cumulative.last_mut()? = 1.0;
+        Some(cumulative)
+    }
+
     /// Checks a block's cost lines against the drivers it supports and the price table.
     fn cost(&mut self, p: &str, lines: &[CostLineSpec], allowed: &[Driver]) -> Vec<CostLine> {
         let mut out = Vec::new();

@@ -152,22 +152,22 @@ impl Summary {
             measured_s,
             engine: EngineSummary { events: w.ctx.events, wall_s },
             requests: RequestSummary {
-                arrived: t.arrived,
-                completed: t.completed,
-                degraded: t.degraded,
-                rejected: t.rejected,
-                failed: t.failed,
-                in_flight: t.in_flight,
+                arrived: t.all.arrived,
+                completed: t.all.completed,
+                degraded: t.all.degraded,
+                rejected: t.all.rejected,
+                failed: t.all.failed,
+                in_flight: t.all.in_flight,
                 carried_in: t.carried_in,
                 throughput_per_s: if measured_s > 0.0 {
-                    (t.completed + t.degraded) as f64 / measured_s
+                    (t.all.completed + t.all.degraded) as f64 / measured_s
                 } else {
                     f64::NAN
                 },
-                completed_share: share(t.completed, t.arrived),
-                degraded_share: share(t.degraded, t.arrived),
-                rejected_share: share(t.rejected, t.arrived),
-                failed_share: share(t.failed, t.arrived),
+                completed_share: share(t.all.completed, t.all.arrived),
+                degraded_share: share(t.all.degraded, t.all.arrived),
+                rejected_share: share(t.all.rejected, t.all.arrived),
+                failed_share: share(t.all.failed, t.all.arrived),
                 by_class: model.classes.iter().cloned().zip(t.class_counts.iter().copied()).collect(),
                 by_intent: intent_names.iter().cloned().zip(t.intent_counts.iter().copied()).collect(),
             },
@@ -260,5 +260,5 @@ fn cost(model: &Model, w: &World, measured_s: f64) -> CostSummary {
     }
     let user_minutes = (!w.sessions.is_empty())
         .then(|| w.sessions.iter().map(|s| s.def.users as f64).sum::<f64>() * measured_s / 60.0);
-    CostSummary::new(by, measured_s, w.totals.completed, user_minutes)
+    CostSummary::new(by, measured_s, w.totals.all.completed, user_minutes)
 }

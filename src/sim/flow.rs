@@ -297,7 +297,7 @@ impl World {
             self.totals.critical.record(ns, row, bucket);
         }
         let t = &mut self.totals;
-        t.in_flight -= 1;
+        t.all.in_flight -= 1;
         let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.attrs.intent as usize)];
         by.iter_mut().flatten().for_each(|c| c.in_flight -= 1);
         let count: fn(&mut super::world::Counts) -> &mut u64 = match outcome {
@@ -312,21 +312,21 @@ impl World {
                 self.windows.completions += 1;
                 self.windows.latency.record(ns);
                 if job.degraded {
-                    t.degraded += 1;
+                    t.all.degraded += 1;
                     self.windows.degraded += 1;
                     |c| &mut c.degraded
                 } else {
-                    t.completed += 1;
+                    t.all.completed += 1;
                     |c| &mut c.completed
                 }
             }
             Outcome::Rejected | Outcome::Throttled => {
-                t.rejected += 1;
+                t.all.rejected += 1;
                 self.windows.rejections += 1;
                 |c| &mut c.rejected
             }
             _ => {
-                t.failed += 1;
+                t.all.failed += 1;
                 self.windows.failures += 1;
                 |c| &mut c.failed
             }

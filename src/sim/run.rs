@@ -60,8 +60,8 @@ fn run_once(model: &Model) -> RunOutput {
         w.ctx.now = t;
         w.ctx.events += 1;
         w.handle(event);
-        if w.totals.in_flight > model.max_in_flight {
-            status = Status::Overloaded { at_s: t.as_secs(), in_flight: w.totals.in_flight };
+        if w.totals.all.in_flight > model.max_in_flight {
+            status = Status::Overloaded { at_s: t.as_secs(), in_flight: w.totals.all.in_flight };
             end = t;
             break;
         }
@@ -74,7 +74,7 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
     if w.windows.start() < end {
         let areas = w.service_areas(end);
         let calls = w.call_counters();
-        w.windows.close(end, w.totals.in_flight, areas.into_iter(), &calls);
+        w.windows.close(end, w.totals.all.in_flight, areas.into_iter(), &calls);
     }
     let stopped_in_warmup = end < model.warmup;
     if stopped_in_warmup {

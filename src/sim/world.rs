@@ -15,15 +15,8 @@ use crate::policy::{Breaker, Budget, Limiter};
 /// Run-wide counters for top-level requests (calls and branches are not counted here).
 #[derive(Debug, Default)]
 pub struct Totals {
-    pub arrived: u64,
-    /// Answered with no fallback on the path.
-    pub completed: u64,
-    /// Answered, with a fallback somewhere on the path.
-    pub degraded: u64,
-    pub rejected: u64,
-    pub failed: u64,
-    /// Top-level requests in the system now (not reset at warm-up).
-    pub in_flight: u64,
+    /// Counts of every request since warm-up (`in_flight`: in the system now, not reset).
+    pub all: Counts,
     /// Requests in flight when the warm-up ended (they finish in the measured period).
     pub carried_in: u64,
     /// End-to-end latency of completed requests [ns].
@@ -39,11 +32,13 @@ pub struct Totals {
     pub critical: CriticalPath,
 }
 
-/// Top-level request counts of one class or intent.
+/// Top-level request counts: of every request, or of one class or intent.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Counts {
     pub arrived: u64,
+    /// Answered with no fallback on the path.
     pub completed: u64,
+    /// Answered, with a fallback somewhere on the path.
     pub degraded: u64,
     pub rejected: u64,
     pub failed: u64,
@@ -212,7 +207,7 @@ impl World {
                 let now = self.ctx.now;
                 let areas = self.services.iter().map(|s| s.areas(now));
                 let calls = self.call_counters();
-                self.windows.close(now, self.totals.in_flight, areas, &calls);
+                self.windows.close(now, self.totals.all.in_flight, areas, &calls);
                 self.ctx.at(now.after_secs(self.windows.width.as_secs()), Event::Window);
             }
             Event::Warmup => self.restart_stats(),
@@ -248,8 +243,8 @@ impl World {
         }
         let id = self.ctx.reqs.insert(job);
         let t = &mut self.totals;
-        t.arrived += 1;
-        t.in_flight += 1;
+        t.all.arrived += 1;
+        t.all.in_flight += 1;
         t.class_counts[class as usize].arrived += 1;
         t.class_counts[class as usize].in_flight += 1;
         if let Some(c) = t.intent_counts.get_mut(attrs.intent as usize) {
@@ -266,12 +261,8 @@ impl World {
         let calls = self.call_counters();
         self.windows.tally.restart(&calls);
         let t = &mut self.totals;
-        t.arrived = 0;
-        t.carried_in = t.in_flight;
-        t.completed = 0;
-        t.degraded = 0;
-        t.rejected = 0;
-        t.failed = 0;
+        t.carried_in = t.all.in_flight;
+        t.all.restart();
         t.e2e.reset();
         t.by_class.iter_mut().for_each(Latency::reset);
         t.by_intent.iter_mut().for_each(Latency::reset);

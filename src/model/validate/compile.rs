@@ -321,24 +321,13 @@ impl Checker {
                     self.issue(format!("{p}.cases"), "must list at least one case");
                     return then;
                 }
-                let mut acc = 0.0;
-                let mut cumulative = Vec::new();
-                let mut pcs = Vec::new();
-                for (i, c) in cases.iter().enumerate() {
-                    let cp = format!("{p}.cases.{i}");
-                    if !(c.weight.is_finite() && c.weight >= 0.0) {
-                        self.issue(format!("{cp}.weight"), format!("must be a number ≥ 0, got {}", c.weight));
-                    }
-                    acc += c.weight.max(0.0);
-                    cumulative.push(acc);
-                    pcs.push(self.steps(prog, c.flow.steps(), then, &format!("{cp}.flow"), first_service));
-                }
-                if !(acc > 0.0 && acc.is_finite()) {
-                    self.issue(format!("{p}.cases"), "weights must add up to a positive number");
-                    return then;
-                }
-                cumulative.iter_mut().for_each(|c| *c /= acc);
-                *cumulative.last_mut().expect("non-empty") = 1.0;
+                let weights: Vec<f64> = cases.iter().map(|c| c.weight).collect();
+                let Some(cumulative) = self.cumulative(&format!("{p}.cases"), &weights) else { return then };
+                let pcs = cases
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| self.steps(prog, c.flow.steps(), then, &format!("{p}.cases.{i}.flow"), first_service))
+                    .collect();
                 RouteDef::Probability { cumulative, pcs }
             }
             BranchSpec::Class { cases, default } => {
