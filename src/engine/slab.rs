@@ -90,6 +90,21 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    /// Frees the entry behind `id` without moving it out (cheaper than [`Slab::remove`] for a
+    /// large entry whose fields were read in place); false for a stale id.
+    #[inline]
+    pub fn free(&mut self, id: ReqId) -> bool {
+        let Some(slot) = self.slots.get_mut(id.idx as usize) else { return false };
+        if slot.generation != id.generation || slot.value.is_none() {
+            return false;
+        }
+        slot.value = None;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(id.idx);
+        self.live -= 1;
+        true
+    }
+
     /// Number of live entries.
     pub fn len(&self) -> usize {
         self.live

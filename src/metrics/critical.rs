@@ -78,8 +78,10 @@ pub struct CriticalPath {
     width: usize,
     count: u64,
     sum: Vec<f64>,
-    /// Per bin: requests, then the sum per bucket [ns].
-    bins: Vec<(u64, Vec<f64>)>,
+    /// Requests per latency bin.
+    bin_count: Vec<u64>,
+    /// Per latency bin, the sum per bucket [ns] (`bin * width + bucket`).
+    bin_sum: Vec<f64>,
 }
 
 /// One bucket's share of the critical path.
@@ -94,9 +96,15 @@ pub struct PathPart {
 }
 
 impl CriticalPath {
-    /// An empty record for `width` buckets.
+    /// An empty record for `width` buckets (about 8 KiB per bucket).
     pub fn new(width: usize) -> CriticalPath {
-        CriticalPath { width, count: 0, sum: vec![0.0; width], bins: Vec::new() }
+        CriticalPath {
+            width,
+            count: 0,
+            sum: vec![0.0; width],
+            bin_count: vec![0; BINS],
+            bin_sum: vec![0.0; BINS * width],
+        }
     }
 
     #[inline]
@@ -106,26 +114,22 @@ impl CriticalPath {
     }
 
     /// A request that took `e2e_ns` with this breakdown (a row, or all of it in `bucket`).
+    #[inline]
     pub fn record(&mut self, e2e_ns: u64, row: Option<&[u64]>, bucket: usize) {
-        if self.bins.is_empty() {
-            self.bins = vec![(0, Vec::new()); BINS];
-        }
         self.count += 1;
-        let bin = &mut self.bins[Self::bin(e2e_ns)];
-        if bin.1.is_empty() {
-            bin.1 = vec![0.0; self.width];
-        }
-        bin.0 += 1;
+        let bin = Self::bin(e2e_ns);
+        self.bin_count[bin] += 1;
+        let at = bin * self.width;
         match row {
             Some(r) => {
                 for (k, &ns) in r.iter().enumerate() {
                     self.sum[k] += ns as f64;
-                    bin.1[k] += ns as f64;
+                    self.bin_sum[at + k] += ns as f64;
                 }
             }
             None => {
                 self.sum[bucket] += e2e_ns as f64;
-                bin.1[bucket] += e2e_ns as f64;
+                self.bin_sum[at + bucket] += e2e_ns as f64;
             }
         }
     }
@@ -142,11 +146,10 @@ impl CriticalPath {
         }
         let total: f64 = self.sum.iter().sum();
         let from = Self::bin((p99_s * 1e9) as u64);
-        let tail = &self.bins[from..];
-        let n: u64 = tail.iter().map(|b| b.0).sum();
+        let n: u64 = self.bin_count[from..].iter().sum();
         let parts = (0..self.width)
             .map(|k| {
-                let t: f64 = tail.iter().filter(|b| !b.1.is_empty()).map(|b| b.1[k]).sum();
+                let t: f64 = (from..BINS).map(|b| self.bin_sum[b * self.width + k]).sum();
                 PathPart {
                     mean_s: self.sum[k] / self.count as f64 * 1e-9,
                     share: if total > 0.0 { self.sum[k] / total } else { f64::NAN },

@@ -8,7 +8,7 @@
 //! which validation keeps acyclic.
 
 use super::ctx::Event;
-use super::job::{Job, NEVER, NO_CALL, NO_SERVICE, Origin, Outcome};
+use super::job::{Ended, Job, NEVER, NO_CALL, NO_SERVICE, Origin, Outcome};
 use super::world::World;
 use crate::components::Admit;
 use crate::engine::ReqId;
@@ -205,7 +205,7 @@ impl World {
 
     /// A reply with `outcome` for the wait `seq` of job `parent`. Late replies (the parent has
     /// ended or moved on) are dropped.
-    pub(super) fn reply(&mut self, parent: ReqId, seq: u32, outcome: Outcome, child: Option<&Job>) {
+    pub(super) fn reply(&mut self, parent: ReqId, seq: u32, outcome: Outcome, child: Option<&Ended>) {
         let Some(p) = self.ctx.reqs.get_mut(parent) else { return };
         if p.seq != seq || p.result.is_some() {
             return;
@@ -253,10 +253,17 @@ impl World {
     /// Job `id` ends with `outcome`: it leaves its service (whose slot goes to the next in
     /// line) and replies to its parent, or finishes as a top-level request.
     fn complete(&mut self, id: ReqId, outcome: Outcome) {
-        let Some(job) = self.ctx.reqs.remove(id) else { return };
+        let Some(job) = self.ctx.reqs.get(id) else { return };
         let now = self.ctx.now;
-        if job.service != NO_SERVICE {
-            let s = &mut self.services[job.service as usize];
+        let end = Ended::of(job);
+        if job.trace != 0 {
+            let (j, kind) = (*job, span_kind(job));
+            self.span(&j, kind, j.service, j.born, outcome);
+        }
+        let job = self.ctx.reqs.get(id).expect("looked up above");
+        let (holding, service) = (job.holding, job.service);
+        if service != NO_SERVICE {
+            let s = &mut self.services[service as usize];
             if job.tail {
                 s.served_tail(now, job.entered, job.started, outcome);
             } else if job.started {
@@ -265,31 +272,25 @@ impl World {
                     s.calls.wasted_ns += now.since(job.orphaned_at.max(job.started_at)) as u128;
                 }
             }
-            if job.holding
-                && let Some(next) = s.free_slot(now)
-            {
-                self.start(next);
-            }
         }
-        self.close_own(&job);
-        if job.trace != 0 {
-            let kind = match job.origin {
-                Origin::Child { .. } if job.service == NO_SERVICE => "branch",
-                Origin::Child { .. } => "attempt",
-                _ => "request",
-            };
-            self.span(&job, kind, job.service, job.born, outcome);
+        self.ctx.reqs.free(id);
+        if holding
+            && service != NO_SERVICE
+            && let Some(next) = self.services[service as usize].free_slot(now)
+        {
+            self.start(next);
         }
-        match job.origin {
-            Origin::Child { parent, seq } => self.reply(parent, seq, outcome, Some(&job)),
-            Origin::Source | Origin::User { .. } => self.finish(&job, outcome),
+        self.close_own(&end);
+        match end.origin {
+            Origin::Child { parent, seq } => self.reply(parent, seq, outcome, Some(&end)),
+            Origin::Source | Origin::User { .. } => self.finish(&end, outcome),
         }
-        self.paths.give(job.crit);
+        self.paths.give(end.crit);
     }
 
     /// A top-level request leaves the system: completed, or rejected (a queue was full, a
     /// limit said no) or failed (anything else).
-    fn finish(&mut self, job: &Job, outcome: Outcome) {
+    fn finish(&mut self, job: &Ended, outcome: Outcome) {
         let ns = self.ctx.now.since(job.born);
         if outcome == Outcome::Ok {
             let bucket = if job.service == NO_SERVICE { self.paths.client() } else { job.service as usize };
@@ -298,7 +299,7 @@ impl World {
         }
         let t = &mut self.totals;
         t.all.in_flight -= 1;
-        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.attrs.intent as usize)];
+        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.intent as usize)];
         by.iter_mut().flatten().for_each(|c| c.in_flight -= 1);
         let count: fn(&mut super::world::Counts) -> &mut u64 = match outcome {
             Outcome::Ok => {
@@ -306,7 +307,7 @@ impl World {
                 if t.by_class.len() > 1 {
                     t.by_class[job.class as usize].record(ns);
                 }
-                if let Some(l) = t.by_intent.get_mut(job.attrs.intent as usize) {
+                if let Some(l) = t.by_intent.get_mut(job.intent as usize) {
                     l.record(ns);
                 }
                 self.windows.completions += 1;
@@ -331,11 +332,20 @@ impl World {
                 |c| &mut c.failed
             }
         };
-        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.attrs.intent as usize)];
+        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.intent as usize)];
         by.iter_mut().flatten().for_each(|c| *count(c) += 1);
         if let Origin::User { sessions, user, left } = job.origin {
             self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
         }
+    }
+}
+
+/// The kind of span a traced job's end records.
+fn span_kind(job: &Job) -> &'static str {
+    match job.origin {
+        Origin::Child { .. } if job.service == NO_SERVICE => "branch",
+        Origin::Child { .. } => "attempt",
+        _ => "request",
     }
 }
 

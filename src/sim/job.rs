@@ -138,6 +138,37 @@ pub struct Job {
     pub nth: u16,
 }
 
+/// What is left of a job once it has ended: the fields its reply, its statistics and its
+/// critical path need (read in place, so the large job is not copied).
+#[derive(Clone, Copy, Debug)]
+pub struct Ended {
+    pub born: SimTime,
+    pub origin: Origin,
+    pub service: u32,
+    pub class: u16,
+    pub intent: u16,
+    pub crit: u32,
+    pub mark: SimTime,
+    pub degraded: bool,
+}
+
+impl Ended {
+    /// The ended view of `j`.
+    #[inline]
+    pub fn of(j: &Job) -> Ended {
+        Ended {
+            born: j.born,
+            origin: j.origin,
+            service: j.service,
+            class: j.class,
+            intent: j.attrs.intent,
+            crit: j.crit,
+            mark: j.mark,
+            degraded: j.degraded,
+        }
+    }
+}
+
 /// What a request carries down every call it makes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Attrs {
@@ -156,6 +187,7 @@ pub struct Attrs {
 
 impl Job {
     /// A job born now with `origin`, about to run from `pc`.
+    #[inline(always)]
     pub fn new(now: SimTime, class: u16, origin: Origin, pc: Pc) -> Job {
         Job {
             born: now,

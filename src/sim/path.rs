@@ -3,23 +3,24 @@
 //! parent, and what a wait held beyond its merged children (timed-out attempts, backoff) goes to
 //! the called service.
 
-use super::job::{Job, NO_SERVICE, Outcome};
+use super::job::{Ended, Job, NO_SERVICE, Outcome};
 use super::world::World;
 use crate::engine::{ReqId, SimTime};
 use crate::metrics::NO_ROW;
 use crate::metrics::trace::{Span, SpanArgs};
 
 impl World {
-    /// The bucket of time spent by `job` itself: its service, or the client bucket.
-    pub(super) fn bucket(&self, job: &Job) -> usize {
-        if job.service == NO_SERVICE { self.paths.client() } else { job.service as usize }
+    /// The bucket of time spent in `service` (or outside any: the client bucket).
+    #[inline]
+    pub(super) fn bucket(&self, service: u32) -> usize {
+        if service == NO_SERVICE { self.paths.client() } else { service as usize }
     }
 
     /// Job `id` starts waiting: its own time since its mark goes into its row.
     pub(super) fn open_wait(&mut self, id: ReqId) {
         let now = self.ctx.now;
         let Some(job) = self.ctx.reqs.get(id) else { return };
-        let (ns, bucket) = (now.since(job.mark), self.bucket(job));
+        let (ns, bucket) = (now.since(job.mark), self.bucket(job.service));
         let job = self.ctx.reqs.get_mut(id).expect("looked up above");
         job.wait_from = now;
         job.merged_ns = 0;
@@ -33,10 +34,10 @@ impl World {
     }
 
     /// Child `child` (ended now) decided `parent`'s wait: its breakdown joins the parent's.
-    pub(super) fn merge_child(&mut self, parent: ReqId, child: &Job) {
+    pub(super) fn merge_child(&mut self, parent: ReqId, child: &Ended) {
         let now = self.ctx.now;
         let elapsed = now.since(child.born);
-        let bucket = self.bucket(child);
+        let bucket = self.bucket(child.service);
         let Some(p) = self.ctx.reqs.get_mut(parent) else { return };
         if p.crit == NO_ROW {
             p.crit = self.paths.take();
@@ -62,10 +63,11 @@ impl World {
     }
 
     /// A job that ended now: its last own segment goes into its row (if it has one).
-    pub(super) fn close_own(&mut self, job: &Job) {
+    #[inline]
+    pub(super) fn close_own(&mut self, job: &Ended) {
         let ns = self.ctx.now.since(job.mark);
         if job.crit != NO_ROW && ns > 0 {
-            let b = self.bucket(job);
+            let b = self.bucket(job.service);
             self.paths.row(job.crit)[b] += ns;
         }
     }
