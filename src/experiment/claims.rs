@@ -225,7 +225,7 @@ pub fn evaluate(claim: &Claim, params: &[Param], points: &[Vec<Value>], results:
             let iv = t_interval(values(i), 0.95);
             r.points = describe(i);
             r.reference = sig(reference, 6);
-            (r.capsim_mean, r.capsim_ci95) = (sig(iv.mean, 6), sig(iv.half_width, 3));
+            (r.capsim_mean, r.capsim_ci95) = (sig(iv.mean, 4), sig(iv.half_width, 2));
             let tol = tolerance(c, reference);
             let ok = (iv.mean - reference).abs() <= tol + iv.half_width;
             r.verdict = if ok { Verdict::Reproduced } else { Verdict::Differs };
@@ -265,15 +265,19 @@ fn pair(r: &mut ClaimResult, c: &ClaimSpec, b: &[f64], a: &[f64], tol: impl Fn(f
     let d = if a.len() == b.len() { paired(b, a, 0.95) } else { welch(ib, ia) };
     let want = expected_direction(c, before, after).expect("checked: a direction is known");
     let ref_text = |x: Option<f64>| x.map_or("—".to_string(), |v| sig(v, 6));
-    r.reference = format!("{} → {}", ref_text(before.reference), ref_text(after.reference));
-    r.capsim_mean = format!("{} → {}", sig(ib.mean, 6), sig(ia.mean, 6));
-    r.capsim_ci95 = format!("{} → {}", sig(ib.half_width, 3), sig(ia.half_width, 3));
+    r.reference = match (before.reference, after.reference, want) {
+        (None, None, Direction::Decrease) => "a decrease".to_string(),
+        (None, None, Direction::Increase) => "an increase".to_string(),
+        (b, a, _) => format!("{} → {}", ref_text(b), ref_text(a)),
+    };
+    r.capsim_mean = format!("{} → {}", sig(ib.mean, 4), sig(ia.mean, 4));
+    r.capsim_ci95 = format!("{} → {}", sig(ib.half_width, 2), sig(ia.half_width, 2));
     let sign_ok = match want {
         Direction::Decrease => d.mean < 0.0,
         Direction::Increase => d.mean > 0.0,
     };
     let way = if want == Direction::Decrease { "decrease" } else { "increase" };
-    let change = format!("after − before = {} ± {}", sig(d.mean, 3), sig(d.half_width, 2));
+    let change = format!("paired after − before = {} ± {}", sig(d.mean, 3).replace('-', "−"), sig(d.half_width, 2));
     if !(sign_ok && d.mean.abs() > d.half_width) {
         r.verdict = Verdict::Differs;
         r.note = format!("capsim shows no significant {way} ({change}).");

@@ -150,8 +150,10 @@ impl Table {
             title: c.title.clone().unwrap_or_else(|| format!("{}: {} against {}", self.spec.name, c.y, c.x)),
             x_label: c.x_label.clone().unwrap_or_else(|| c.x.clone()),
             y_label: c.y_label.clone().unwrap_or_else(|| c.y.clone()),
-            series,
+            series: clip(series, c.y_range),
             log_y: c.log_y,
+            y_range: c.y_range.map(|[a, b]| (a, b)),
+            shade: c.shade.as_ref().map(|s| (s.from, s.to, s.label.clone())),
             ..LineChart::default()
         }
     }
@@ -176,7 +178,9 @@ impl Table {
             (None, None) => Vec::new(),
         };
         let mut groups: Vec<(String, Vec<&PointResult>)> = Vec::new();
-        for r in &self.results {
+        let keys: Vec<usize> =
+            keys.into_iter().filter(|&k| !c.at.iter().flatten().any(|(n, _)| *n == self.params[k].name)).collect();
+        for r in self.results.iter().filter(|r| self.matches(r, c)) {
             let label: Vec<String> = keys
                 .iter()
                 .map(|&k| format!("{} = {}", self.params[k].name, plain(&self.point_values[r.index][k])))
@@ -220,18 +224,20 @@ impl Table {
             .collect()
     }
 
+    /// Whether point `r` has the parameter values the chart's `at` asks for.
+    fn matches(&self, r: &PointResult, c: &ChartSpec) -> bool {
+        c.at.iter().flatten().all(|(name, want)| {
+            let i = self.params.iter().position(|p| &p.name == name);
+            i.is_some_and(|i| plain(&self.point_values[r.index][i]) == plain(want))
+        })
+    }
+
     /// A time series per value of `lines`: the first point with that value matching `at`.
     fn time_series(&self, c: &ChartSpec) -> Vec<Series> {
         let k = self.spec.charts.iter().position(|x| std::ptr::eq(x, c)).unwrap_or(0);
         let line = c.lines.as_ref().and_then(|l| self.params.iter().position(|p| &p.name == l));
-        let matches = |r: &PointResult| {
-            c.at.iter().flatten().all(|(name, want)| {
-                let i = self.params.iter().position(|p| &p.name == name);
-                i.is_some_and(|i| plain(&self.point_values[r.index][i]) == plain(want))
-            })
-        };
         let mut out: Vec<Series> = Vec::new();
-        for r in self.results.iter().filter(|r| matches(r)) {
+        for r in self.results.iter().filter(|r| self.matches(r, c)) {
             let name = match line {
                 Some(i) => format!("{} = {}", self.params[i].name, plain(&self.point_values[r.index][i])),
                 None => String::new(),
@@ -242,8 +248,9 @@ impl Table {
             let cols: Vec<&String> = std::iter::once(&c.y).chain(&c.also).collect();
             for (j, col) in cols.iter().enumerate() {
                 let pts = r.series.get(k).and_then(|s| s.get(j)).cloned().unwrap_or_default();
+                let col = c.legend.get(j).cloned().unwrap_or_else(|| col.to_string());
                 let label = match (name.is_empty(), cols.len()) {
-                    (true, _) => col.to_string(),
+                    (true, _) => col,
                     (false, 1) => name.clone(),
                     (false, _) => format!("{name}: {col}"),
                 };
@@ -269,6 +276,17 @@ impl Table {
             Series { name: "Pareto front".into(), points: front, markers: true, ..Series::default() },
         ]
     }
+}
+
+/// Bands clipped to the chart's fixed y range, if it has one (a 95 % interval of a share over
+/// three replications can reach below 0).
+fn clip(mut series: Vec<Series>, range: Option<[f64; 2]>) -> Vec<Series> {
+    if let Some([lo, hi]) = range {
+        for s in &mut series {
+            s.band.iter_mut().for_each(|b| *b = (b.0, b.1.clamp(lo, hi), b.2.clamp(lo, hi)));
+        }
+    }
+    series
 }
 
 /// Quotes a CSV field when it needs it.

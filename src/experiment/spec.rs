@@ -206,6 +206,16 @@ pub enum ChartKind {
     Timeseries,
 }
 
+/// A shaded x interval of a chart.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShadeSpec {
+    pub from: f64,
+    pub to: f64,
+    /// Its legend entry.
+    pub label: String,
+}
+
 /// A chart of the sweep.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -229,11 +239,18 @@ pub struct ChartSpec {
     /// More metrics (or, for `timeseries`, columns) drawn as lines of their own beside `y`.
     #[serde(default)]
     pub also: Vec<String>,
+    /// Legend names for `y` and then each of `also`, in the reader's words (default: the paths).
+    #[serde(default)]
+    pub legend: Vec<String>,
+    /// A fixed y range `[low, high]` (e.g. `[0, 1]` for a share); bands are clipped to it.
+    pub y_range: Option<[f64; 2]>,
+    /// An x interval to shade, e.g. a fault window: `{"from": 600, "to": 1200, "label": "catalog down"}`.
+    pub shade: Option<ShadeSpec>,
     /// `timeseries` charts: show counts per second of simulated time.
     #[serde(default)]
     pub per_second: bool,
-    /// `timeseries` charts: the values of the other parameters for the points shown (default:
-    /// the first point with each value of `lines`).
+    /// Only the points with these parameter values (for `timeseries` charts, default: the first
+    /// point with each value of `lines`).
     pub at: Option<std::collections::BTreeMap<String, serde_json::Value>>,
     /// File name without extension (default: chart-<n>).
     pub file: Option<String>,

@@ -237,6 +237,17 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
     let columns = crate::report::timeseries::columns(&skeleton_names(model));
     for (i, c) in spec.charts.iter().enumerate() {
         let at = format!("charts.{i}");
+        if c.legend.len() > 1 + c.also.len() {
+            issues.push(Issue::new(format!("{at}.legend"), "gives more names than `y` and `also` have lines"));
+        }
+        if let Some([lo, hi]) = c.y_range
+            && !(lo.is_finite() && hi.is_finite() && lo < hi)
+        {
+            issues.push(Issue::new(format!("{at}.y_range"), "must be [low, high] with low < high"));
+        }
+        for k in c.at.iter().flat_map(|a| a.keys()).filter(|k| !is_param(k)) {
+            issues.push(Issue::new(format!("{at}.at.{k}"), format!("`{k}` is not a parameter name")));
+        }
         if c.kind == ChartKind::Timeseries {
             for (field, col) in std::iter::once(("y".to_string(), &c.y))
                 .chain(c.also.iter().enumerate().map(|(k, a)| (format!("also.{k}"), a)))
@@ -245,9 +256,6 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
                     let msg = format!("`{col}` is not a timeseries.csv column; columns are: {}", columns.join(", "));
                     issues.push(Issue::new(format!("{at}.{field}"), msg));
                 }
-            }
-            for k in c.at.iter().flat_map(|a| a.keys()).filter(|k| !is_param(k)) {
-                issues.push(Issue::new(format!("{at}.at.{k}"), format!("`{k}` is not a parameter name")));
             }
             if let Some(l) = &c.lines
                 && !is_param(l)

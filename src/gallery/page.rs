@@ -11,7 +11,7 @@ use super::readme::{VERDICTS, with_interval};
 use super::{Entry, profile_words, settings_words, tally};
 use crate::experiment::claims::{ClaimResult, Verdict};
 use crate::experiment::{Profile, plain};
-use crate::report::html::{STYLE, esc, inline_png};
+use crate::report::html::{STYLE, esc, esc_marked, inline_png};
 use crate::report::labels::{metric_label, sig};
 use crate::stats::t_interval;
 
@@ -26,9 +26,9 @@ pub fn html(entries: &[Entry], out: &Path, profile: Profile) -> Result<String> {
         b,
         "<p>Every experiment of capsim, run with the {}; each claim checked against the reference figure it \
          cites (a seed scenario, a paper or a closed form). Regenerate with <code>cargo run --release -- gallery</code>.</p>",
-        esc(profile_words(profile))
+        esc_marked(profile_words(profile))
     );
-    let _ = writeln!(b, "<p class=\"muted\">{}</p>", esc(VERDICTS));
+    let _ = writeln!(b, "<p class=\"muted\">{}</p>", esc_marked(VERDICTS));
     let (r, d, x) = tally(entries);
     let _ =
         writeln!(b, "<h2>Claims</h2>\n<p>{} claims: {r} reproduced, {d} direction only, {x} differ.</p>", r + d + x);

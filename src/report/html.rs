@@ -11,9 +11,34 @@ use base64::Engine;
 pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1250px;color:#222}\
 table{border-collapse:collapse;font-size:13px;margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}\
 th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow:auto;max-height:40em;font-size:12px}\
-img{max-width:100%;border:1px solid #ddd}.scroll{overflow:auto;max-height:36em}figure{margin:1.5em 0}figcaption{color:#666;font-size:13px}.foot{color:#888;font-size:12px}";
+img{max-width:100%;border:1px solid #ddd}.scroll{overflow:auto}figure{margin:1.5em 0}figcaption{color:#666;font-size:13px}.foot{color:#888;font-size:12px}";
 
-/// Escapes text for HTML.
+/// `s` escaped, with the `**bold**` and `` `code` `` of the gallery's markdown texts as HTML.
+pub fn esc_marked(s: &str) -> String {
+    let mut out = String::new();
+    let (mut bold, mut code) = (false, false);
+    let e = esc(s);
+    let mut rest = e.as_str();
+    while let Some(i) = rest.find(['*', '`']) {
+        out.push_str(&rest[..i]);
+        if rest[i..].starts_with("**") {
+            out.push_str(if bold { "</b>" } else { "<b>" });
+            bold = !bold;
+            rest = &rest[i + 2..];
+        } else if rest[i..].starts_with('`') {
+            out.push_str(if code { "</code>" } else { "<code>" });
+            code = !code;
+            rest = &rest[i + 1..];
+        } else {
+            out.push('*');
+            rest = &rest[i + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `s` with HTML's special characters escaped.
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

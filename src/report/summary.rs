@@ -82,7 +82,8 @@ pub struct RequestSummary {
     pub carried_in: u64,
     /// Answered (completed + degraded) per second of measured time [1/s].
     pub throughput_per_s: f64,
-    /// Shares of the arrived requests that completed, degraded, were rejected, failed (0–1).
+    /// Shares of the requests of the measured period (arrived + carried_in) that completed,
+    /// degraded, were rejected, failed (0–1; with in_flight / (arrived + carried_in) they add up to 1).
     pub completed_share: f64,
     pub degraded_share: f64,
     pub rejected_share: f64,
@@ -164,10 +165,10 @@ impl Summary {
                 } else {
                     f64::NAN
                 },
-                completed_share: share(t.all.completed, t.all.arrived),
-                degraded_share: share(t.all.degraded, t.all.arrived),
-                rejected_share: share(t.all.rejected, t.all.arrived),
-                failed_share: share(t.all.failed, t.all.arrived),
+                completed_share: share(t.all.completed, t.all.arrived + t.carried_in),
+                degraded_share: share(t.all.degraded, t.all.arrived + t.carried_in),
+                rejected_share: share(t.all.rejected, t.all.arrived + t.carried_in),
+                failed_share: share(t.all.failed, t.all.arrived + t.carried_in),
                 by_class: model.classes.iter().cloned().zip(t.class_counts.iter().copied()).collect(),
                 by_intent: intent_names.iter().cloned().zip(t.intent_counts.iter().copied()).collect(),
             },
