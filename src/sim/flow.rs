@@ -106,7 +106,7 @@ impl World {
             self.fail(id, result);
             return Next::Stop;
         }
-        let service = job.service;
+        let service = job.home;
         let b = if service == NO_SERVICE { self.paths.client() } else { service as usize };
         self.close_wait(id, b);
         self.regain_slot(id)
@@ -126,6 +126,7 @@ impl World {
         let now = self.ctx.now;
         let Some(job) = self.ctx.reqs.get_mut(id) else { return false };
         job.service = service;
+        job.home = service;
         job.entered = now;
         let class = job.class;
         let s = &mut self.services[service as usize];

@@ -82,6 +82,9 @@ pub struct Job {
     pub origin: Origin,
     /// The service it was sent to, or [`NO_SERVICE`].
     pub service: u32,
+    /// The service whose flow it runs, for the critical path: its own service, or for a
+    /// parallel branch its parent's ([`NO_SERVICE`]: a client flow).
+    pub home: u32,
     /// Next op to run once it resumes.
     pub pc: Pc,
     /// Its own wait token: bumped each time it starts waiting, so a late reply is recognised.
@@ -144,6 +147,7 @@ pub struct Job {
 pub struct Ended {
     pub born: SimTime,
     pub origin: Origin,
+    /// Its critical-path bucket's service (`Job::home`).
     pub service: u32,
     pub class: u16,
     pub intent: u16,
@@ -159,7 +163,7 @@ impl Ended {
         Ended {
             born: j.born,
             origin: j.origin,
-            service: j.service,
+            service: j.home,
             class: j.class,
             intent: j.attrs.intent,
             crit: j.crit,
@@ -194,6 +198,7 @@ impl Job {
             entered: now,
             origin,
             service: NO_SERVICE,
+            home: NO_SERVICE,
             pc,
             seq: 0,
             pending: 0,
@@ -229,6 +234,7 @@ impl Job {
     pub fn child(&self, me: ReqId, now: SimTime, seq: u32, pc: Pc) -> Job {
         let mut c = Job::new(now, self.class, Origin::Child { parent: me, seq }, pc);
         c.attrs = self.attrs;
+        c.home = self.home;
         c.trace = self.trace;
         c
     }

@@ -20,7 +20,7 @@ impl World {
     pub(super) fn open_wait(&mut self, id: ReqId) {
         let now = self.ctx.now;
         let Some(job) = self.ctx.reqs.get(id) else { return };
-        let (ns, bucket) = (now.since(job.mark), self.bucket(job.service));
+        let (ns, bucket) = (now.since(job.mark), self.bucket(job.home));
         let job = self.ctx.reqs.get_mut(id).expect("looked up above");
         job.wait_from = now;
         job.merged_ns = 0;

@@ -286,3 +286,41 @@ fn outcomes_add_up_with_failures_retries_and_fallbacks() {
         }
     }
 }
+
+#[test]
+fn the_critical_path_adds_up_to_the_latency_and_names_the_slow_span() {
+    // models/fanout.json at low load (no queueing, constant service times): in sequence the
+    // 600 ms split 200 / 100 / 300 ms; in parallel RAG (300 ms) is the whole critical path.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/fanout.json");
+    for (to, expect) in [("sequential", [0.2, 0.1, 0.3]), ("parallel", [0.0, 0.0, 0.3])] {
+        let sets = [format!("sources.users.to={to}"), "sources.users.rate=1".into(), "run.duration=20m".into()];
+        let sets: Vec<_> = sets.iter().map(|s| capsim::model::Override::parse(s).unwrap()).collect();
+        let out = run(&capsim::model::load(&path, &sets).unwrap());
+        let cp = &out.summary.critical_path;
+        for (svc, want) in ["reco", "catalog", "rag"].iter().zip(expect) {
+            assert!((cp[*svc].mean_s - want).abs() < 1e-6, "{to}: {svc} {} ≠ {want}", cp[*svc].mean_s);
+        }
+        let total: f64 = cp.values().map(|p| p.mean_s).sum();
+        let e2e = out.summary.latency_s.e2e.mean;
+        assert!((total - e2e).abs() < 1e-9 * e2e.max(1.0), "{to}: parts {total} ≠ e2e mean {e2e}");
+    }
+}
+
+#[test]
+fn work_inside_a_parallel_branch_counts_for_the_service_that_runs_it() {
+    let m = json!({
+        "name": "branch_work",
+        "run": {"duration": "600s"},
+        "sources": {"c": {"rate": 1, "to": "front"}},
+        "services": {
+            "front": {"servers": 100, "flow": [{"parallel": [
+                [{"work": {"dist": "constant", "value": "50ms"}}, {"call": "back"}]
+            ]}]},
+            "back": {"servers": 100, "flow": [{"work": {"dist": "constant", "value": "20ms"}}]}
+        }
+    });
+    let cp = run(&model(&m)).summary.critical_path;
+    assert!((cp["front"].mean_s - 0.05).abs() < 1e-6, "{:?}", cp["front"]);
+    assert!((cp["back"].mean_s - 0.02).abs() < 1e-6);
+    assert_eq!(cp["client"].mean_s, 0.0);
+}
