@@ -169,7 +169,11 @@ impl Summary {
                 degraded_share: share(t.all.degraded, t.all.arrived + t.carried_in),
                 rejected_share: share(t.all.rejected, t.all.arrived + t.carried_in),
                 failed_share: share(t.all.failed, t.all.arrived + t.carried_in),
-                by_class: model.classes.iter().cloned().zip(t.class_counts.iter().copied()).collect(),
+                by_class: if t.class_counts.is_empty() {
+                    BTreeMap::from([(model.classes[0].clone(), t.all)])
+                } else {
+                    model.classes.iter().cloned().zip(t.class_counts.iter().copied()).collect()
+                },
                 by_intent: intent_names.iter().cloned().zip(t.intent_counts.iter().copied()).collect(),
             },
             latency_s: LatencyBlock {

@@ -9,7 +9,7 @@
 
 use super::ctx::Event;
 use super::job::{Ended, Job, NEVER, NO_CALL, NO_SERVICE, Origin, Outcome};
-use super::world::World;
+use super::world::{End, World};
 use crate::components::Admit;
 use crate::engine::ReqId;
 use crate::model::Op;
@@ -257,11 +257,7 @@ impl World {
         let Some(job) = self.ctx.reqs.get(id) else { return };
         let now = self.ctx.now;
         let end = Ended::of(job);
-        if job.trace != 0 {
-            let (j, kind) = (*job, span_kind(job));
-            self.span(&j, kind, j.service, j.born, outcome);
-        }
-        let job = self.ctx.reqs.get(id).expect("looked up above");
+        let traced = (job.trace != 0).then_some(*job);
         let (holding, service) = (job.holding, job.service);
         if service != NO_SERVICE {
             let s = &mut self.services[service as usize];
@@ -273,6 +269,9 @@ impl World {
                     s.calls.wasted_ns += now.since(job.orphaned_at.max(job.started_at)) as u128;
                 }
             }
+        }
+        if let Some(j) = traced {
+            self.span(&j, span_kind(&j), j.service, j.born, outcome);
         }
         self.ctx.reqs.free(id);
         if holding
@@ -299,10 +298,7 @@ impl World {
             self.totals.critical.record(ns, row, bucket);
         }
         let t = &mut self.totals;
-        t.all.in_flight -= 1;
-        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.intent as usize)];
-        by.iter_mut().flatten().for_each(|c| c.in_flight -= 1);
-        let count: fn(&mut super::world::Counts) -> &mut u64 = match outcome {
+        let end = match outcome {
             Outcome::Ok => {
                 t.e2e.record(ns);
                 if t.by_class.len() > 1 {
@@ -313,28 +309,25 @@ impl World {
                 }
                 self.windows.completions += 1;
                 self.windows.latency.record(ns);
-                if job.degraded {
-                    t.all.degraded += 1;
-                    self.windows.degraded += 1;
-                    |c| &mut c.degraded
-                } else {
-                    t.all.completed += 1;
-                    |c| &mut c.completed
-                }
+                self.windows.degraded += job.degraded as u64;
+                if job.degraded { End::Degraded } else { End::Completed }
             }
             Outcome::Rejected | Outcome::Throttled => {
-                t.all.rejected += 1;
                 self.windows.rejections += 1;
-                |c| &mut c.rejected
+                End::Rejected
             }
             _ => {
-                t.all.failed += 1;
                 self.windows.failures += 1;
-                |c| &mut c.failed
+                End::Failed
             }
         };
-        let mut by = [t.class_counts.get_mut(job.class as usize), t.intent_counts.get_mut(job.intent as usize)];
-        by.iter_mut().flatten().for_each(|c| *count(c) += 1);
+        t.all.end(end);
+        if let Some(c) = t.class_counts.get_mut(job.class as usize) {
+            c.end(end);
+        }
+        if let Some(c) = t.intent_counts.get_mut(job.intent as usize) {
+            c.end(end);
+        }
         if let Origin::User { sessions, user, left } = job.origin {
             self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
         }

@@ -45,9 +45,37 @@ pub struct Counts {
     pub in_flight: u64,
 }
 
+/// How a top-level request ended, for the counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    Completed,
+    Degraded,
+    Rejected,
+    Failed,
+}
+
 impl Counts {
+    /// A request arrives.
+    #[inline]
+    pub fn arrive(&mut self) {
+        self.arrived += 1;
+        self.in_flight += 1;
+    }
+
+    /// A request ends.
+    #[inline]
+    pub fn end(&mut self, end: End) {
+        self.in_flight -= 1;
+        match end {
+            End::Completed => self.completed += 1,
+            End::Degraded => self.degraded += 1,
+            End::Rejected => self.rejected += 1,
+            End::Failed => self.failed += 1,
+        }
+    }
+
     /// Forgets counts gathered during warm-up (those in flight stay).
-    fn restart(&mut self) {
+    pub fn restart(&mut self) {
         *self = Counts { in_flight: self.in_flight, ..Counts::default() };
     }
 }
@@ -119,7 +147,8 @@ impl World {
         let budgets = p.budgets.iter().map(|&(pol, _)| p.policies[pol as usize].budget.as_ref().map(Budget::new));
         let totals = Totals {
             by_class: (0..classes).map(|_| Latency::default()).collect(),
-            class_counts: vec![Counts::default(); classes],
+            // With one class its counts are the totals: not counted twice on the hot path.
+            class_counts: if classes > 1 { vec![Counts::default(); classes] } else { Vec::new() },
             intent_counts: vec![Counts::default(); intents],
             by_intent: (0..intents).map(|_| Latency::default()).collect(),
             critical: CriticalPath::new(p.services.len() + 1),
@@ -243,13 +272,12 @@ impl World {
         }
         let id = self.ctx.reqs.insert(job);
         let t = &mut self.totals;
-        t.all.arrived += 1;
-        t.all.in_flight += 1;
-        t.class_counts[class as usize].arrived += 1;
-        t.class_counts[class as usize].in_flight += 1;
+        t.all.arrive();
+        if let Some(c) = t.class_counts.get_mut(class as usize) {
+            c.arrive();
+        }
         if let Some(c) = t.intent_counts.get_mut(attrs.intent as usize) {
-            c.arrived += 1;
-            c.in_flight += 1;
+            c.arrive();
         }
         self.windows.arrivals += 1;
         self.advance(id);
