@@ -42,6 +42,22 @@ pub fn trigger(model: &Model) -> Option<(f64, f64)> {
     Some((from.as_secs(), to.as_secs()))
 }
 
+/// Recovery of `rows` for a trigger from `from` to `to` [s] after `warmup` [s].
+fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> (u8, f64, f64, f64) {
+    let goodput = |r: &WindowRow| r.completions as f64 / (r.t_end - r.t_start).max(1e-12);
+    let before: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= warmup && r.t_end <= from).collect();
+    let (g, gsd) = mean_sd(&before.iter().map(|r| goodput(r)).collect::<Vec<_>>());
+    let (q, qsd) = mean_sd(&before.iter().map(|r| r.in_flight as f64).collect::<Vec<_>>());
+    let near = |x: f64, m: f64, sd: f64| (x - m).abs() <= (BAND * m).max(3.0 * sd).max(1e-9);
+    let after: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= to).collect();
+    let ok: Vec<bool> = after.iter().map(|r| near(goodput(r), g, gsd) && near(r.in_flight as f64, q, qsd)).collect();
+    let start = (0..ok.len()).find(|&i| i + STAY <= ok.len() && ok[i..i + STAY].iter().all(|&b| b));
+    match (before.is_empty(), start) {
+        (false, Some(i)) => (1, after[i].t_start - to, g, q),
+        _ => (0, (end_s - to).max(0.0), g, q),
+    }
+}
+
 /// Mean and standard deviation.
 fn mean_sd(xs: &[f64]) -> (f64, f64) {
     let n = xs.len().max(1) as f64;
@@ -53,19 +69,7 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 /// Recovery of the run whose windows are `rows`, for `model`; `None` without fault windows.
 pub fn recovery(model: &Model, rows: &[WindowRow], end_s: f64) -> Option<Recovery> {
     let (from, to) = trigger(model)?;
-    let warmup = model.warmup.as_secs();
-    let goodput = |r: &WindowRow| r.completions as f64 / (r.t_end - r.t_start).max(1e-12);
-    let before: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= warmup && r.t_end <= from).collect();
-    let (g, gsd) = mean_sd(&before.iter().map(|r| goodput(r)).collect::<Vec<_>>());
-    let (q, qsd) = mean_sd(&before.iter().map(|r| r.in_flight as f64).collect::<Vec<_>>());
-    let near = |x: f64, m: f64, sd: f64| (x - m).abs() <= (BAND * m).max(3.0 * sd).max(1e-9);
-    let after: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= to).collect();
-    let ok: Vec<bool> = after.iter().map(|r| near(goodput(r), g, gsd) && near(r.in_flight as f64, q, qsd)).collect();
-    let start = (0..ok.len()).find(|&i| i + STAY <= ok.len() && ok[i..i + STAY].iter().all(|&b| b));
-    let (recovered, time_s) = match (before.is_empty(), start) {
-        (false, Some(i)) => (1, after[i].t_start - to),
-        _ => (0, (end_s - to).max(0.0)),
-    };
+    let (recovered, time_s, g, q) = measure(rows, model.warmup.as_secs(), from, to, end_s);
     Some(Recovery {
         trigger_from_s: from,
         trigger_to_s: to,
@@ -74,4 +78,51 @@ pub fn recovery(model: &Model, rows: &[WindowRow], end_s: f64) -> Option<Recover
         recovered,
         time_s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 10 s windows from 0 to 300 s: goodput 50/s and 20 in flight, except `bad` windows.
+    fn rows(bad: impl Fn(f64) -> bool) -> Vec<WindowRow> {
+        (0..30)
+            .map(|k| {
+                let t = k as f64 * 10.0;
+                let (c, q) = if bad(t) { (50, 400) } else { (500, 20) };
+                WindowRow {
+                    t_start: t,
+                    t_end: t + 10.0,
+                    arrivals: 500,
+                    completions: c,
+                    rejections: 0,
+                    failures: 0,
+                    in_flight: q,
+                    p50: 0.0,
+                    p95: 0.0,
+                    p99: 0.0,
+                    stations: vec![],
+                    degraded: 0,
+                    calls: vec![],
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn recovery_is_the_first_of_five_good_windows_after_the_trigger() {
+        // Trigger 100–110 s; bad until 150 s, good from 150 s on: recovered 40 s after it ended.
+        let r = rows(|t| (100.0..150.0).contains(&t));
+        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0), (1, 40.0, 50.0, 20.0));
+    }
+
+    #[test]
+    fn a_system_that_stays_bad_is_censored_at_the_end() {
+        let r = rows(|t| t >= 100.0);
+        let (recovered, time_s, _, _) = measure(&r, 0.0, 100.0, 110.0, 300.0);
+        assert_eq!((recovered, time_s), (0, 190.0));
+        // One good window among bad ones is not a recovery.
+        let r = rows(|t| t >= 100.0 && t != 200.0);
+        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0).0, 0);
+    }
 }
