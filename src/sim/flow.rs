@@ -18,12 +18,11 @@ use crate::model::program::RETURN;
 impl World {
     /// Runs job `id` from its pc until it waits or ends.
     pub(super) fn advance(&mut self, id: ReqId) {
-        let Some(job) = self.ctx.reqs.get_mut(id) else {
-            return; // a stale wake-up: the job has already ended
-        };
-        job.running = true;
         loop {
-            let Some(job) = self.ctx.reqs.get_mut(id) else { return };
+            let Some(job) = self.ctx.reqs.get_mut(id) else {
+                return; // a stale wake-up (the job has already ended), or it ended here
+            };
+            job.running = true;
             match self.ops[job.pc as usize] {
                 Op::Return => {
                     let s = job.service;
