@@ -434,7 +434,7 @@ fn chart(r: &CapacityResult, k: usize, slo: &Slo, name: &str) -> LineChart {
             points: inside.iter().map(|p| (p.0, p.1)).collect(),
             band: inside.iter().filter(|p| p.2.is_finite()).map(|p| (p.0, p.1 - p.2, (p.1 + p.2).min(top))).collect(),
             markers: true,
-            scatter: false,
+            ..Series::default()
         },
         Series::line(format!("SLO: {} {} {}", slo.metric, slo.op, slo.value), vec![(x0, slo.value), (x1, slo.value)]),
     ];

@@ -146,6 +146,13 @@ impl Table {
             ChartKind::Pareto => self.pareto_series(c),
             ChartKind::Timeseries => self.time_series(c),
         };
+        let mut series = series;
+        for (k, r) in c.references.iter().enumerate() {
+            // Drawn in the colour of the k-th result line; lines of the same name share one entry.
+            let name = if c.references[..k].iter().any(|o| o.name == r.name) { String::new() } else { r.name.clone() };
+            let pts = r.points.iter().map(|p| (p[0], p[1])).collect();
+            series.push(Series { name, points: pts, dashed: true, color: Some(k), ..Series::default() });
+        }
         LineChart {
             title: c.title.clone().unwrap_or_else(|| format!("{}: {} against {}", self.spec.name, c.y, c.x)),
             x_label: c.x_label.clone().unwrap_or_else(|| c.x.clone()),
@@ -218,7 +225,7 @@ impl Table {
                     points: pts.iter().map(|&(x, y, _)| (x, y)).collect(),
                     band,
                     markers: true,
-                    scatter: false,
+                    ..Series::default()
                 }
             })
             .collect()

@@ -206,6 +206,14 @@ pub enum ChartKind {
     Timeseries,
 }
 
+/// A reference curve: a name and its (x, y) points.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceLine {
+    pub name: String,
+    pub points: Vec<[f64; 2]>,
+}
+
 /// A shaded x interval of a chart.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -246,6 +254,9 @@ pub struct ChartSpec {
     pub y_range: Option<[f64; 2]>,
     /// An x interval to shade, e.g. a fault window: `{"from": 600, "to": 1200, "label": "catalog down"}`.
     pub shade: Option<ShadeSpec>,
+    /// Reference curves drawn beside the results (e.g. a closed form): each a name and points.
+    #[serde(default)]
+    pub references: Vec<ReferenceLine>,
     /// `timeseries` charts: show counts per second of simulated time.
     #[serde(default)]
     pub per_second: bool,

@@ -35,6 +35,11 @@ pub struct Series {
     pub markers: bool,
     /// Draw no line, only markers.
     pub scatter: bool,
+    /// A thin dashed line (a reference curve such as a closed form).
+    pub dashed: bool,
+    /// Palette index to draw it in (default: its position), e.g. a reference curve in the colour
+    /// of the result it belongs to.
+    pub color: Option<usize>,
 }
 
 impl Series {
@@ -151,18 +156,28 @@ impl LineChart {
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], grey.filled()));
         }
         for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
+            let color = PALETTE[s.color.unwrap_or(i) % PALETTE.len()];
             self.draw_band(&mut chart, s, color)?;
             let pts = self.map(&s.points);
             // Wide polylines get miter spikes at sharp turns; dense series are drawn 1 px wide.
             let width = if pts.len() > 150 { 1 } else { 2 };
-            let anno = if s.scatter {
+            let anno = if s.dashed {
+                let style = color.stroke_width(1);
+                chart.draw_series(DashedLineSeries::new(pts.iter().copied(), 6, 4, style))
+            } else if s.scatter {
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
             } else {
                 chart.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(width)))
             }
             .map_err(|e| e.to_string())?;
-            if s.scatter {
+            if s.name.is_empty() {
+                // unlabelled: shares the legend entry of a series drawn before it
+            } else if s.dashed {
+                let grey = RGBColor(90, 90, 90);
+                anno.label(s.name.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 6, y), (x + 10, y), (x + 16, y)], grey.stroke_width(1))
+                });
+            } else if s.scatter {
                 anno.label(s.name.clone()).legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
             } else {
                 anno.label(s.name.clone())
@@ -206,7 +221,7 @@ impl LineChart {
 
     /// Fraction of the plot height kept free for the legend.
     fn legend_share(&self) -> f64 {
-        let entries = self.series.len() + usize::from(self.shade.is_some());
+        let entries = self.series.iter().filter(|s| !s.name.is_empty()).count() + usize::from(self.shade.is_some());
         (0.08 + 0.055 * entries as f64).min(0.65)
     }
 
