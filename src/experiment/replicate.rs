@@ -12,7 +12,7 @@ use crate::sim::{RunOutput, run};
 /// Runs `reps` replications of each model on `threads` threads (0: one per core); the result
 /// is indexed `[model][replication]` whatever the thread count.
 pub fn replicate(models: &[Model], reps: usize, seed: u64, threads: usize) -> Result<Vec<Vec<RunOutput>>> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).stack_size(crate::sim::RUN_STACK_BYTES).build()?;
     let tasks: Vec<(usize, usize)> = (0..models.len()).flat_map(|m| (0..reps).map(move |r| (m, r))).collect();
     let mut outs: Vec<RunOutput> = pool.install(|| {
         tasks

@@ -54,7 +54,8 @@ struct RunResult {
 
 /// Runs the experiment's points in `opts.shard`, with run-length control if asked for.
 pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(opts.threads).build()?;
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(opts.threads).stack_size(crate::sim::RUN_STACK_BYTES).build()?;
     let mine: Vec<usize> = exp.points.iter().map(|p| p.index).filter(|&i| opts.shard.contains(i)).collect();
     let reps = exp.spec.replications as usize;
     let progress = Progress::new(mine.len(), opts.quiet, opts.bar.clone());

@@ -14,3 +14,8 @@ pub use ctx::{Ctx, Event};
 pub use job::{Attrs, Job, NO_SERVICE, Origin, Outcome};
 pub use run::{RunOutput, run, skeleton_summary};
 pub use world::World;
+
+/// Stack for threads that run simulations [bytes]: the main thread's 8 MiB rather than a worker's
+/// default 2 MiB, since the flow interpreter recurses once per nested call and parallel branch
+/// (bounded by validation: 64 nested calls, 128 levels of nesting in a file).
+pub const RUN_STACK_BYTES: usize = 8 << 20;

@@ -384,3 +384,19 @@ fn bad_services_policies_and_flows_name_their_field() {
         }
     }
 }
+
+#[test]
+fn a_call_chain_deeper_than_64_is_refused_not_a_stack_overflow() {
+    // 5,000 services each calling the next once overflowed the stack of a sweep's worker thread.
+    let mut services = serde_json::Map::new();
+    for i in 0..5000 {
+        services.insert(format!("s{i}"), serde_json::json!({"servers": 1, "flow": [{"call": format!("s{}", i + 1)}]}));
+    }
+    services.insert("s5000".into(), serde_json::json!({"servers": 1}));
+    let m = serde_json::json!({"name": "chain", "sources": {"in": {"rate": 1, "to": "s0"}}, "services": services});
+    let msg = error_of(&m.to_string());
+    assert!(
+        msg.contains("services.s0.flow") && msg.contains("5000 nested calls") && msg.contains("at most 64"),
+        "{msg}"
+    );
+}

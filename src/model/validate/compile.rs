@@ -384,25 +384,77 @@ impl Checker {
         pcs
     }
 
-    /// A service that calls itself, directly or through others, would recurse without end.
+    /// A service that calls itself, directly or through others, would recurse without end; a
+    /// chain of calls deeper than [`MAX_CALL_DEPTH`] is refused too (each level is a nested
+    /// wait in the interpreter).
     fn check_call_cycles(&mut self, prog: &Program, spec: &ModelSpec, first_service: u32) {
-        let n = prog.services.len();
         let calls: Vec<Vec<usize>> = prog.services.iter().map(|s| callees(prog, s.entry)).collect();
-        // 0 = unvisited, 1 = on the path, 2 = done.
-        let mut state = vec![0u8; n];
-        let mut path = Vec::new();
-        for s in first_service as usize..n {
-            if let Some(cycle) = cycle_from(s, &calls, &mut state, &mut path) {
+        match call_depths(&calls) {
+            Err(cycle) => {
                 let names: Vec<&str> = cycle.iter().map(|&i| prog.services[i].name.as_str()).collect();
                 let who = names[0];
-                if spec.services.contains_key(who) {
-                    let msg = format!("calls itself through {}; a call graph must have no cycle", names.join(" → "));
-                    self.issue(format!("services.{who}.flow"), msg);
+                let msg = format!("calls itself through {}; a call graph must have no cycle", names.join(" → "));
+                let path =
+                    if spec.services.contains_key(who) { format!("services.{who}.flow") } else { "services".into() };
+                self.issue(path, msg);
+            }
+            Ok(depth) => {
+                let deepest = (first_service as usize..calls.len()).max_by_key(|&s| depth[s]);
+                if let Some(s) = deepest.filter(|&s| depth[s] > MAX_CALL_DEPTH) {
+                    let name = &prog.services[s].name;
+                    let msg = format!(
+                        "starts a chain of {} nested calls; at most {MAX_CALL_DEPTH} (real architectures nest a handful)",
+                        depth[s]
+                    );
+                    self.issue(format!("services.{name}.flow"), msg);
                 }
-                return;
             }
         }
     }
+}
+
+/// Most nested calls from one service down (orchestrator → retrieval → store is 2).
+const MAX_CALL_DEPTH: usize = 64;
+
+/// The depth of the call chain below each service (0 for one that calls nobody), or a cycle
+/// (the services along it, the first repeated last). Iterative, so a huge graph cannot
+/// overflow the stack.
+fn call_depths(calls: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    let n = calls.len();
+    // 0 = unvisited, 1 = on the path, 2 = done.
+    let mut state = vec![0u8; n];
+    let mut depth = vec![0usize; n];
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        // (service, index of the next callee to visit)
+        let mut stack = vec![(root, 0usize)];
+        state[root] = 1;
+        while let Some(&mut (s, ref mut next)) = stack.last_mut() {
+            if let Some(&c) = calls[s].get(*next) {
+                *next += 1;
+                match state[c] {
+                    0 => {
+                        state[c] = 1;
+                        stack.push((c, 0));
+                    }
+                    1 => {
+                        let start = stack.iter().position(|&(x, _)| x == c).unwrap_or(0);
+                        let mut cycle: Vec<usize> = stack[start..].iter().map(|&(x, _)| x).collect();
+                        cycle.push(c);
+                        return Err(cycle);
+                    }
+                    _ => {}
+                }
+            } else {
+                depth[s] = calls[s].iter().map(|&c| depth[c] + 1).max().unwrap_or(0);
+                state[s] = 2;
+                stack.pop();
+            }
+        }
+    }
+    Ok(depth)
 }
 
 /// The fallback of policy `name`, as written.
@@ -448,28 +500,4 @@ fn callees(prog: &Program, entry: Pc) -> Vec<usize> {
     out.sort_unstable();
     out.dedup();
     out
-}
-
-/// A cycle through `s` in the call graph, as the services along it (first repeated last).
-fn cycle_from(s: usize, calls: &[Vec<usize>], state: &mut [u8], path: &mut Vec<usize>) -> Option<Vec<usize>> {
-    match state[s] {
-        1 => {
-            let start = path.iter().position(|&p| p == s).unwrap_or(0);
-            let mut c = path[start..].to_vec();
-            c.push(s);
-            return Some(c);
-        }
-        2 => return None,
-        _ => {}
-    }
-    state[s] = 1;
-    path.push(s);
-    for &c in &calls[s] {
-        if let Some(cycle) = cycle_from(c, calls, state, path) {
-            return Some(cycle);
-        }
-    }
-    path.pop();
-    state[s] = 2;
-    None
 }
