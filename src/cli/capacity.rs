@@ -14,7 +14,7 @@ use super::common::ModelArgs;
 use crate::experiment::metric;
 use crate::experiment::replicate::replicate;
 use crate::model::Override;
-use crate::report::charts::{LineChart, Series};
+use crate::report::charts::{Chart, LineChart, Series};
 use crate::report::labels::{metric_label, param_label, sig};
 use crate::sim::skeleton_summary;
 use crate::stats::t_interval;

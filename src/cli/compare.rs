@@ -13,7 +13,7 @@ use super::parse_override;
 use crate::experiment::replicate::{numeric_leaves, replicate};
 use crate::metrics::Latency;
 use crate::model::Override;
-use crate::report::charts::{LineChart, Series, cdf_points, latency_unit, time_unit};
+use crate::report::charts::{Chart, LineChart, Series, cdf_points, latency_unit, time_unit};
 use crate::sim::RunOutput;
 use crate::stats::{paired, t_interval};
 

@@ -16,7 +16,7 @@ use super::shard::Shard;
 use super::spec::{ChartKind, ChartSpec, ExperimentSpec};
 use super::sweep::PointResult;
 use super::{Param, plain};
-use crate::report::charts::{LineChart, Series};
+use crate::report::charts::{Chart, LineChart, Series};
 use crate::stats::{Interval, t_interval};
 
 /// Everything the writers need: the experiment, its parameters, every point's values, results.

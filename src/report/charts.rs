@@ -1,4 +1,5 @@
-//! PNG charts of a run: latency percentiles, throughput and errors, and queue lengths over time.
+//! PNG charts of a run: latency percentiles, throughput and errors, queue lengths over time, the
+//! latency CDF, and the critical-path breakdown (`stacked.rs`).
 //!
 //! Text uses a bundled DejaVu Sans (assets/fonts), so charts render the same on a machine with
 //! no fonts installed. The warm-up period is shaded grey: its data are drawn but not measured.
@@ -17,7 +18,7 @@ use crate::sim::RunOutput;
 static FONT: Once = Once::new();
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         // The bytes are a valid TrueType font shipped with the crate; failure would be a build defect.
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT_BYTES);
@@ -77,11 +78,17 @@ pub const PALETTE: [RGBColor; 7] = [
 ];
 
 /// Chart size in pixels.
-const SIZE: (u32, u32) = (1200, 700);
+pub(crate) const SIZE: (u32, u32) = (1200, 700);
 
-impl LineChart {
+/// Something drawn onto a chart area, and saved as PNG and SVG.
+pub trait Chart {
+    /// Draws onto `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static;
+
     /// Draws the chart as PNG at `path`.
-    pub fn png(&self, path: &Path) -> Result<()> {
+    fn png(&self, path: &Path) -> Result<()> {
         register_font();
         let root = BitMapBackend::new(path, SIZE).into_drawing_area();
         self.draw(&root).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
@@ -89,7 +96,7 @@ impl LineChart {
     }
 
     /// Draws the chart as SVG at `path` (text as SVG text, so it stays sharp and searchable).
-    pub fn svg(&self, path: &Path) -> Result<()> {
+    fn svg(&self, path: &Path) -> Result<()> {
         register_font();
         let root = SVGBackend::new(path, SIZE).into_drawing_area();
         self.draw(&root).map_err(|e| anyhow!("drawing {}: {e}", path.display()))?;
@@ -97,13 +104,24 @@ impl LineChart {
     }
 
     /// Writes `<stem>.png` and `<stem>.svg` into `dir`.
-    pub fn save_both(&self, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
+    fn save_both(&self, dir: &Path, stem: &str) -> Result<Vec<PathBuf>> {
         let (png, svg) = (dir.join(format!("{stem}.png")), dir.join(format!("{stem}.svg")));
         self.png(&png)?;
         self.svg(&svg)?;
         Ok(vec![png, svg])
     }
+}
 
+impl Chart for LineChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        self.draw_lines(root)
+    }
+}
+
+impl LineChart {
     fn tx(&self, x: f64) -> Option<f64> {
         if self.log_x { (x > 0.0).then(|| x.log10()) } else { Some(x) }
     }
@@ -119,7 +137,7 @@ impl LineChart {
             .collect()
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
+    fn draw_lines<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
     where
         DB::ErrorType: 'static,
     {
@@ -268,7 +286,7 @@ fn log_tick(v: f64) -> String {
 }
 
 /// A short tick label: up to 4 significant digits, no trailing zeros.
-fn tick(v: f64) -> String {
+pub(crate) fn tick(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
@@ -383,5 +401,11 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         ..LineChart::default()
     };
     written.extend(cdf.save_both(dir, "latency_cdf")?);
+
+    let parts: Vec<(String, crate::metrics::PathPart)> =
+        out.summary.critical_path.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    if let Some(bars) = super::stacked::StackedBars::critical_path(&model.spec.name, &parts) {
+        written.extend(bars.save_both(dir, "critical_path")?);
+    }
     Ok(written)
 }

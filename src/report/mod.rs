@@ -5,6 +5,7 @@ pub mod html;
 pub mod labels;
 pub mod recovery;
 pub mod services;
+pub mod stacked;
 pub mod summary;
 pub mod timeseries;
 pub mod write;

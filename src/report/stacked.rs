@@ -1,0 +1,102 @@
+//! Stacked bars: the critical-path breakdown of a run — the mean answered request and the mean
+//! request of the p99 tail, each split into the time spent in each service ("which span is
+//! slow", seed 002).
+
+use plotters::prelude::*;
+
+use super::charts::{Chart, PALETTE, latency_unit, tick};
+use crate::metrics::PathPart;
+
+/// Bars (one per label), each a stack of parts.
+pub struct StackedBars {
+    pub title: String,
+    pub y_label: String,
+    /// The bars' labels, left to right.
+    pub bars: Vec<String>,
+    /// Each part's name and its height in every bar, bottom to top.
+    pub parts: Vec<(String, Vec<f64>)>,
+}
+
+impl StackedBars {
+    /// The critical-path chart of a run: `parts` by bucket name, in seconds.
+    pub fn critical_path(model: &str, parts: &[(String, PathPart)]) -> Option<StackedBars> {
+        let shown: Vec<&(String, PathPart)> =
+            parts.iter().filter(|(_, p)| p.mean_s > 0.0 || p.p99_tail_s > 0.0).collect();
+        if shown.is_empty() || shown.iter().any(|(_, p)| !p.mean_s.is_finite()) {
+            return None;
+        }
+        let top = shown.iter().map(|(_, p)| p.p99_tail_s.max(p.mean_s)).sum::<f64>();
+        let (mul, unit) = latency_unit(top);
+        let parts =
+            shown.iter().map(|(name, p)| (name.clone(), vec![p.mean_s * mul, p.p99_tail_s.max(0.0) * mul])).collect();
+        Some(StackedBars {
+            title: format!("{model}: where the end-to-end time goes (critical path by service)"),
+            y_label: format!("time on the critical path [{unit}]"),
+            bars: vec!["mean answered request".into(), "mean request at or above p99".into()],
+            parts,
+        })
+    }
+}
+
+impl Chart for StackedBars {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let n = self.bars.len();
+        let totals: Vec<f64> = (0..n).map(|i| self.parts.iter().map(|(_, v)| v[i]).sum()).collect();
+        let legend_share = (0.08 + 0.055 * self.parts.len() as f64).min(0.6);
+        let top = totals.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE) / (1.0 - legend_share);
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, ("sans-serif", 26))
+            .margin(20)
+            .x_label_area_size(55)
+            .y_label_area_size(90)
+            .build_cartesian_2d(0.0..n as f64, 0.0..top)
+            .map_err(|e| e.to_string())?;
+        let bars = self.bars.clone();
+        let label = move |x: &f64| {
+            let i = x.floor() as usize;
+            if (x - i as f64 - 0.5).abs() < 1e-6 && i < bars.len() { bars[i].clone() } else { String::new() }
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(2 * n + 1)
+            .x_label_formatter(&label)
+            .y_label_formatter(&|v| tick(*v))
+            .y_desc(&self.y_label)
+            .label_style(("sans-serif", 17))
+            .axis_desc_style(("sans-serif", 19))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let mut base = vec![0.0; n];
+        for (k, (name, heights)) in self.parts.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let rects: Vec<Rectangle<(f64, f64)>> = (0..n)
+                .map(|i| {
+                    let (x0, x1) = (i as f64 + 0.25, i as f64 + 0.75);
+                    let r = Rectangle::new([(x0, base[i]), (x1, base[i] + heights[i])], color.filled());
+                    base[i] += heights[i];
+                    r
+                })
+                .collect();
+            chart
+                .draw_series(rects)
+                .map_err(|e| e.to_string())?
+                .label(name.clone())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 17))
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
