@@ -75,9 +75,9 @@ impl CallStats {
     }
 
     /// The counters `timeseries.csv` shows per window, in `metrics::CALL_COLUMNS` order.
-    pub fn window_counters(&self) -> [u64; 8] {
+    pub fn window_counters(&self) -> [u64; 9] {
         let a = &self.attempt_outcomes;
-        [self.attempts, self.retries, a[0], a[3], a[4], a[2], a[5], self.fallbacks]
+        [self.attempts, self.retries, a[0], a[1], a[3], a[4], a[2], a[5], self.fallbacks]
     }
 
     /// Latency summaries (per call, per attempt) [s].

@@ -30,8 +30,8 @@ pub struct WindowRow {
 }
 
 /// Per-service call counters in each window, as `timeseries.csv` names them.
-pub const CALL_COLUMNS: [&str; 8] =
-    ["attempts", "retries", "ok", "timeouts", "errors", "throttled", "unavailable", "fallbacks"];
+pub const CALL_COLUMNS: [&str; 9] =
+    ["attempts", "retries", "ok", "rejected", "timeouts", "errors", "throttled", "unavailable", "fallbacks"];
 
 /// Running totals of [`CALL_COLUMNS`] per service that the windows difference. Counters that
 /// restart at warm-up are carried over, so no window loses or doubles a count.

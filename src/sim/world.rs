@@ -244,7 +244,7 @@ impl World {
     }
 
     /// Every service's window counters now.
-    pub fn call_counters(&self) -> Vec<[u64; 8]> {
+    pub fn call_counters(&self) -> Vec<[u64; 9]> {
         self.services.iter().map(|s| s.calls.window_counters()).collect()
     }
 
