@@ -202,6 +202,9 @@ fn combine(spec: &ExperimentSpec, params: &[Param], issues: &mut Vec<Issue>) -> 
     }
 }
 
+/// Most reference points in one chart.
+const MAX_REFERENCE_POINTS: usize = 100_000;
+
 /// The service names of a model, in time-series column order.
 fn skeleton_names(model: &Model) -> Vec<String> {
     model.program.services.iter().map(|s| s.name.clone()).collect()
@@ -240,10 +243,54 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         if c.legend.len() > 1 + c.also.len() {
             issues.push(Issue::new(format!("{at}.legend"), "gives more names than `y` and `also` have lines"));
         }
+        let finite = |v: f64| v.is_finite() && v.abs() <= 1e300;
         if let Some([lo, hi]) = c.y_range
-            && !(lo.is_finite() && hi.is_finite() && lo < hi)
+            && !(finite(lo) && finite(hi) && lo < hi && (!c.log_y || lo > 0.0))
         {
-            issues.push(Issue::new(format!("{at}.y_range"), "must be [low, high] with low < high"));
+            let msg = "must be [low, high] with low < high, both within ±1e300 (and low > 0 with log_y)";
+            issues.push(Issue::new(format!("{at}.y_range"), msg));
+        }
+        if let Some(sh) = &c.shade
+            && !(finite(sh.from) && finite(sh.to) && sh.from < sh.to)
+        {
+            issues.push(Issue::new(format!("{at}.shade"), "needs from < to, both within ±1e300"));
+        }
+        let points: usize = c.references.iter().map(|r| r.points.len()).sum();
+        if points > MAX_REFERENCE_POINTS {
+            let msg = format!("{points} reference points; at most {MAX_REFERENCE_POINTS} per chart (each is drawn)");
+            issues.push(Issue::new(format!("{at}.references"), msg));
+        }
+        for (k, r) in c.references.iter().enumerate() {
+            if r.points.iter().flatten().any(|&v| !finite(v)) {
+                issues.push(Issue::new(
+                    format!("{at}.references.{k}.points"),
+                    "every x and y must be a number within ±1e300",
+                ));
+            }
+        }
+        if c.per_second && c.kind != ChartKind::Timeseries {
+            issues.push(Issue::new(format!("{at}.per_second"), "goes with `kind: timeseries` only"));
+        }
+        for (name, want) in c.at.iter().flatten() {
+            if let Some(p) = params.iter().find(|p| &p.name == name)
+                && !p.values.iter().any(|v| super::plain(v) == super::plain(want))
+            {
+                let vals: Vec<String> = p.values.iter().map(super::plain).collect();
+                let msg = format!(
+                    "`{name}` never takes the value {}; its values are {}",
+                    super::plain(want),
+                    vals.join(", ")
+                );
+                issues.push(Issue::new(format!("{at}.at.{name}"), msg));
+            }
+        }
+        let file = c.file.clone().unwrap_or_else(|| format!("chart-{}", i + 1));
+        if spec.charts[..i]
+            .iter()
+            .enumerate()
+            .any(|(j, o)| o.file.clone().unwrap_or_else(|| format!("chart-{}", j + 1)) == file)
+        {
+            issues.push(Issue::new(format!("{at}.file"), format!("another chart is already written to `{file}`")));
         }
         for k in c.at.iter().flat_map(|a| a.keys()).filter(|k| !is_param(k)) {
             issues.push(Issue::new(format!("{at}.at.{k}"), format!("`{k}` is not a parameter name")));

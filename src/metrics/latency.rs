@@ -65,7 +65,9 @@ impl Latency {
 
     /// The `q` quantile [s] (NaN when empty).
     pub fn quantile_s(&self, q: f64) -> f64 {
-        if self.count == 0 { f64::NAN } else { self.hist.value_at_quantile(q) as f64 / 1e9 }
+        // The histogram answers with its bucket's highest value, which can exceed the largest
+        // value recorded (a constant 10 ms would read 10.002 ms): never report above the max.
+        if self.count == 0 { f64::NAN } else { self.hist.value_at_quantile(q).min(self.max_ns.max(1)) as f64 / 1e9 }
     }
 
     /// All summary figures [s].

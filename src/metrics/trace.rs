@@ -47,6 +47,8 @@ pub struct Trace {
     /// Requests sampled so far (the next track id).
     pub next: u32,
     pub spans: Vec<Span>,
+    /// Spans left out because the trace was full.
+    pub dropped: u64,
 }
 
 /// The trace-event JSON document.
@@ -61,7 +63,7 @@ struct Document<'a> {
 impl Trace {
     /// A trace that samples `n` requests.
     pub fn new(n: u32) -> Trace {
-        Trace { left: n.min(MAX_TRACED), next: 0, spans: Vec::new() }
+        Trace { left: n.min(MAX_TRACED), next: 0, spans: Vec::new(), dropped: 0 }
     }
 
     /// Whether to sample the next request; returns its track id.
@@ -79,6 +81,8 @@ impl Trace {
     pub fn push(&mut self, span: Span) {
         if self.spans.len() < MAX_SPANS {
             self.spans.push(span);
+        } else {
+            self.dropped += 1;
         }
     }
 

@@ -10,8 +10,8 @@ pub const MAX_DURATION_S: f64 = 100.0 * 365.25 * 86_400.0;
 /// tens of MB, and a chart cannot show more points than it has pixels anyway.
 pub const MAX_WINDOWS: f64 = 100_000.0;
 
-/// Largest `run.max_in_flight`: every request in flight holds a slab entry and a queue place
-/// (about 64 bytes), so 20 million requests is about 1.3 GB per run.
+/// Largest `run.max_in_flight`: every request, call attempt and branch in the system holds a slab
+/// entry and maybe a queue place (about 200 bytes), so 20 million is about 4 GB per run.
 pub const MAX_IN_FLIGHT: u64 = 20_000_000;
 
 /// Most closed-loop users over all populations: each carries about 70 bytes of state in the

@@ -57,12 +57,27 @@ impl Override {
         for (k, seg) in segs.iter().enumerate() {
             let here = segs[..k].join(".");
             node = match node {
+                Value::Object(map)
+                    if k == 1 && NAMED.contains(&segs[0]) && k + 1 < segs.len() && !map.contains_key(*seg) =>
+                {
+                    // A misspelt name would otherwise quietly create a new block that nothing uses.
+                    let names: Vec<&str> = map.keys().map(String::as_str).collect();
+                    let known = if names.is_empty() { "(none)".to_string() } else { names.join(", ") };
+                    return Err(format!(
+                        "`{here}` has no entry `{seg}` (it has: {known}); to add one, set it whole, e.g. --set '{here}.{seg}={{...}}'"
+                    ));
+                }
                 Value::Object(map) => map.entry(seg.to_string()).or_insert(Value::Null),
                 Value::Array(items) => {
                     let len = items.len();
                     let i: usize =
                         seg.parse().map_err(|_| format!("`{here}` is an array: `{seg}` must be an index"))?;
                     items.get_mut(i).ok_or_else(|| format!("`{here}` has {len} elements: index {i} is out of range"))?
+                }
+                Value::Null if k == 1 && NAMED.contains(&segs[0]) && k + 1 < segs.len() => {
+                    return Err(format!(
+                        "the model has no `{here}`, so no entry `{seg}`; to add one, set it whole, e.g. --set '{here}.{seg}={{...}}'"
+                    ));
                 }
                 Value::Null => {
                     *node = Value::Object(Default::default());
@@ -81,6 +96,13 @@ impl Override {
     }
 }
 
+/// Top-level maps of named entries: an override may change a field of an entry that exists, or
+/// set a whole new entry, but not create one by setting one of its fields.
+const NAMED: [&str; 12] = [
+    "sources", "sessions", "stations", "delays", "routers", "forks", "joins", "services", "policies", "limits",
+    "intents", "keys",
+];
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -96,6 +118,21 @@ fn kind(v: &Value) -> &'static str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_misspelt_name_is_not_created_by_setting_one_of_its_fields() {
+        let mut doc = json!({"services": {"back": {"servers": 1}}});
+        let typo = Override::parse("services.bakc.servers=100").unwrap();
+        let e = typo.apply(&mut doc).unwrap_err();
+        assert!(e.contains("no entry `bakc`") && e.contains("back"), "{e}");
+        let none = Override::parse("stations.s.servers=2").unwrap();
+        assert!(none.apply(&mut doc).unwrap_err().contains("the model has no `stations`"));
+        let whole = Override::parse(r#"services.cache={"servers": 4}"#).unwrap();
+        whole.apply(&mut doc).unwrap();
+        assert_eq!(doc["services"]["cache"]["servers"], 4);
+        Override::parse("services.back.servers=3").unwrap().apply(&mut doc).unwrap();
+        assert_eq!(doc["services"]["back"]["servers"], 3);
+    }
 
     #[test]
     fn sets_nested_values_and_indexes() {

@@ -254,6 +254,9 @@ impl LineChart {
         }
         let (x0, x1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
         let (ymin, ymax) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+        // A span that overflows (±1e308) would make the axis loop for ever: keep within ±1e300.
+        let (x0, x1) = (x0.max(-1e300), x1.min(1e300));
+        let (ymin, ymax) = (ymin.max(-1e300), ymax.min(1e300));
         let (x0, x1) = if x0 < x1 {
             (x0, x1)
         } else if x0.is_finite() {

@@ -60,7 +60,8 @@ fn run_once(model: &Model) -> RunOutput {
         w.ctx.now = t;
         w.ctx.events += 1;
         w.handle(event);
-        if w.totals.all.in_flight > model.max_in_flight {
+        // Requests, and the calls and branches they started (abandoned attempts keep working).
+        if w.totals.all.in_flight > model.max_in_flight || w.ctx.reqs.len() as u64 > model.max_in_flight {
             status = Status::Overloaded { at_s: t.as_secs(), in_flight: w.totals.all.in_flight };
             end = t;
             break;
@@ -100,6 +101,14 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
     }
     let station_names = model.program.services.iter().map(|s| s.name.clone()).collect();
     let e2e = std::mem::take(&mut w.totals.e2e);
+    if w.trace.dropped > 0 {
+        summary.warnings.push(format!(
+            "trace.json is full: it keeps the first {} spans (of {} sampled requests) and left out {} more",
+            crate::metrics::trace::MAX_SPANS,
+            w.trace.next,
+            w.trace.dropped
+        ));
+    }
     let trace = (model.trace > 0).then(|| w.trace.to_json());
     RunOutput { summary, rows: w.windows.into_rows(), station_names, e2e, trace }
 }

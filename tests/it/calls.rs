@@ -324,3 +324,19 @@ fn work_inside_a_parallel_branch_counts_for_the_service_that_runs_it() {
     assert!((cp["back"].mean_s - 0.02).abs() < 1e-6);
     assert_eq!(cp["client"].mean_s, 0.0);
 }
+
+#[test]
+fn abandoned_attempts_count_towards_the_overload_stop() {
+    // Callers give up after 1 ms on a service that takes 10 ms with one slot: the requests end
+    // (failed) but their attempts pile up in its queue. They used to grow until memory ran out.
+    let back = json!({"servers": 1, "flow": [{"work": {"dist": "constant", "value": "10ms"}}]});
+    let mut m = caller(1000.0, json!({"timeout": "1ms"}), back, "10h");
+    m["run"]["max_in_flight"] = json!(20000);
+    let out = run(&model(&m));
+    match out.summary.status {
+        capsim::report::summary::Status::Overloaded { at_s, .. } => assert!(at_s < 60.0, "stopped at {at_s} s"),
+        s => panic!("expected an overload stop, got {s:?}"),
+    }
+    // Only the requests still inside their 1 ms are in flight (about 1 at 1,000 requests/s).
+    assert!(out.summary.requests.in_flight <= 10, "{} requests in flight", out.summary.requests.in_flight);
+}

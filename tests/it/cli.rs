@@ -52,7 +52,8 @@ fn run_writes_summary_timeseries_model_and_charts() {
     assert_eq!(resolved["run"]["seed"], 9);
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
     let header = csv.lines().next().unwrap();
-    let calls = "attempts,{s}.retries,{s}.ok,{s}.rejected,{s}.timeouts,{s}.errors,{s}.throttled,{s}.unavailable,{s}.fallbacks";
+    let calls =
+        "attempts,{s}.retries,{s}.ok,{s}.rejected,{s}.timeouts,{s}.errors,{s}.throttled,{s}.unavailable,{s}.fallbacks";
     let per = |s: &str| format!("{s}.queue_len,{s}.busy,{s}.{}", calls.replace("{s}", s));
     let want = format!(
         "t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s,degraded,{},{}",

@@ -324,6 +324,23 @@ fn malformed_experiments_name_their_field() {
             json!({"claims": [claim(json!({"at": null, "before": {"at": {"servers": 10, "rate": 5}}, "after": {"at": {"servers": 11, "rate": 5}}, "reference": null}))]}),
             "claims.0.direction",
         ),
+        // Found by hostile testing: a span that overflows a float made chart drawing loop for ever.
+        (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "y_range": [-9e307, 9e307]}]}), "charts.0.y_range"),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "references": [{"name": "r", "points": [[0, -9e307], [1, 9e307]]}]}]}),
+            "charts.0.references.0.points",
+        ),
+        (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "at": {"servers": 7}}]}), "never takes the value 7"),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "file": "a"}, {"x": "rate", "y": "latency_s.e2e.p99", "file": "a"}]}),
+            "already written to `a`",
+        ),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "shade": {"from": 50, "to": 10, "label": "x"}}]}),
+            "charts.0.shade",
+        ),
+        (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "per_second": true}]}), "charts.0.per_second"),
+        (json!({"parameters": [{"path": "stations.sevrer.servers", "values": [1, 2]}]}), "no entry `sevrer`"),
     ];
     for (extra, want) in cases {
         let mut spec = json!({

@@ -152,7 +152,7 @@ impl Checker {
             }
             BreakerWindow::Duration { duration } => {
                 if !(duration.0.is_finite() && duration.0 > 0.0 && duration.0 <= 86_400.0) {
-                    self.issue(format!("{p}.window.duration"), "must be a duration from 0 to 1 day");
+                    self.issue(format!("{p}.window.duration"), "must be a duration above 0 and at most 1 day");
                 }
                 (None, duration.0)
             }
@@ -167,6 +167,12 @@ impl Checker {
         let min_calls = b.min_calls.unwrap_or(20);
         if min_calls == 0 {
             self.issue(format!("{p}.min_calls"), "must be at least 1");
+        } else if calls.is_some_and(|n| min_calls > n) {
+            let msg = format!(
+                "is {min_calls}, more than the {} attempts the window holds: the breaker could never open",
+                calls.unwrap_or(0)
+            );
+            self.issue(format!("{p}.min_calls"), msg);
         }
         let probes = b.probes.unwrap_or(3);
         if probes == 0 || probes > MAX_PROBES {

@@ -92,7 +92,8 @@ impl Checker {
                 Some(i) => d.keys = Some(i as u32),
                 None => {
                     let known: Vec<&str> = spec.keys.keys().map(String::as_str).collect();
-                    let msg = format!("unknown key space `{k}`; `keys` lists: {}", known.join(", "));
+                    let known = if known.is_empty() { "(none)".to_string() } else { known.join(", ") };
+                    let msg = format!("unknown key space `{k}`; `keys` lists: {known}");
                     self.issue(format!("{p}.keys"), msg);
                 }
             }
