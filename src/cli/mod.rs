@@ -43,9 +43,9 @@ pub enum Command {
         /// A folder written by run, sweep, merge, compare or capacity.
         dir: PathBuf,
     },
-    /// Check a model file and report every problem found.
+    /// Check a model file (or an experiment file) and report every problem found.
     Validate {
-        /// The model file (JSON).
+        /// The model or experiment file (JSON).
         model: PathBuf,
         /// Override a field before checking: a dotted path and a JSON value (or a bare string).
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
@@ -102,15 +102,36 @@ pub fn main() -> i32 {
 }
 
 fn validate(path: &std::path::Path, set: &[Override]) -> anyhow::Result<()> {
+    if set.is_empty() && is_experiment(path) {
+        let e = crate::experiment::load(path)?;
+        crate::say!(
+            "{}: ok — experiment `{}`: {} point(s) × {} replication(s), {} claim(s), {} chart(s)",
+            path.display(),
+            e.spec.name,
+            e.points.len(),
+            e.spec.replications,
+            e.spec.claims.len(),
+            e.spec.charts.len()
+        );
+        return Ok(());
+    }
     let m = model::load(path, set)?;
     crate::say!(
-        "{}: ok — model `{}`: {} block(s), {} source(s), {} session population(s), {} class(es)",
+        "{}: ok — model `{}`: {} block(s), {} service(s), {} source(s), {} session population(s), {} class(es)",
         path.display(),
         m.spec.name,
         m.blocks.len(),
+        m.spec.services.len(),
         m.sources.len(),
         m.sessions.len(),
         m.classes.len()
     );
     Ok(())
+}
+
+/// Whether `path` holds an experiment file (a JSON object naming a `model` and `parameters`).
+fn is_experiment(path: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let doc: serde_json::Value = serde_json::from_str(model::json::strip_bom(&text)).unwrap_or_default();
+    doc.get("model").is_some_and(|m| m.is_string()) && doc.get("parameters").is_some()
 }

@@ -93,3 +93,13 @@ fn bad_model_exits_non_zero_naming_file_and_field() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("models/nope.json"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn validate_checks_experiment_files_as_experiments() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = capsim().current_dir(root).args(["validate", "experiments/retry_storm.json"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("ok — experiment `retry_storm`: 32 point(s)"), "{text}");
+    let out = capsim().current_dir(root).args(["validate", "models/dependency_tiers.json"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("8 service(s)"));
+}
