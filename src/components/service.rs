@@ -175,19 +175,23 @@ impl Service {
         let next = if self.busy > self.limit {
             None // a capacity drop: the slot is withdrawn
         } else {
-            self.resumes.pop_front().or_else(|| self.queues.iter_mut().find_map(VecDeque::pop_front))
+            self.pop_waiting(now)
         };
-        match next {
-            Some(_) => {
-                self.waiting -= 1;
-                self.stats.queue_len.set(now, self.waiting as f64);
-            }
-            None => {
-                self.busy -= 1;
-                self.stats.busy.set(now, self.busy as f64);
-            }
+        if next.is_none() {
+            self.busy -= 1;
+            self.stats.busy.set(now, self.busy as f64);
         }
         next
+    }
+
+    /// The next waiting request (a resuming one first, then the queue in class order), taken
+    /// off the queue.
+    #[inline]
+    fn pop_waiting(&mut self, now: SimTime) -> Option<ReqId> {
+        let next = self.resumes.pop_front().or_else(|| self.queues.iter_mut().find_map(VecDeque::pop_front))?;
+        self.waiting -= 1;
+        self.stats.queue_len.set(now, self.waiting as f64);
+        Some(next)
     }
 
     /// Serves `share` of the slots from now on (a capacity drop, or 1.0 to restore). Requests
@@ -201,9 +205,7 @@ impl Service {
         if self.busy >= self.limit {
             return None;
         }
-        let next = self.resumes.pop_front().or_else(|| self.queues.iter_mut().find_map(VecDeque::pop_front))?;
-        self.waiting -= 1;
-        self.stats.queue_len.set(now, self.waiting as f64);
+        let next = self.pop_waiting(now)?;
         self.busy += 1;
         self.stats.busy.set(now, self.busy as f64);
         Some(next)

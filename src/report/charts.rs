@@ -205,15 +205,7 @@ impl LineChart {
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| e.to_string())?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(("sans-serif", 17))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        Ok(())
+        draw_legend(&mut chart)
     }
 
     fn draw_band<DB: DrawingBackend>(
@@ -239,8 +231,7 @@ impl LineChart {
 
     /// Fraction of the plot height kept free for the legend.
     fn legend_share(&self) -> f64 {
-        let entries = self.series.iter().filter(|s| !s.name.is_empty()).count() + usize::from(self.shade.is_some());
-        (0.08 + 0.055 * entries as f64).min(0.65)
+        legend_share(self.series.iter().filter(|s| !s.name.is_empty()).count() + usize::from(self.shade.is_some()))
     }
 
     /// x range and y range (transformed), with headroom above the data for the legend: the
@@ -328,6 +319,28 @@ pub fn time_unit(span_s: f64) -> (f64, &'static str) {
 /// A latency unit for values up to `max_s`: (multiplier, name).
 pub fn latency_unit(max_s: f64) -> (f64, &'static str) {
     if max_s < 1.0 { (1000.0, "ms") } else { (1.0, "s") }
+}
+
+/// The share of a chart's height kept free above the data for a legend of `entries` lines.
+pub(crate) fn legend_share(entries: usize) -> f64 {
+    (0.08 + 0.055 * entries as f64).min(0.65)
+}
+
+/// Draws the legend of `chart` in its upper left corner, in the house style.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 17))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// Draws latency, throughput, queues and latency_cdf charts (PNG and SVG) for a run.

@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use super::charts::{Chart, PALETTE, latency_unit, tick};
+use super::charts::{Chart, PALETTE, draw_legend, latency_unit, legend_share, tick};
 use crate::metrics::PathPart;
 
 /// Bars (one per label), each a stack of parts.
@@ -46,7 +46,7 @@ impl Chart for StackedBars {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let n = self.bars.len();
         let totals: Vec<f64> = (0..n).map(|i| self.parts.iter().map(|(_, v)| v[i]).sum()).collect();
-        let legend_share = (0.08 + 0.055 * self.parts.len() as f64).min(0.6);
+        let legend_share = legend_share(self.parts.len());
         let top = totals.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE) / (1.0 - legend_share);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 26))
@@ -89,14 +89,6 @@ impl Chart for StackedBars {
                 .label(name.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(("sans-serif", 17))
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        Ok(())
+        draw_legend(&mut chart)
     }
 }

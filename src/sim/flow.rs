@@ -105,8 +105,8 @@ impl World {
             self.fail(id, result);
             return Next::Stop;
         }
-        let service = job.home;
-        let b = if service == NO_SERVICE { self.paths.client() } else { service as usize };
+        let home = job.home;
+        let b = self.bucket(home);
         self.close_wait(id, b);
         self.regain_slot(id)
     }
@@ -273,10 +273,8 @@ impl World {
             self.span(&j, span_kind(&j), j.service, j.born, outcome);
         }
         self.ctx.reqs.free(id);
-        if holding
-            && service != NO_SERVICE
-            && let Some(next) = self.services[service as usize].free_slot(now)
-        {
+        // Only a job at a service holds one of its slots.
+        if holding && let Some(next) = self.services[service as usize].free_slot(now) {
             self.start(next);
         }
         self.close_own(&end);
@@ -292,7 +290,7 @@ impl World {
     fn finish(&mut self, job: &Ended, outcome: Outcome) {
         let ns = self.ctx.now.since(job.born);
         if outcome == Outcome::Ok {
-            let bucket = if job.service == NO_SERVICE { self.paths.client() } else { job.service as usize };
+            let bucket = self.bucket(job.service);
             let row = (job.crit != crate::metrics::NO_ROW).then(|| &*self.paths.row(job.crit));
             self.totals.critical.record(ns, row, bucket);
         }
