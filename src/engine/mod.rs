@@ -4,6 +4,8 @@
 //! and talk to the engine only through [`crate::sim::Ctx`].
 
 pub mod queue;
+mod radix;
+
 pub mod rng;
 pub mod slab;
 pub mod time;

@@ -1,52 +1,36 @@
-//! The event list: a monotone radix heap ordered by (time, insertion sequence).
+//! The event list, ordered by (time, insertion sequence): the one place that defines event order.
 //!
-//! This is the one place that defines event order. Simulated time never goes backwards, so
-//! every key pushed is at least the last key popped; a radix heap exploits that. Keys are
-//! compared with the last popped key byte by byte: an entry goes to the bucket of the highest
-//! byte in which it differs and of its value in that byte (8 levels × 256 digits). A push is
-//! an append; when the head runs dry, the lowest non-empty bucket (found through bitmaps) is
-//! redistributed to lower levels, so each entry moves at most 8 times over its life. Unlike a
-//! binary heap it stays cache-friendly at a million pending events.
-//!
-//! Ties: entries with equal keys always sit in the same bucket, buckets keep insertion order
-//! when redistributed, and the head (keys equal to the last popped) is a FIFO. So events at
-//! the same time pop in the order they were scheduled, without storing a sequence number.
-//! `tests::matches_reference_order` checks this against a `BinaryHeap` of (time, seq).
+//! Two representations, chosen by size. With few pending events (an M/M/c station has about a
+//! dozen) a list kept sorted latest-first is fastest: a pop takes the last entry, a push
+//! shifts the few entries due before it, all within a few cache lines and with predictable
+//! branches. With many (a million users thinking), the radix heap of `radix.rs` is: its pushes
+//! are appends and each entry moves at most eight times. The queue moves its entries from one
+//! to the other when it grows past [`GROW`] or shrinks below [`SHRINK`] (the gap keeps it from
+//! switching back and forth), in order, so the order of events — equal times in the order they
+//! were scheduled — is the same in both;
+//! `tests::matches_reference_order` checks it against a reference across many switches.
 
-use std::collections::VecDeque;
-
+use super::radix::RadixHeap;
 use super::time::SimTime;
 
-const LEVELS: usize = 8;
-const DIGITS: usize = 256;
-/// Largest bucket allocation [entries] kept for reuse after the bucket is emptied.
-const KEEP: usize = 256;
+/// Pending events above which the radix heap takes over.
+const GROW: usize = 128;
+/// Pending events below which the sorted list takes over again.
+const SHRINK: usize = 32;
 
 /// A monotone priority queue of events of type `E`, earliest first, FIFO among equal times.
 pub struct EventQueue<E> {
-    last: u64,
-    len: usize,
-    /// Entries whose key equals `last`, in insertion order.
-    head: VecDeque<E>,
-    /// `buckets[level * 256 + digit]`: entries whose key first differs from `last` in byte
-    /// `level` (0 = least significant), where the key's byte is `digit`.
-    buckets: Vec<Vec<(u64, E)>>,
-    /// Bit `level` set when some bucket of that level is non-empty.
-    levels: u8,
-    /// Per level, a 256-bit map of non-empty digits.
-    digits: [[u64; 4]; LEVELS],
+    /// Small mode: entries sorted by time, latest first; among equal times, the latest
+    /// scheduled first (so the earliest pops first from the end).
+    small: Vec<(u64, E)>,
+    /// Large mode (used when `large` is set).
+    radix: Box<RadixHeap<E>>,
+    large: bool,
 }
 
 impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue {
-            last: 0,
-            len: 0,
-            head: VecDeque::new(),
-            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
-            levels: 0,
-            digits: [[0; 4]; LEVELS],
-        }
+        EventQueue { small: Vec::new(), radix: Box::default(), large: false }
     }
 }
 
@@ -54,94 +38,89 @@ impl<E: Copy> EventQueue<E> {
     /// Schedules `event` at `time`. Panics in debug builds if `time` is before the last pop.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
-        debug_assert!(time.0 >= self.last, "event scheduled in the past");
-        let key = time.0.max(self.last);
-        self.len += 1;
-        if key == self.last {
-            self.head.push_back(event);
-        } else {
-            self.file(key, event);
+        if self.large {
+            return self.push_large(time, event);
         }
-    }
-
-    /// Puts an entry with `key` > `last` into its bucket.
-    #[inline]
-    fn file(&mut self, key: u64, event: E) {
-        let level = ((63 - (key ^ self.last).leading_zeros()) / 8) as usize;
-        let digit = ((key >> (8 * level)) & 0xff) as usize;
-        self.levels |= 1 << level;
-        self.digits[level][digit / 64] |= 1 << (digit % 64);
-        self.buckets[level * DIGITS + digit].push((key, event));
+        self.insert(time.0, event);
+        if self.small.len() > GROW {
+            self.grow_into_radix();
+        }
     }
 
     /// Removes and returns the earliest event with its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.head.is_empty() && !self.refill() {
-            return None;
+        if !self.large {
+            return self.small.pop().map(|(t, e)| (SimTime(t), e));
         }
-        self.len -= 1;
-        self.head.pop_front().map(|e| (SimTime(self.last), e))
+        self.pop_large()
+    }
+
+    /// Large mode's push (kept out of line, so the small mode's stays small).
+    #[inline(never)]
+    fn push_large(&mut self, time: SimTime, event: E) {
+        self.radix.push(time, event);
+    }
+
+    /// Large mode's pop; back to the sorted list when few are left.
+    #[inline(never)]
+    fn pop_large(&mut self) -> Option<(SimTime, E)> {
+        let next = self.radix.pop();
+        if self.radix.len() < SHRINK {
+            self.shrink_into_list();
+        }
+        next
     }
 
     /// Time of the earliest event, without removing it.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        if self.head.is_empty() && !self.refill() {
-            return None;
-        }
-        Some(SimTime(self.last))
+        if self.large { self.radix.peek_time() } else { self.small.last().map(|&(t, _)| SimTime(t)) }
     }
 
-    /// Empties the lowest non-empty bucket: its smallest key becomes `last`, entries equal to
-    /// it go to `head` and the rest to lower levels. Returns false if the queue is empty.
-    fn refill(&mut self) -> bool {
-        if self.levels == 0 {
-            return false;
+    /// Files an entry into the sorted list, to pop after every entry of the same time: an
+    /// insertion-sort step from the end, shifting the entries that pop before it (a handful,
+    /// each a short copy, with branches the processor predicts well).
+    #[inline]
+    fn insert(&mut self, time: u64, event: E) {
+        let list = &mut self.small;
+        list.push((time, event));
+        let mut i = list.len() - 1;
+        while i > 0 && list[i - 1].0 <= time {
+            list[i] = list[i - 1];
+            i -= 1;
         }
-        let level = self.levels.trailing_zeros() as usize;
-        let map = &mut self.digits[level];
-        let word = map.iter().position(|&w| w != 0).expect("level bit implies a digit bit");
-        let digit = word * 64 + map[word].trailing_zeros() as usize;
-        map[word] &= !(1 << (digit % 64));
-        if map.iter().all(|&w| w == 0) {
-            self.levels &= !(1 << level);
+        list[i] = (time, event);
+    }
+
+    /// Moves every entry, in order, to the radix heap.
+    #[cold]
+    #[inline(never)]
+    fn grow_into_radix(&mut self) {
+        while let Some((t, e)) = self.small.pop() {
+            self.radix.push(SimTime(t), e);
         }
-        let bucket = &mut self.buckets[level * DIGITS + digit];
-        if bucket.len() == 1 {
-            // The common case with few pending events: no minimum to find, nothing to re-file.
-            let (key, event) = bucket.pop().expect("one entry");
-            self.last = key;
-            self.head.push_back(event);
-            return true;
+        self.large = true;
+    }
+
+    /// Moves every entry, in order, to the sorted list.
+    #[cold]
+    #[inline(never)]
+    fn shrink_into_list(&mut self) {
+        while let Some((t, event)) = self.radix.pop() {
+            self.insert(t.0, event);
         }
-        let mut moving = std::mem::take(bucket);
-        self.last = moving.iter().map(|&(k, _)| k).min().unwrap_or(self.last);
-        for &(key, event) in &moving {
-            if key == self.last {
-                self.head.push_back(event);
-            } else {
-                self.file(key, event);
-            }
-        }
-        moving.clear();
-        // Keep allocations for reuse, but shrink large ones to `KEEP`, so that memory follows the
-        // number pending rather than the high-water marks of 2,048 buckets over the run, and a
-        // bucket that fills again grows from `KEEP` rather than from nothing.
-        if moving.capacity() > KEEP {
-            moving.shrink_to(KEEP);
-        }
-        self.buckets[level * DIGITS + digit] = moving;
-        true
+        self.radix.rewind();
+        self.large = false;
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.len
+        if self.large { self.radix.len() } else { self.small.len() }
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 }
 
@@ -153,15 +132,17 @@ mod tests {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
 
+    /// Pushes and pops in phases that grow the queue to thousands and drain it again, so both
+    /// modes and many switches are crossed, and compares every pop with a sorted reference.
     #[test]
     fn matches_reference_order() {
-        let mut rng = stream(7, "queue-test", "keys");
+        let mut rng = stream(7, "queue-test", "switches");
         let mut q = EventQueue::default();
         let mut reference = BinaryHeap::new();
-        let (mut now, mut seq) = (0u64, 0u64);
-        for round in 0..200_000u64 {
-            // Mix of equal times, near times and far times, interleaved with pops.
-            let pushes = if round % 3 == 0 { 3 } else { 1 };
+        let (mut now, mut seq, mut switches, mut was_large) = (0u64, 0u64, 0, false);
+        for round in 0..300_000u64 {
+            let growing = (round / 5_000) % 2 == 0;
+            let pushes = if growing { rng.random_range(1..3u32) } else { rng.random_range(0..2u32) };
             for _ in 0..pushes {
                 let dt = match rng.random_range(0..4u32) {
                     0 => 0,
@@ -173,12 +154,16 @@ mod tests {
                 reference.push(Reverse((now + dt, seq)));
                 seq += 1;
             }
-            let (t, e) = q.pop().unwrap();
-            let Reverse((rt, rs)) = reference.pop().unwrap();
-            assert_eq!((t.0, e), (rt, rs));
-            now = t.0;
+            if let Some((t, e)) = q.pop() {
+                let Reverse((rt, rs)) = reference.pop().unwrap();
+                assert_eq!((t.0, e), (rt, rs), "round {round}");
+                now = t.0;
+            }
+            switches += (q.large != was_large) as u32;
+            was_large = q.large;
+            assert_eq!(q.len(), reference.len());
         }
-        assert_eq!(q.len(), reference.len());
+        assert!(switches >= 10, "only {switches} switches between modes");
         while let Some((t, e)) = q.pop() {
             let Reverse((rt, rs)) = reference.pop().unwrap();
             assert_eq!((t.0, e), (rt, rs));
