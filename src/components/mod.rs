@@ -2,8 +2,10 @@
 //! work steps, routes, open-loop sources and closed-loop populations. Each owns its state and
 //! statistics; `sim::flow` moves requests between them.
 
+pub mod cache;
 pub mod call_stats;
 pub mod drawer;
+pub mod kinds;
 pub mod router;
 pub mod service;
 pub mod sessions;

@@ -24,7 +24,7 @@ pub use overrides::Override;
 pub use profile::RateProfile;
 pub use program::{Op, Pc, Program};
 pub use spec::{Discipline, ModelSpec};
-pub use validate::default_window;
+pub use validate::{KindBuilder, default_window};
 pub use workload::{Draws, Workload};
 
 use crate::cost::CostLine;

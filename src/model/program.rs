@@ -4,6 +4,7 @@
 //! service whose flow is one `Work`, and a chain of blocks is a client flow that calls them in
 //! turn.
 
+use crate::components::kinds::{KindDef, KindStep};
 use crate::cost::CostLine;
 use crate::engine::SimTime;
 use crate::model::{Discipline, Dist, Target};
@@ -32,6 +33,9 @@ pub enum Op {
     Parallel { first: u32, count: u16, need: u16, then: Pc },
     /// Jump to the pc picked by `routes[route]`.
     Route { route: u32 },
+    /// Hand the job to service kind `kinds[kind]` at its step `kind_steps[step]`; the kind
+    /// picks one of the step's exits, fails the job, or parks it (see `components::kinds`).
+    Kind { kind: u32, step: u32 },
 }
 
 /// How a route picks its pc.
@@ -107,6 +111,9 @@ pub struct CallSite {
     pub budget: Option<u32>,
     /// Where a finally failed call goes on, if its policy has a fallback.
     pub fallback: Option<Pc>,
+    /// Where a finally failed call without a fallback goes on, for a service kind that must
+    /// hear of the failure (a cache's waiting readers); `None`: the flow fails.
+    pub on_fail: Option<Pc>,
 }
 
 /// Jitter applied to a backoff v.
@@ -210,6 +217,10 @@ pub struct Program {
     /// Per `services` entry (in name order): the pc of `[call it, return]`, where a `to`
     /// naming a service leads.
     pub stubs: Vec<Pc>,
+    /// Services of a kind: (service index, checked settings), referenced by `Op::Kind`.
+    pub kinds: Vec<(u32, KindDef)>,
+    /// Kind steps, referenced by `Op::Kind`.
+    pub kind_steps: Vec<KindStep>,
 }
 
 impl Program {
@@ -261,7 +272,7 @@ impl Program {
                 budget = Some(shared(&mut self.budgets, p));
             }
         }
-        self.sites.push(CallSite { service, policy, breaker, budget, fallback: None });
+        self.sites.push(CallSite { service, policy, breaker, budget, fallback: None, on_fail: None });
         (self.sites.len() - 1) as u32
     }
 

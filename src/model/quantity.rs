@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize, Serializer};
 ///
 /// Accepts a JSON number, or a string of a number and a unit: `ns`, `us` (or `µs`), `ms`, `s`,
 /// `m` or `min`, `h`, `d`. A string without a unit is read as seconds.
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
 pub struct Quantity(pub f64);
 
 impl Quantity {

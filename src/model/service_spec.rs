@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::dist::DistSpec;
 use super::quantity::Quantity;
 use super::spec::Discipline;
+use crate::components::kinds::KindSpec;
 use crate::cost::CostLineSpec;
 
 /// A service: `servers` concurrency slots in front of one queue, running its `flow` for every
@@ -39,13 +40,16 @@ pub struct ServiceSpec {
     /// (default: unbounded).
     pub capacity: Option<u64>,
     /// Whether a request keeps its slot while it waits for the services it calls, as a
-    /// thread-per-request server or a Lambda does (default `true`); `false` models an
-    /// event-loop server that frees the slot and queues again for one when the reply arrives.
-    #[serde(default = "yes")]
-    pub hold_while_waiting: bool,
+    /// thread-per-request server or a Lambda does (default `true`, or the kind's default);
+    /// `false` models an event-loop server that frees the slot and queues again for one when
+    /// the reply arrives.
+    pub hold_while_waiting: Option<bool>,
     /// What the service does for each request, step after step (default: reply at once).
     #[serde(default)]
     pub flow: Vec<StepSpec>,
+    /// A service kind whose module supplies the flow and state: `{"cache": {…}}` (see
+    /// docs/services.md). Without it the service runs `flow`.
+    pub kind: Option<KindSpec>,
     /// Failures injected into this service (all settable with `--set`, so a sweep can vary them).
     #[serde(default)]
     pub faults: FaultSpec,

@@ -525,5 +525,7 @@ impl Checker {
 
 mod compile;
 mod graph;
+mod kinds;
 mod policies;
 mod workload;
+pub use kinds::KindBuilder;

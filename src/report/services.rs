@@ -2,6 +2,8 @@
 //! outcomes, policy actions, latency per call and per attempt) and how busy it was. Field
 //! names are a contract; docs/metrics.md documents each.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::components::Service;
@@ -47,6 +49,9 @@ pub struct ServiceSummary {
     pub mean_queue_len: f64,
     /// Mean wait for a slot of requests that got one [s].
     pub mean_wait_s: f64,
+    /// A service kind's own figures, under the kind's name (e.g. `cache`).
+    #[serde(flatten)]
+    pub kind: BTreeMap<String, serde_json::Value>,
 }
 
 /// Policy counters kept outside the service (breakers and budgets on calls to it).
@@ -82,6 +87,7 @@ impl ServiceSummary {
             utilization: st.utilization,
             mean_queue_len: st.mean_queue_len,
             mean_wait_s: st.mean_wait_s,
+            kind: BTreeMap::new(),
         }
     }
 }

@@ -247,7 +247,14 @@ fn services(model: &Model, w: &World, now: crate::engine::SimTime) -> BTreeMap<S
     for (b, &(_, svc)) in w.budgets.iter().zip(&p.budgets) {
         counts[svc as usize].budget_refusals += b.refused;
     }
-    w.services.iter().zip(counts).map(|(s, c)| (s.def.name.clone(), ServiceSummary::build(s, now, c))).collect()
+    let mut out: BTreeMap<String, ServiceSummary> =
+        w.services.iter().zip(counts).map(|(s, c)| (s.def.name.clone(), ServiceSummary::build(s, now, c))).collect();
+    for ((service, def), kind) in model.program.kinds.iter().zip(&w.kinds) {
+        if let Some(s) = out.get_mut(&model.program.services[*service as usize].name) {
+            s.kind.insert(def.name(), kind.summary(now));
+        }
+    }
+    out
 }
 
 /// Cost of every block and population with cost lines, over the measured period.

@@ -156,7 +156,10 @@ impl World {
         let st = &self.sites[job.site as usize];
         let stats = &mut self.services[st.service as usize].calls;
         if outcome != Outcome::Ok {
-            if let Some(fallback) = st.fallback {
+            if let Some(pc) = st.on_fail {
+                job.pc = pc; // a kind's failure step, which reads the outcome
+                job.failed = Some(outcome);
+            } else if let Some(fallback) = st.fallback {
                 stats.fallbacks += 1;
                 job.degraded = true;
                 job.pc = fallback;

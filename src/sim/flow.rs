@@ -11,6 +11,7 @@ use super::ctx::Event;
 use super::job::{Ended, Job, NEVER, NO_CALL, NO_SERVICE, Origin, Outcome};
 use super::world::{End, World};
 use crate::components::Admit;
+use crate::components::kinds::{Go, StepCx};
 use crate::engine::ReqId;
 use crate::model::Op;
 use crate::model::program::RETURN;
@@ -71,6 +72,22 @@ impl World {
                         return;
                     }
                 }
+                Op::Kind { kind, step } => {
+                    let ks = &self.kind_steps[step as usize];
+                    let mut cx = StepCx { now: self.ctx.now, id, out: &mut self.kind_out };
+                    let go = self.kinds[kind as usize].step(ks.tag, job, &mut cx);
+                    match go {
+                        Go::Exit(i) => job.pc = ks.exits[i],
+                        Go::Park => job.running = false,
+                        Go::Fail(_) => {}
+                    }
+                    self.kind_effects(kind, step, id);
+                    match go {
+                        Go::Exit(_) => {}
+                        Go::Park => return self.release_while_waiting(id),
+                        Go::Fail(o) => return self.fail(id, o),
+                    }
+                }
                 Op::Parallel { first, count, need, then } => {
                     self.open_wait(id);
                     let Some(job) = self.ctx.reqs.get_mut(id) else { return };
@@ -88,6 +105,42 @@ impl World {
                 }
             }
         }
+    }
+
+    /// Carries out what kind step `step` of kind `kind` asked, reached by job `by`: wakes the
+    /// jobs it parked, starts its background jobs (with `by`'s attributes).
+    fn kind_effects(&mut self, kind: u32, step: u32, by: ReqId) {
+        if self.kind_out.wakes.is_empty() && self.kind_out.spawns.is_empty() {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.kind_out);
+        let exits = |w: &World, i: usize| w.kind_steps[step as usize].exits[i];
+        for &(id, wake) in &out.wakes {
+            match wake {
+                Ok(i) => {
+                    let pc = exits(self, i);
+                    let Some(job) = self.ctx.reqs.get_mut(id) else { continue };
+                    job.pc = pc;
+                    if self.regain_slot(id) == Next::Go {
+                        self.advance(id);
+                    }
+                }
+                Err(o) => self.fail(id, o),
+            }
+        }
+        let service = self.kind_services[kind as usize];
+        for &i in &out.spawns {
+            let pc = exits(self, i);
+            let Some(parent) = self.ctx.reqs.get(by) else { break };
+            let mut job = Job::new(self.ctx.now, parent.class, Origin::Detached, pc);
+            job.attrs = parent.attrs;
+            (job.service, job.home, job.started) = (service, service, true);
+            let spawned = self.ctx.reqs.insert(job);
+            self.advance(spawned);
+        }
+        out.wakes.clear();
+        out.spawns.clear();
+        self.kind_out = out;
     }
 
     /// A job's wait may be over: what it does next. A call attempt's outcome goes through the
@@ -258,7 +311,7 @@ impl World {
         let end = Ended::of(job);
         let traced = (job.trace != 0).then_some(*job);
         let (holding, service) = (job.holding, job.service);
-        if service != NO_SERVICE {
+        if service != NO_SERVICE && job.origin != Origin::Detached {
             let s = &mut self.services[service as usize];
             if job.tail {
                 s.served_tail(now, job.entered, job.started, outcome);
@@ -281,6 +334,7 @@ impl World {
         match end.origin {
             Origin::Child { parent, seq } => self.reply(parent, seq, outcome, Some(&end)),
             Origin::Source | Origin::User { .. } => self.finish(&end, outcome),
+            Origin::Detached => {}
         }
         self.paths.give(end.crit);
     }
@@ -336,6 +390,7 @@ fn span_kind(job: &Job) -> &'static str {
     match job.origin {
         Origin::Child { .. } if job.service == NO_SERVICE => "branch",
         Origin::Child { .. } => "attempt",
+        Origin::Detached => "background",
         _ => "request",
     }
 }

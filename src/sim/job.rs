@@ -70,6 +70,9 @@ pub enum Origin {
     /// A call attempt or a parallel branch; its reply goes to `parent` if the parent still
     /// waits with token `seq`.
     Child { parent: ReqId, seq: u32 },
+    /// A background job a service kind started (a cache refresh): nobody waits for it, and
+    /// it is not counted as a request or as a call to its service.
+    Detached,
 }
 
 /// A job in flight.
@@ -139,6 +142,9 @@ pub struct Job {
     pub trace: u32,
     /// Which attempt of its call it is (1 for the first), for call attempts.
     pub nth: u16,
+    /// The outcome of a call that failed and sent it to a kind's failure step (the kind
+    /// reads it there).
+    pub failed: Option<Outcome>,
 }
 
 /// What is left of a job once it has ended: the fields its reply, its statistics and its
@@ -227,6 +233,7 @@ impl Job {
             merged_ns: 0,
             trace: 0,
             nth: 0,
+            failed: None,
         }
     }
 

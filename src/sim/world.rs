@@ -4,6 +4,7 @@
 
 use super::ctx::{Ctx, Event};
 use super::job::{Attrs, Job, Origin};
+use crate::components::kinds::{KindState, KindStep, StepOut};
 use crate::components::{Drawer, Router, Service, Sessions, Source, Work};
 use crate::engine::{SimRng, SimTime, stream};
 use crate::metrics::trace::Trace;
@@ -111,6 +112,12 @@ pub struct World {
     pub paths: BreakdownPool,
     /// Sampled request traces.
     pub trace: Trace,
+    /// Running state of each service kind, its service, its steps, and the buffer its steps
+    /// fill (see `components::kinds`).
+    pub kinds: Vec<KindState>,
+    pub kind_services: Vec<u32>,
+    pub kind_steps: Box<[KindStep]>,
+    pub kind_out: StepOut,
     /// End of warm-up (tracing starts there).
     pub warmup: SimTime,
 }
@@ -176,6 +183,10 @@ impl World {
             totals,
             paths: BreakdownPool::new(p.services.len()),
             trace: Trace::new(model.trace),
+            kinds: p.kinds.iter().map(|(s, d)| d.start(seed, &p.services[*s as usize].name)).collect(),
+            kind_services: p.kinds.iter().map(|&(s, _)| s).collect(),
+            kind_steps: p.kind_steps.clone().into_boxed_slice(),
+            kind_out: StepOut::default(),
             warmup: model.warmup,
         }
     }
@@ -302,5 +313,6 @@ impl World {
         self.budgets.iter_mut().for_each(|b| b.refused = 0);
         self.limiters.iter_mut().for_each(Limiter::restart_stats);
         self.sessions.iter_mut().for_each(Sessions::restart_stats);
+        self.kinds.iter_mut().for_each(|k| k.restart_stats(now));
     }
 }

@@ -3,6 +3,8 @@
 //! calling itself).
 
 use super::Checker;
+use super::kinds::KindBuilder;
+use crate::components::kinds::KindSpec;
 use crate::cost::Driver;
 use crate::engine::SimTime;
 use crate::model::policy_spec::FallbackSpec;
@@ -54,15 +56,35 @@ impl Checker {
         }
         self.compile_blocks(&mut prog, blocks, names);
         for (i, (name, s)) in spec.services.iter().enumerate() {
-            let path = format!("services.{name}.flow");
-            let entry = self.steps(&mut prog, &s.flow, RETURN, &path, first_service);
-            prog.services[(first_service as usize) + i].entry = entry;
+            let service = first_service + i as u32;
+            let entry = match &s.kind {
+                None => self.steps(&mut prog, &s.flow, RETURN, &format!("services.{name}.flow"), first_service),
+                Some(kind) => self.kind(&mut prog, kind, name, service, first_service, !s.flow.is_empty()),
+            };
+            prog.services[service as usize].entry = entry;
         }
         if prog.ops.len() > MAX_OPS {
             self.issue("services", format!("the flows compile to {} steps; at most {MAX_OPS}", prog.ops.len()));
         }
         self.check_call_cycles(&prog, spec, first_service);
         prog
+    }
+
+    /// Compiles a service of a kind through its module; returns its entry pc.
+    fn kind(&mut self, prog: &mut Program, kind: &KindSpec, name: &str, service: u32, first: u32, flow: bool) -> Pc {
+        if flow {
+            let msg = "a service with a `kind` gets its flow from the kind; remove `flow` (or `kind`)";
+            self.issue(format!("services.{name}.flow"), msg);
+        }
+        let index = prog.kinds.len() as u32;
+        let path = format!("services.{name}.kind.{}", kind.name());
+        let mut b = KindBuilder { checker: self, prog, path, service, kind: index, first_service: first, entry: RETURN };
+        let def = kind.compile(&mut b);
+        let entry = b.entry;
+        if let Some(def) = def {
+            prog.kinds.push((service, def));
+        }
+        entry
     }
 
     fn service_def(&mut self, name: &str, s: &ServiceSpec) -> ServiceDef {
@@ -76,7 +98,7 @@ impl Checker {
             servers: s.servers.max(1),
             discipline: s.discipline,
             capacity: s.capacity,
-            hold_while_waiting: s.hold_while_waiting,
+            hold_while_waiting: s.hold_while_waiting.unwrap_or_else(|| s.kind.as_ref().is_none_or(|k| k.holds_while_waiting())),
             entry: RETURN,
             faults: self.faults(&format!("{p}.faults"), &s.faults),
             cost: self.cost(&p, &s.cost, &[Driver::InstanceHours, Driver::Requests]),
@@ -217,26 +239,7 @@ impl Checker {
             return prog.push(Op::Work { work: w, then });
         }
         if let Some(name) = &s.call {
-            let Some(service) = self.callee(prog, name, &format!("{p}.call"), first_service) else { return then };
-            let policy = match &s.policy {
-                None => None,
-                Some(pn) => match prog.policies.iter().position(|d| &d.name == pn) {
-                    Some(i) => Some(i as u32),
-                    None => {
-                        let known: Vec<&str> = prog.policies.iter().map(|d| d.name.as_str()).collect();
-                        let msg = format!("unknown policy `{pn}`; `policies` lists: {}", list(&known));
-                        self.issue(format!("{p}.policy"), msg);
-                        return then;
-                    }
-                },
-            };
-            let site = prog.site(service, policy);
-            let fallback = s.policy.as_ref().and_then(|pn| spec_fallback(self, pn));
-            if let Some(f) = fallback {
-                let fpc = self.fallback(prog, &f, then, p, first_service);
-                prog.sites[site as usize].fallback = fpc;
-            }
-            return prog.push(Op::Call { site, then });
+            return self.call_op(prog, name, s.policy.as_deref(), then, p, first_service).unwrap_or(then);
         }
         if let Some(branches) = &s.parallel {
             return self.parallel(prog, branches, s.wait.as_ref(), then, p, first_service);
@@ -245,6 +248,39 @@ impl Checker {
             Some(b) => self.branch(prog, b, then, &format!("{p}.branch"), first_service),
             None => then,
         }
+    }
+
+    /// A call to `name` under `policy` (with its fallback), then `then`; `None` if the callee
+    /// or the policy is unknown (reported at `p.call` or `p.policy`).
+    pub(super) fn call_op(
+        &mut self,
+        prog: &mut Program,
+        name: &str,
+        policy: Option<&str>,
+        then: Pc,
+        p: &str,
+        first_service: u32,
+    ) -> Option<Pc> {
+        let service = self.callee(prog, name, &format!("{p}.call"), first_service)?;
+        let policy = match policy {
+            None => None,
+            Some(pn) => match prog.policies.iter().position(|d| d.name == pn) {
+                Some(i) => Some(i as u32),
+                None => {
+                    let known: Vec<&str> = prog.policies.iter().map(|d| d.name.as_str()).collect();
+                    let msg = format!("unknown policy `{pn}`; `policies` lists: {}", list(&known));
+                    self.issue(format!("{p}.policy"), msg);
+                    return None;
+                }
+            },
+        };
+        let site = prog.site(service, policy);
+        let fallback = policy.and_then(|i| spec_fallback(self, &prog.policies[i as usize].name.clone()));
+        if let Some(f) = fallback {
+            let fpc = self.fallback(prog, &f, then, p, first_service);
+            prog.sites[site as usize].fallback = fpc;
+        }
+        Some(prog.push(Op::Call { site, then }))
     }
 
     /// The pc where a call that finally failed goes on under `fallback`.
@@ -495,6 +531,7 @@ fn callees(prog: &Program, entry: Pc) -> Vec<usize> {
                 RouteDef::Probability { pcs, .. } => stack.extend(pcs),
                 RouteDef::Class { by_class: pcs } | RouteDef::Intent { by_intent: pcs } => stack.extend(pcs),
             },
+            Op::Kind { step, .. } => stack.extend(&prog.kind_steps[step as usize].exits),
         }
     }
     out.sort_unstable();

@@ -1,0 +1,635 @@
+//! `cache`: a look-aside TTL cache in front of an origin (ElastiCache Redis in front of the
+//! Catalog API, seed 000 scenario 6 and the caching table of seed 001).
+//!
+//! A request for key k (the request's item key) reads the cache (a GET: holds a slot for a
+//! drawn time). A fresh entry is a hit. Otherwise the origin is called — through the model's
+//! call machinery, so the call has its policy's timeout, retries and breaker — and its answer
+//! is stored for `ttl` ± `ttl_jitter`. What concurrent misses of one key do is `on_miss`:
+//! - `plain`: each calls the origin (the stampede);
+//! - `coalesce`: the first calls, the others wait for its answer (or its failure);
+//! - `stale_while_revalidate`: an expired entry is served at once, stale, and one background
+//!   refresh runs (a cold miss still coalesces).
+//!
+//! Early refresh starts one background refresh of a fresh entry before it expires:
+//! - `xfetch` (Vattani, Chierichetti, Lowenstein, PVLDB 8(8), 2015): a read at time t refreshes
+//!   when t − δ·β·ln U ≥ expiry, U uniform on (0, 1], δ the entry's last recompute time; so a
+//!   read with t_left to go refreshes with probability exp(−t_left / (β·δ));
+//! - `beta` (the seed's own curve, scenario 6: "beta distribution with alpha=2, centered at
+//!   80% of TTL"): read as each stored entry drawing the point of its life at which it is
+//!   refreshed, as a fraction of its TTL, from a Beta(α, b) law whose mode is `peak`
+//!   (b = 1 + (α − 1)(1 − peak)/peak; α = 2, peak 0.8 gives b = 1.25); the first read past that
+//!   point refreshes. The chance that a read refreshes grows as expiry nears, as the seed says.
+//!
+//! State is bounded by the keys cached: entries live in a slab with an LRU list (optional
+//! `capacity`), expiry is checked on read, and an active sweep examines a few slab slots per
+//! read (as Redis samples keys), so nothing is scheduled per key. Invalidations drop a range
+//! of keys at given times (an event-driven catalog update: all volumes of a series); they are
+//! applied lazily, by comparing an entry's store time with the range's last invalidation.
+
+use std::collections::HashMap;
+
+use rand::RngExt;
+use rand_distr::{Beta, Distribution};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::kinds::{Go, Kind, StepCx};
+use crate::engine::{ReqId, SimRng, SimTime, stream};
+use crate::model::dist::DistSpec;
+use crate::model::quantity::Quantity;
+use crate::model::program::RETURN;
+use crate::model::{Dist, KindBuilder};
+use crate::sim::{Job, Outcome};
+
+/// Settings of a `cache` service.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// The service called on a miss (the origin, e.g. the Catalog API).
+    pub origin: String,
+    /// The `policies` entry wrapping each origin call (timeouts, retries, breaker).
+    pub policy: Option<String>,
+    /// Time to live of a stored entry.
+    pub ttl: Quantity,
+    /// Each entry lives `ttl` + U(−jitter, +jitter) (default 0; at most `ttl`).
+    #[serde(default)]
+    pub ttl_jitter: Quantity,
+    /// Time of a read (GET), hit or miss (default: lognormal, p50 0.4 ms, p99 1.3 ms:
+    /// ElastiCache same-AZ, reference/calibration.md).
+    pub get: Option<DistSpec>,
+    /// What concurrent misses of one key do (default `plain`).
+    #[serde(default)]
+    pub on_miss: MissMode,
+    /// With `stale_while_revalidate`: how long past expiry an entry may still be served stale
+    /// (default: as long as it is in the cache).
+    pub stale_for: Option<Quantity>,
+    /// Probabilistic early refresh (default none).
+    pub early_refresh: Option<EarlyRefreshSpec>,
+    /// Most entries kept; the least recently used goes first (default: unbounded).
+    pub capacity: Option<u64>,
+    /// Intents whose requests are never cached (prices, seed 001): straight to the origin.
+    #[serde(default)]
+    pub bypass_intents: Vec<String>,
+    /// Invalidations: at each time, keys `from` ≤ k < `to` are dropped.
+    #[serde(default)]
+    pub invalidations: Vec<InvalidationSpec>,
+}
+
+/// What concurrent misses of one key do.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MissMode {
+    /// Every miss calls the origin.
+    #[default]
+    Plain,
+    /// One origin call per key at a time; the other misses wait for it.
+    Coalesce,
+    /// Serve an expired entry stale while one background refresh runs.
+    StaleWhileRevalidate,
+}
+
+/// An early-refresh law: `{"xfetch": {"beta": 1}}` or `{"beta": {"alpha": 2, "peak": 0.8}}`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum EarlyRefreshSpec {
+    /// XFetch with scale β > 0 (1 is the paper's optimum; larger refreshes earlier).
+    Xfetch { beta: f64 },
+    /// The refresh point's share of the TTL drawn from a Beta law with shape `alpha` > 1 and
+    /// mode `peak` (0–1).
+    Beta { alpha: f64, peak: f64 },
+}
+
+/// Keys dropped at given times.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvalidationSpec {
+    /// Times of the invalidation.
+    pub at: Vec<Quantity>,
+    /// First key and one past the last key dropped.
+    pub from: u32,
+    pub to: u32,
+}
+
+/// Checked settings.
+#[derive(Clone, Debug)]
+pub struct CacheDef {
+    ttl_ns: u64,
+    jitter_ns: u64,
+    mode: MissMode,
+    stale_ns: u64,
+    early: Early,
+    capacity: usize,
+    /// Per intent index: bypass the cache.
+    bypass: Vec<bool>,
+    /// (key range, sorted invalidation times [ns]).
+    invalidations: Vec<(u32, u32, Vec<u64>)>,
+}
+
+/// A checked early-refresh law.
+#[derive(Clone, Copy, Debug)]
+enum Early {
+    None,
+    Xfetch { beta: f64 },
+    Beta { alpha: f64, b: f64 },
+}
+
+/// Kind step tags.
+const LOOKUP: u16 = 0;
+const FILL: u16 = 1;
+const FAILED: u16 = 2;
+/// Exits of the lookup step.
+const HIT: usize = 0;
+const ORIGIN: usize = 1;
+/// Most entries a cache may be given.
+const MAX_CAPACITY: u64 = 100_000_000;
+/// Slab slots the active sweep examines per read.
+const SWEEP_PER_READ: usize = 2;
+/// No slab slot.
+const NIL: u32 = u32::MAX;
+
+/// A stored entry.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: u32,
+    stored: u64,
+    expires: u64,
+    /// Recompute time of its last fill [ns] (XFetch's δ).
+    delta: u64,
+    /// Beta law: the time from which a read refreshes it [ns].
+    refresh_at: u64,
+    live: bool,
+    prev: u32,
+    next: u32,
+}
+
+/// An origin call (or several, with `plain`) under way for a key.
+#[derive(Debug, Default)]
+struct Flight {
+    waiters: Vec<ReqId>,
+    /// Origin calls started for this miss or expiry.
+    calls: u32,
+    /// Origin calls still under way.
+    active: u32,
+}
+
+/// Counters since warm-up.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct CacheCounts {
+    pub reads: u64,
+    /// Fresh entries served.
+    pub hits: u64,
+    /// Reads that found no usable entry.
+    pub misses: u64,
+    /// Expired entries served stale while a refresh ran.
+    pub stale_serves: u64,
+    /// Background refreshes started before expiry.
+    pub early_refreshes: u64,
+    /// Background refreshes started for stale entries.
+    pub stale_refreshes: u64,
+    /// Origin calls made (by readers and background refreshes).
+    pub origin_calls: u64,
+    /// Origin calls that failed.
+    pub origin_failures: u64,
+    /// Readers that waited for another reader's origin call.
+    pub coalesced: u64,
+    /// Reads of bypassed intents, sent straight to the origin.
+    pub bypassed: u64,
+    /// Entries evicted by the LRU, dropped by invalidations, and removed expired by the sweep.
+    pub evictions: u64,
+    pub invalidated: u64,
+    pub swept: u64,
+    /// Misses or expiries that ended with a fill: each opened an episode of origin calls.
+    pub episodes: u64,
+    /// The largest number of origin calls one episode made.
+    pub max_calls_per_episode: u32,
+    /// The most origin calls under way at once.
+    pub max_concurrent_origin: u32,
+}
+
+/// A running cache.
+pub struct Cache {
+    def: CacheDef,
+    index: HashMap<u32, u32>,
+    slab: Vec<Entry>,
+    free: Vec<u32>,
+    /// LRU list: most recent at `head`.
+    head: u32,
+    tail: u32,
+    live: usize,
+    flights: HashMap<u32, Flight>,
+    /// Spare waiter lists, reused.
+    spare: Vec<Vec<ReqId>>,
+    concurrent: u32,
+    sweep: usize,
+    episode_calls: u64,
+    rng: SimRng,
+    counts: CacheCounts,
+}
+
+impl Kind for Cache {
+    type Spec = CacheSpec;
+    type Def = CacheDef;
+
+    fn compile(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
+        let def = check(spec, b)?;
+        let get = match &spec.get {
+            Some(d) => b.dist("get", d)?,
+            None => Dist::Lognormal { mu: (0.4e-3f64).ln(), sigma: (1.3f64 / 0.4).ln() / crate::model::dist::Z99 },
+        };
+        let failed = b.step(FAILED, vec![]);
+        let fill = b.step(FILL, vec![RETURN]);
+        let origin = b.call("origin", &spec.origin, spec.policy.as_deref(), fill, Some(failed))?;
+        let lookup = b.step(LOOKUP, vec![RETURN, origin]);
+        b.entry = b.work("get", get, lookup);
+        Some(def)
+    }
+
+    fn holds_while_waiting() -> bool {
+        false
+    }
+
+    fn start(def: &CacheDef, seed: u64, service: &str) -> Cache {
+        Cache {
+            def: def.clone(),
+            index: HashMap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            live: 0,
+            flights: HashMap::new(),
+            spare: Vec::new(),
+            concurrent: 0,
+            sweep: 0,
+            episode_calls: 0,
+            rng: stream(seed, service, "cache"),
+            counts: CacheCounts::default(),
+        }
+    }
+
+    fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
+        let now = cx.now.0;
+        match tag {
+            LOOKUP => self.lookup(now, job, cx),
+            FILL => self.fill(now, job, cx),
+            _ => self.failed(job, cx),
+        }
+    }
+
+    fn restart_stats(&mut self, _now: SimTime) {
+        self.counts = CacheCounts::default();
+        self.episode_calls = 0;
+    }
+
+    fn summary(&self, _now: SimTime) -> serde_json::Value {
+        let c = &self.counts;
+        let served = c.hits + c.stale_serves;
+        let mut v = serde_json::to_value(c).unwrap_or_default();
+        let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
+        let cached = c.reads - c.bypassed;
+        v["hit_ratio"] = serde_json::json!(finite(ratio(served, cached)));
+        v["fresh_hit_ratio"] = serde_json::json!(finite(ratio(c.hits, cached)));
+        v["mean_calls_per_episode"] = serde_json::json!(finite(ratio(self.episode_calls, c.episodes)));
+        v["entries"] = serde_json::json!(self.live);
+        v
+    }
+}
+
+/// NaN as null.
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Checks the settings.
+fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
+    let ttl = spec.ttl.0;
+    let mut ok = true;
+    if !(ttl.is_finite() && ttl > 0.0) {
+        b.issue("ttl", format!("must be a positive duration, got {ttl} s"));
+        ok = false;
+    }
+    let jitter = spec.ttl_jitter.0;
+    if !(jitter.is_finite() && jitter >= 0.0 && jitter <= ttl) {
+        b.issue("ttl_jitter", format!("must be from 0 to the TTL ({ttl} s), got {jitter} s"));
+        ok = false;
+    }
+    if let Some(s) = spec.stale_for {
+        if !(s.0.is_finite() && s.0 >= 0.0) {
+            b.issue("stale_for", format!("must be a duration ≥ 0, got {} s", s.0));
+            ok = false;
+        }
+        if spec.on_miss != MissMode::StaleWhileRevalidate {
+            b.issue("stale_for", "goes with `on_miss`: `stale_while_revalidate` only");
+            ok = false;
+        }
+    }
+    let early = match spec.early_refresh {
+        None => Early::None,
+        Some(EarlyRefreshSpec::Xfetch { beta }) => {
+            if !(beta.is_finite() && beta > 0.0 && beta <= 1e6) {
+                b.issue("early_refresh.xfetch.beta", format!("must be above 0 (1 is XFetch's default), got {beta}"));
+                ok = false;
+            }
+            Early::Xfetch { beta }
+        }
+        Some(EarlyRefreshSpec::Beta { alpha, peak }) => {
+            if !(alpha.is_finite() && alpha > 1.0 && alpha <= 1e3) {
+                b.issue("early_refresh.beta.alpha", format!("must be above 1 (so the law has a peak), got {alpha}"));
+                ok = false;
+            }
+            if !(peak > 0.0 && peak < 1.0) {
+                b.issue("early_refresh.beta.peak", format!("must be a share of the TTL between 0 and 1, got {peak}"));
+                ok = false;
+            }
+            Early::Beta { alpha, b: 1.0 + (alpha - 1.0) * (1.0 - peak) / peak }
+        }
+    };
+    let capacity = match spec.capacity {
+        Some(c) if c == 0 || c > MAX_CAPACITY => {
+            b.issue("capacity", format!("must be from 1 to {MAX_CAPACITY} entries, got {c}"));
+            ok = false;
+            0
+        }
+        Some(c) => c as usize,
+        None => usize::MAX,
+    };
+    let mut bypass = Vec::new();
+    for (i, name) in spec.bypass_intents.iter().enumerate() {
+        match b.intent_index(name) {
+            Some(k) => {
+                bypass.resize(bypass.len().max(k + 1), false);
+                bypass[k] = true;
+            }
+            None => {
+                b.issue(&format!("bypass_intents.{i}"), format!("unknown intent `{name}`"));
+                ok = false;
+            }
+        }
+    }
+    let mut invalidations = Vec::new();
+    for (i, inv) in spec.invalidations.iter().enumerate() {
+        if inv.from >= inv.to {
+            b.issue(&format!("invalidations.{i}"), format!("needs from < to, got {} and {}", inv.from, inv.to));
+            ok = false;
+        }
+        let mut at = Vec::new();
+        for (j, t) in inv.at.iter().enumerate() {
+            if !(t.0.is_finite() && t.0 >= 0.0) {
+                b.issue(&format!("invalidations.{i}.at.{j}"), format!("must be a time ≥ 0, got {} s", t.0));
+                ok = false;
+            }
+            at.push(SimTime::from_secs(t.0.max(0.0)).0);
+        }
+        at.sort_unstable();
+        invalidations.push((inv.from, inv.to, at));
+    }
+    ok.then(|| CacheDef {
+        ttl_ns: SimTime::from_secs(ttl).0,
+        jitter_ns: SimTime::from_secs(jitter).0,
+        mode: spec.on_miss,
+        stale_ns: spec.stale_for.map_or(u64::MAX, |s| SimTime::from_secs(s.0).0),
+        early,
+        capacity,
+        bypass,
+        invalidations,
+    })
+}
+
+impl Cache {
+    /// A read of `job`'s key.
+    fn lookup(&mut self, now: u64, job: &mut Job, cx: &mut StepCx) -> Go {
+        let c = &mut self.counts;
+        c.reads += 1;
+        self.sweep_some(now);
+        if self.def.bypass.get(job.attrs.intent as usize).copied().unwrap_or(false) {
+            self.counts.bypassed += 1;
+            return self.call_origin(job.attrs.key, false);
+        }
+        let key = job.attrs.key;
+        if let Some(&slot) = self.index.get(&key) {
+            let e = self.slab[slot as usize];
+            if self.invalidated(&e, now) {
+                self.counts.invalidated += 1;
+                self.remove(slot);
+            } else if now < e.expires {
+                self.counts.hits += 1;
+                self.touch(slot);
+                if self.refresh_early(&e, now) {
+                    self.counts.early_refreshes += 1;
+                    self.start_refresh(key, cx);
+                }
+                return Go::Exit(HIT);
+            } else if self.def.mode == MissMode::StaleWhileRevalidate && now - e.expires < self.def.stale_ns {
+                self.counts.stale_serves += 1;
+                self.touch(slot);
+                if !self.flights.contains_key(&key) {
+                    self.counts.stale_refreshes += 1;
+                    self.start_refresh(key, cx);
+                }
+                return Go::Exit(HIT);
+            } else {
+                self.remove(slot);
+            }
+        }
+        self.counts.misses += 1;
+        if self.def.mode != MissMode::Plain
+            && let Some(f) = self.flights.get_mut(&key)
+        {
+            f.waiters.push(cx.id);
+            self.counts.coalesced += 1;
+            return Go::Park;
+        }
+        self.call_origin(key, true)
+    }
+
+    /// A reader calls the origin for `key` (recorded in the key's flight if `tracked`).
+    fn call_origin(&mut self, key: u32, tracked: bool) -> Go {
+        if tracked {
+            self.open_flight(key);
+        }
+        self.origin_started();
+        Go::Exit(ORIGIN)
+    }
+
+    /// A background refresh of `key` starts (one per key at a time).
+    fn start_refresh(&mut self, key: u32, cx: &mut StepCx) {
+        self.open_flight(key);
+        self.origin_started();
+        cx.out.spawn(ORIGIN);
+    }
+
+    fn open_flight(&mut self, key: u32) {
+        let spare = &mut self.spare;
+        let f = self.flights.entry(key).or_insert_with(|| Flight { waiters: spare.pop().unwrap_or_default(), ..Flight::default() });
+        f.calls += 1;
+        f.active += 1;
+    }
+
+    fn origin_started(&mut self) {
+        self.counts.origin_calls += 1;
+        self.concurrent += 1;
+        self.counts.max_concurrent_origin = self.counts.max_concurrent_origin.max(self.concurrent);
+    }
+
+    /// Whether a read of fresh entry `e` at `now` starts an early refresh.
+    fn refresh_early(&mut self, e: &Entry, now: u64) -> bool {
+        if self.flights.contains_key(&e.key) {
+            return false;
+        }
+        match self.def.early {
+            Early::None => false,
+            Early::Xfetch { beta } => {
+                let u: f64 = 1.0 - self.rng.random::<f64>(); // (0, 1]
+                let gap = -(e.delta as f64) * beta * u.ln();
+                now as f64 + gap >= e.expires as f64
+            }
+            Early::Beta { .. } => now >= e.refresh_at,
+        }
+    }
+
+    /// An origin call for `job`'s key answered: store the value, wake the waiting readers.
+    fn fill(&mut self, now: u64, job: &mut Job, cx: &mut StepCx) -> Go {
+        self.concurrent = self.concurrent.saturating_sub(1);
+        let key = job.attrs.key;
+        if self.def.bypass.get(job.attrs.intent as usize).copied().unwrap_or(false) {
+            return Go::Exit(0);
+        }
+        let delta = now.saturating_sub(job.call_born.0);
+        self.store(key, now, delta);
+        if let Some(mut f) = self.flights.remove(&key) {
+            self.counts.episodes += 1;
+            self.episode_calls += f.calls as u64;
+            self.counts.max_calls_per_episode = self.counts.max_calls_per_episode.max(f.calls);
+            f.waiters.drain(..).for_each(|w| cx.out.wake(w, 0));
+            self.spare.push(f.waiters);
+        }
+        Go::Exit(0)
+    }
+
+    /// An origin call failed: its waiting readers fail with it.
+    fn failed(&mut self, job: &mut Job, cx: &mut StepCx) -> Go {
+        self.concurrent = self.concurrent.saturating_sub(1);
+        self.counts.origin_failures += 1;
+        let outcome = job.failed.take().unwrap_or(Outcome::Error);
+        let key = job.attrs.key;
+        if self.def.bypass.get(job.attrs.intent as usize).copied().unwrap_or(false) {
+            return Go::Fail(outcome);
+        }
+        if let Some(f) = self.flights.get_mut(&key) {
+            f.active = f.active.saturating_sub(1);
+            f.waiters.drain(..).for_each(|w| cx.out.wake_failed(w, outcome));
+            if f.active == 0 {
+                let f = self.flights.remove(&key).unwrap_or_default();
+                self.spare.push(f.waiters);
+            }
+        }
+        Go::Fail(outcome)
+    }
+
+    /// Stores `key`, computed in `delta` ns, at `now`.
+    fn store(&mut self, key: u32, now: u64, delta: u64) {
+        let j = self.def.jitter_ns;
+        let life = if j == 0 { self.def.ttl_ns } else { self.def.ttl_ns - j + self.rng.random_range(0..=2 * j) };
+        let refresh_at = match self.def.early {
+            Early::Beta { alpha, b } => {
+                let x = Beta::new(alpha, b).map(|law| law.sample(&mut self.rng)).unwrap_or(1.0);
+                now + (x * life as f64) as u64
+            }
+            _ => u64::MAX,
+        };
+        let entry = Entry { key, stored: now, expires: now + life, delta, refresh_at, live: true, prev: NIL, next: NIL };
+        if let Some(&slot) = self.index.get(&key) {
+            self.slab[slot as usize] = Entry { prev: self.slab[slot as usize].prev, next: self.slab[slot as usize].next, ..entry };
+            self.touch(slot);
+            return;
+        }
+        if self.live >= self.def.capacity && self.tail != NIL {
+            self.counts.evictions += 1;
+            self.remove(self.tail);
+        }
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slab[s as usize] = entry;
+                s
+            }
+            None => {
+                self.slab.push(entry);
+                (self.slab.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        self.live += 1;
+        self.link_front(slot);
+    }
+
+    /// Whether an invalidation of `e`'s key came after it was stored.
+    fn invalidated(&self, e: &Entry, now: u64) -> bool {
+        self.def.invalidations.iter().any(|(from, to, at)| {
+            (*from..*to).contains(&e.key) && {
+                let i = at.partition_point(|&t| t <= now);
+                i > 0 && at[i - 1] > e.stored
+            }
+        })
+    }
+
+    /// Removes the entry in `slot`.
+    fn remove(&mut self, slot: u32) {
+        let e = self.slab[slot as usize];
+        self.unlink(slot);
+        self.index.remove(&e.key);
+        self.slab[slot as usize].live = false;
+        self.free.push(slot);
+        self.live -= 1;
+    }
+
+    /// The active sweep: a few slab slots per read; an entry expired (past any stale window)
+    /// is removed.
+    fn sweep_some(&mut self, now: u64) {
+        for _ in 0..SWEEP_PER_READ.min(self.slab.len()) {
+            self.sweep = (self.sweep + 1) % self.slab.len();
+            let e = self.slab[self.sweep];
+            let stale_end = if self.def.mode == MissMode::StaleWhileRevalidate {
+                e.expires.saturating_add(self.def.stale_ns)
+            } else {
+                e.expires
+            };
+            if e.live && now >= stale_end && !self.flights.contains_key(&e.key) {
+                self.counts.swept += 1;
+                self.remove(self.sweep as u32);
+            }
+        }
+    }
+
+    fn touch(&mut self, slot: u32) {
+        if self.head != slot {
+            self.unlink(slot);
+            self.link_front(slot);
+        }
+    }
+
+    fn link_front(&mut self, slot: u32) {
+        let old = self.head;
+        self.slab[slot as usize].prev = NIL;
+        self.slab[slot as usize].next = old;
+        if old != NIL {
+            self.slab[old as usize].prev = slot;
+        } else {
+            self.tail = slot;
+        }
+        self.head = slot;
+    }
+
+    fn unlink(&mut self, slot: u32) {
+        let Entry { prev, next, .. } = self.slab[slot as usize];
+        if prev != NIL {
+            self.slab[prev as usize].next = next;
+        } else {
+            self.head = next;
+        }
+        if next != NIL {
+            self.slab[next as usize].prev = prev;
+        } else {
+            self.tail = prev;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! What a service kind sees while it compiles: its settings' path for messages, the flow
+//! program to write its steps into, and helpers for work steps and calls that check their
+//! settings as flow steps do (see `components::kinds`).
+
+use super::Checker;
+use crate::components::kinds::KindStep;
+use crate::model::program::{Op, Pc, Program};
+use crate::model::{Dist, DistSpec};
+
+/// A kind's compiler: writes the flow of service `service` into `prog`, reporting problems
+/// under `path` (`services.<name>.kind.<kind>`).
+pub struct KindBuilder<'a> {
+    pub(super) checker: &'a mut Checker,
+    pub(super) prog: &'a mut Program,
+    pub(super) path: String,
+    pub(super) service: u32,
+    pub(super) kind: u32,
+    pub(super) first_service: u32,
+    /// First op of the service's flow (set by the kind).
+    pub entry: Pc,
+}
+
+impl KindBuilder<'_> {
+    /// The settings' path, e.g. `services.catalog_cache.kind.cache`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The service's name.
+    pub fn service_name(&self) -> &str {
+        &self.prog.services[self.service as usize].name
+    }
+
+    /// Reports a problem with field `field` of the settings (a dotted path below them).
+    pub fn issue(&mut self, field: &str, msg: impl Into<String>) {
+        let path = format!("{}.{field}", self.path);
+        self.checker.issue(path, msg);
+    }
+
+    /// The index of intent `name`, if the model has it.
+    pub fn intent_index(&self, name: &str) -> Option<usize> {
+        self.checker.intent_names.iter().position(|n| n == name)
+    }
+
+    /// Checks a distribution at `field`.
+    pub fn dist(&mut self, field: &str, d: &DistSpec) -> Option<Dist> {
+        let path = format!("{}.{field}", self.path);
+        self.checker.dist(path, d)
+    }
+
+    /// A work step drawing from `dist`, then `then`; its random stream is named after `field`.
+    pub fn work(&mut self, field: &str, dist: Dist, then: Pc) -> Pc {
+        let w = self.prog.work(format!("{}.{field}", self.path), dist, None);
+        self.prog.push(Op::Work { work: w, then })
+    }
+
+    /// A call to the service or station `callee` under `policy` (a `policies` entry, with its
+    /// timeouts, retries and fallback), then `then`. A call that finally fails goes to
+    /// `on_fail` if given (the job's `failed` holds the outcome), else fails the flow as any
+    /// call does. `None` if the callee or the policy is unknown (reported at `field`).
+    pub fn call(&mut self, field: &str, callee: &str, policy: Option<&str>, then: Pc, on_fail: Option<Pc>) -> Option<Pc> {
+        let p = format!("{}.{field}", self.path);
+        let pc = self.checker.call_op(self.prog, callee, policy, then, &p, self.first_service)?;
+        if let Op::Call { site, .. } = self.prog.ops[pc as usize] {
+            self.prog.sites[site as usize].on_fail = on_fail;
+        }
+        Some(pc)
+    }
+
+    /// A kind step tagged `tag` with these exits (pcs the kind may send a job on to).
+    pub fn step(&mut self, tag: u16, exits: Vec<Pc>) -> Pc {
+        self.prog.kind_steps.push(KindStep { tag, exits });
+        let step = (self.prog.kind_steps.len() - 1) as u32;
+        self.prog.push(Op::Kind { kind: self.kind, step })
+    }
+}
