@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 use super::kinds::{Go, Kind, StepCx};
 use crate::engine::{ReqId, SimRng, SimTime, stream};
 use crate::model::dist::DistSpec;
-use crate::model::quantity::Quantity;
 use crate::model::program::RETURN;
+use crate::model::quantity::Quantity;
 use crate::model::{Dist, KindBuilder};
 use crate::sim::{Job, Outcome};
 
@@ -460,7 +460,10 @@ impl Cache {
 
     fn open_flight(&mut self, key: u32) {
         let spare = &mut self.spare;
-        let f = self.flights.entry(key).or_insert_with(|| Flight { waiters: spare.pop().unwrap_or_default(), ..Flight::default() });
+        let f = self
+            .flights
+            .entry(key)
+            .or_insert_with(|| Flight { waiters: spare.pop().unwrap_or_default(), ..Flight::default() });
         f.calls += 1;
         f.active += 1;
     }
@@ -537,9 +540,11 @@ impl Cache {
             }
             _ => u64::MAX,
         };
-        let entry = Entry { key, stored: now, expires: now + life, delta, refresh_at, live: true, prev: NIL, next: NIL };
+        let entry =
+            Entry { key, stored: now, expires: now + life, delta, refresh_at, live: true, prev: NIL, next: NIL };
         if let Some(&slot) = self.index.get(&key) {
-            self.slab[slot as usize] = Entry { prev: self.slab[slot as usize].prev, next: self.slab[slot as usize].next, ..entry };
+            self.slab[slot as usize] =
+                Entry { prev: self.slab[slot as usize].prev, next: self.slab[slot as usize].next, ..entry };
             self.touch(slot);
             return;
         }
@@ -631,5 +636,92 @@ impl Cache {
         } else {
             self.tail = prev;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use statrs::distribution::{Beta as BetaLaw, ContinuousCDF};
+
+    fn def(ttl_s: f64, jitter_s: f64, early: Early) -> CacheDef {
+        CacheDef {
+            ttl_ns: SimTime::from_secs(ttl_s).0,
+            jitter_ns: SimTime::from_secs(jitter_s).0,
+            mode: MissMode::Plain,
+            stale_ns: u64::MAX,
+            early,
+            capacity: usize::MAX,
+            bypass: Vec::new(),
+            invalidations: Vec::new(),
+        }
+    }
+
+    /// Kolmogorov–Smirnov distance of `xs` (sorted) from the law with CDF `cdf`.
+    fn ks(xs: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
+        let n = xs.len() as f64;
+        let gap = |(i, &x): (usize, &f64)| (cdf(x) - i as f64 / n).abs().max(((i + 1) as f64 / n - cdf(x)).abs());
+        xs.iter().enumerate().map(gap).fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn ttl_jitter_spreads_expiries_of_keys_cached_together_uniformly() {
+        let mut c = Cache::start(&def(300.0, 60.0, Early::None), 1, "cache");
+        (0..20_000).for_each(|k| c.store(k, 0, 0));
+        let mut xs: Vec<f64> = c.slab.iter().map(|e| e.expires as f64 * 1e-9).collect();
+        xs.sort_by(f64::total_cmp);
+        assert!(xs[0] >= 240.0 && xs[xs.len() - 1] <= 360.0, "expiries outside 300 s ± 60 s");
+        // 1.63/√n is the 1 % critical value of the KS distance.
+        let d = ks(&xs, |x| ((x - 240.0) / 120.0).clamp(0.0, 1.0));
+        assert!(d < 1.63 / (xs.len() as f64).sqrt(), "KS distance {d} from U(240 s, 360 s)");
+    }
+
+    #[test]
+    fn xfetch_fires_with_probability_exp_of_minus_time_left_over_beta_delta() {
+        let (beta, delta_s, expiry_s) = (1.5, 0.2, 10.0);
+        let mut c = Cache::start(&def(expiry_s, 0.0, Early::Xfetch { beta }), 2, "cache");
+        c.store(7, 0, SimTime::from_secs(delta_s).0);
+        let e = c.slab[0];
+        // Pearson's χ² over points of time left: 6 degrees of freedom, 1 % critical value 16.81.
+        let n = 20_000u32;
+        let mut chi2 = 0.0;
+        for t_left in [0.01, 0.05, 0.1, 0.2, 0.4, 0.8] {
+            let now = SimTime::from_secs(expiry_s - t_left).0;
+            let fired = (0..n).filter(|_| c.refresh_early(&e, now)).count() as f64;
+            let p = (-t_left / (beta * delta_s)).exp();
+            let expect = n as f64 * p;
+            chi2 += (fired - expect).powi(2) / (expect * (1.0 - p));
+        }
+        assert!(chi2 < 16.81, "χ² {chi2} against exp(−t_left/(βδ))");
+    }
+
+    #[test]
+    fn the_seeds_beta_curve_draws_refresh_points_peaking_at_80_percent_of_the_ttl() {
+        let (alpha, peak) = (2.0f64, 0.8);
+        let b = 1.0 + (alpha - 1.0) * (1.0 - peak) / peak;
+        assert!(((alpha - 1.0) / (alpha + b - 2.0) - peak).abs() < 1e-12, "the law's mode is the peak");
+        let mut c = Cache::start(&def(100.0, 0.0, Early::Beta { alpha, b }), 3, "cache");
+        (0..20_000).for_each(|k| c.store(k, 0, 0));
+        let mut xs: Vec<f64> = c.slab.iter().map(|e| e.refresh_at as f64 / e.expires as f64).collect();
+        xs.sort_by(f64::total_cmp);
+        let law = BetaLaw::new(alpha, b).unwrap();
+        let d = ks(&xs, |x| law.cdf(x));
+        assert!(d < 1.63 / (xs.len() as f64).sqrt(), "KS distance {d} from Beta({alpha}, {b})");
+    }
+
+    #[test]
+    fn lru_keeps_the_most_recent_entries_and_reuses_slots() {
+        let mut d = def(1e6, 0.0, Early::None);
+        d.capacity = 3;
+        let mut c = Cache::start(&d, 4, "cache");
+        for k in 0..3 {
+            c.store(k, 0, 0);
+        }
+        c.touch(c.index[&0]); // 0 becomes the most recent; 1 is now the least
+        c.store(3, 0, 0);
+        let mut kept: Vec<u32> = c.index.keys().copied().collect();
+        kept.sort_unstable();
+        assert_eq!(kept, vec![0, 2, 3]);
+        assert_eq!((c.live, c.slab.len(), c.counts.evictions), (3, 3, 1), "the evicted slot is reused");
     }
 }

@@ -28,8 +28,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{ReqId, SimTime};
-use crate::model::Pc;
 use crate::model::KindBuilder;
+use crate::model::Pc;
 use crate::sim::Job;
 use crate::sim::Outcome;
 

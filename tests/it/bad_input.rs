@@ -386,6 +386,87 @@ fn bad_services_policies_and_flows_name_their_field() {
 }
 
 #[test]
+fn bad_cache_settings_name_their_field() {
+    let cache = |settings: &str| {
+        with_services(
+            &format!(
+                r#""front": {{"servers": 2, "flow": [{{"call": "c"}}]}}, {BACK}, "c": {{"servers": 2, "kind": {{"cache": {settings}}}}}"#
+            ),
+            "",
+        )
+    };
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "negative TTL",
+            cache(r#"{"origin": "back", "ttl": "-5s"}"#),
+            vec!["services.c.kind.cache.ttl", "positive duration"],
+        ),
+        (
+            "jitter larger than the TTL",
+            cache(r#"{"origin": "back", "ttl": "60s", "ttl_jitter": "90s"}"#),
+            vec!["services.c.kind.cache.ttl_jitter", "from 0 to the TTL"],
+        ),
+        (
+            "XFetch beta of zero",
+            cache(r#"{"origin": "back", "ttl": "60s", "early_refresh": {"xfetch": {"beta": 0}}}"#),
+            vec!["services.c.kind.cache.early_refresh.xfetch.beta", "above 0"],
+        ),
+        (
+            "a Beta curve peaking outside the TTL",
+            cache(r#"{"origin": "back", "ttl": "60s", "early_refresh": {"beta": {"alpha": 2, "peak": 1.2}}}"#),
+            vec!["early_refresh.beta.peak", "between 0 and 1"],
+        ),
+        (
+            "an origin that does not exist",
+            cache(r#"{"origin": "nowhere", "ttl": "60s"}"#),
+            vec!["services.c.kind.cache.origin", "unknown service `nowhere`"],
+        ),
+        (
+            "zero capacity",
+            cache(r#"{"origin": "back", "ttl": "60s", "capacity": 0}"#),
+            vec!["services.c.kind.cache.capacity", "from 1 to"],
+        ),
+        (
+            "an unknown intent",
+            cache(r#"{"origin": "back", "ttl": "60s", "bypass_intents": ["prices"]}"#),
+            vec!["bypass_intents.0", "unknown intent `prices`"],
+        ),
+        (
+            "stale_for without stale-while-revalidate",
+            cache(r#"{"origin": "back", "ttl": "60s", "stale_for": "10s"}"#),
+            vec!["services.c.kind.cache.stale_for", "stale_while_revalidate"],
+        ),
+        (
+            "invalidation range backwards",
+            cache(r#"{"origin": "back", "ttl": "60s", "invalidations": [{"at": ["1s"], "from": 5, "to": 2}]}"#),
+            vec!["invalidations.0", "from < to"],
+        ),
+        (
+            "an unknown kind",
+            cache(r#"{"origin": "back", "ttl": "60s"}"#).replace(r#""kind": {"cache""#, r#""kind": {"cach""#),
+            vec!["services.c.kind", "unknown kind `cach`", "did you mean `cache`"],
+        ),
+        ("a misspelt setting", cache(r#"{"origin": "back", "tll": "60s"}"#), vec!["unknown field `tll`"]),
+        (
+            "a flow beside a kind",
+            with_services(
+                &format!(
+                    r#""front": {{"servers": 2, "flow": [{{"call": "c"}}]}}, {BACK}, "c": {{"servers": 2, "flow": [{{"call": "back"}}], "kind": {{"cache": {{"origin": "back", "ttl": "1s"}}}}}}"#
+                ),
+                "",
+            ),
+            vec!["services.c.flow", "gets its flow from the kind"],
+        ),
+    ];
+    for (case, text, fragments) in cases {
+        let msg = error_of(&text);
+        for f in fragments {
+            assert!(msg.contains(f), "{case}: `{f}` missing from:\n{msg}");
+        }
+    }
+}
+
+#[test]
 fn a_call_chain_deeper_than_64_is_refused_not_a_stack_overflow() {
     // 5,000 services each calling the next once overflowed the stack of a sweep's worker thread.
     let mut services = serde_json::Map::new();

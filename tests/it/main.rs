@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod blocks;
+mod cache;
 mod calls;
 mod cli;
 mod closed_loop;

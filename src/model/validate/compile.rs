@@ -78,7 +78,8 @@ impl Checker {
         }
         let index = prog.kinds.len() as u32;
         let path = format!("services.{name}.kind.{}", kind.name());
-        let mut b = KindBuilder { checker: self, prog, path, service, kind: index, first_service: first, entry: RETURN };
+        let mut b =
+            KindBuilder { checker: self, prog, path, service, kind: index, first_service: first, entry: RETURN };
         let def = kind.compile(&mut b);
         let entry = b.entry;
         if let Some(def) = def {
@@ -98,7 +99,9 @@ impl Checker {
             servers: s.servers.max(1),
             discipline: s.discipline,
             capacity: s.capacity,
-            hold_while_waiting: s.hold_while_waiting.unwrap_or_else(|| s.kind.as_ref().is_none_or(|k| k.holds_while_waiting())),
+            hold_while_waiting: s
+                .hold_while_waiting
+                .unwrap_or_else(|| s.kind.as_ref().is_none_or(|k| k.holds_while_waiting())),
             entry: RETURN,
             faults: self.faults(&format!("{p}.faults"), &s.faults),
             cost: self.cost(&p, &s.cost, &[Driver::InstanceHours, Driver::Requests]),
@@ -430,8 +433,11 @@ impl Checker {
                 let names: Vec<&str> = cycle.iter().map(|&i| prog.services[i].name.as_str()).collect();
                 let who = names[0];
                 let msg = format!("calls itself through {}; a call graph must have no cycle", names.join(" → "));
-                let path =
-                    if spec.services.contains_key(who) { format!("services.{who}.flow") } else { "services".into() };
+                let path = match spec.services.get(who).map(|s| &s.kind) {
+                    Some(Some(kind)) => format!("services.{who}.kind.{}", kind.name()),
+                    Some(None) => format!("services.{who}.flow"),
+                    None => "services".into(),
+                };
                 self.issue(path, msg);
             }
             Ok(depth) => {

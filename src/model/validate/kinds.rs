@@ -58,7 +58,14 @@ impl KindBuilder<'_> {
     /// timeouts, retries and fallback), then `then`. A call that finally fails goes to
     /// `on_fail` if given (the job's `failed` holds the outcome), else fails the flow as any
     /// call does. `None` if the callee or the policy is unknown (reported at `field`).
-    pub fn call(&mut self, field: &str, callee: &str, policy: Option<&str>, then: Pc, on_fail: Option<Pc>) -> Option<Pc> {
+    pub fn call(
+        &mut self,
+        field: &str,
+        callee: &str,
+        policy: Option<&str>,
+        then: Pc,
+        on_fail: Option<Pc>,
+    ) -> Option<Pc> {
         let p = format!("{}.{field}", self.path);
         let pc = self.checker.call_op(self.prog, callee, policy, then, &p, self.first_service)?;
         if let Op::Call { site, .. } = self.prog.ops[pc as usize] {
