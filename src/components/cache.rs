@@ -200,10 +200,45 @@ pub struct CacheCounts {
     pub swept: u64,
     /// Misses or expiries that ended with a fill: each opened an episode of origin calls.
     pub episodes: u64,
+    /// Origin calls made by those episodes.
+    pub episode_calls: u64,
     /// The largest number of origin calls one episode made.
     pub max_calls_per_episode: u32,
     /// The most origin calls under way at once.
     pub max_concurrent_origin: u32,
+}
+
+impl CacheCounts {
+    /// The additive counters of `self` minus those of `o` (maxima are not differenced: zero).
+    fn minus(&self, o: &CacheCounts) -> CacheCounts {
+        self.zip(o, |a, b| a - b)
+    }
+
+    fn plus(&self, o: &CacheCounts) -> CacheCounts {
+        self.zip(o, |a, b| a + b)
+    }
+
+    fn zip(&self, o: &CacheCounts, f: impl Fn(u64, u64) -> u64) -> CacheCounts {
+        CacheCounts {
+            reads: f(self.reads, o.reads),
+            hits: f(self.hits, o.hits),
+            misses: f(self.misses, o.misses),
+            stale_serves: f(self.stale_serves, o.stale_serves),
+            early_refreshes: f(self.early_refreshes, o.early_refreshes),
+            stale_refreshes: f(self.stale_refreshes, o.stale_refreshes),
+            origin_calls: f(self.origin_calls, o.origin_calls),
+            origin_failures: f(self.origin_failures, o.origin_failures),
+            coalesced: f(self.coalesced, o.coalesced),
+            bypassed: f(self.bypassed, o.bypassed),
+            evictions: f(self.evictions, o.evictions),
+            invalidated: f(self.invalidated, o.invalidated),
+            swept: f(self.swept, o.swept),
+            episodes: f(self.episodes, o.episodes),
+            episode_calls: f(self.episode_calls, o.episode_calls),
+            max_calls_per_episode: 0,
+            max_concurrent_origin: 0,
+        }
+    }
 }
 
 /// A running cache.
@@ -221,9 +256,13 @@ pub struct Cache {
     spare: Vec<Vec<ReqId>>,
     concurrent: u32,
     sweep: usize,
-    episode_calls: u64,
     rng: SimRng,
     counts: CacheCounts,
+    /// Counts at the start of the open time-series window, what the open window had gathered
+    /// before warm-up restarted the counts, and the most origin calls at once in the window.
+    base: CacheCounts,
+    carry: CacheCounts,
+    window_max: u32,
 }
 
 impl Kind for Cache {
@@ -261,9 +300,11 @@ impl Kind for Cache {
             spare: Vec::new(),
             concurrent: 0,
             sweep: 0,
-            episode_calls: 0,
             rng: stream(seed, service, "cache"),
             counts: CacheCounts::default(),
+            base: CacheCounts::default(),
+            carry: CacheCounts::default(),
+            window_max: 0,
         }
     }
 
@@ -277,8 +318,26 @@ impl Kind for Cache {
     }
 
     fn restart_stats(&mut self, _now: SimTime) {
+        self.carry = self.carry.plus(&self.counts.minus(&self.base));
         self.counts = CacheCounts::default();
-        self.episode_calls = 0;
+        self.base = CacheCounts::default();
+    }
+
+    const COLUMNS: &'static [&'static str] =
+        &["hit_ratio", "origin_calls", "calls_per_episode", "max_concurrent_origin", "stale_serves", "early_refreshes"];
+
+    fn window(&mut self, out: &mut Vec<f64>) {
+        let w = self.counts.minus(&self.base).plus(&self.carry);
+        let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
+        out.extend([
+            ratio(w.hits + w.stale_serves, w.reads - w.bypassed),
+            w.origin_calls as f64,
+            ratio(w.episode_calls, w.episodes),
+            self.window_max as f64,
+            w.stale_serves as f64,
+            w.early_refreshes as f64,
+        ]);
+        (self.base, self.carry, self.window_max) = (self.counts, CacheCounts::default(), self.concurrent);
     }
 
     fn summary(&self, _now: SimTime) -> serde_json::Value {
@@ -289,7 +348,7 @@ impl Kind for Cache {
         let cached = c.reads - c.bypassed;
         v["hit_ratio"] = serde_json::json!(finite(ratio(served, cached)));
         v["fresh_hit_ratio"] = serde_json::json!(finite(ratio(c.hits, cached)));
-        v["mean_calls_per_episode"] = serde_json::json!(finite(ratio(self.episode_calls, c.episodes)));
+        v["mean_calls_per_episode"] = serde_json::json!(finite(ratio(c.episode_calls, c.episodes)));
         v["entries"] = serde_json::json!(self.live);
         v
     }
@@ -472,6 +531,7 @@ impl Cache {
         self.counts.origin_calls += 1;
         self.concurrent += 1;
         self.counts.max_concurrent_origin = self.counts.max_concurrent_origin.max(self.concurrent);
+        self.window_max = self.window_max.max(self.concurrent);
     }
 
     /// Whether a read of fresh entry `e` at `now` starts an early refresh.
@@ -501,7 +561,7 @@ impl Cache {
         self.store(key, now, delta);
         if let Some(mut f) = self.flights.remove(&key) {
             self.counts.episodes += 1;
-            self.episode_calls += f.calls as u64;
+            self.counts.episode_calls += f.calls as u64;
             self.counts.max_calls_per_episode = self.counts.max_calls_per_episode.max(f.calls);
             f.waiters.drain(..).for_each(|w| cx.out.wake(w, 0));
             self.spare.push(f.waiters);

@@ -31,6 +31,8 @@ pub struct CallStats {
     /// the service, so their latency is recorded once, here, and merged into the others when
     /// summarised [ns].
     pub tail: Latency,
+    /// Per attempt, in the open time-series window [ns] (2 digits; reset by each window).
+    pub window: Latency,
 }
 
 /// Outcome counts as `summary.json` names them.
@@ -57,6 +59,7 @@ impl CallStats {
     pub fn attempt(&mut self, outcome: Outcome, ns: u64) {
         self.attempt_outcomes[outcome.index()] += 1;
         self.attempt_latency.record(ns);
+        self.window.record(ns);
     }
 
     /// One call ended with `outcome` after `ns`.
@@ -71,7 +74,15 @@ impl CallStats {
         let (mut l, mut a) = (std::mem::take(&mut self.latency), std::mem::take(&mut self.attempt_latency));
         l.reset();
         a.reset();
-        *self = CallStats { latency: l, attempt_latency: a, ..CallStats::default() };
+        let window = std::mem::take(&mut self.window); // windows run across the warm-up's end
+        *self = CallStats { latency: l, attempt_latency: a, window, ..CallStats::default() };
+    }
+
+    /// The p99 attempt latency of the open window [s] (NaN if none ended), and a new window.
+    pub fn take_window_p99(&mut self) -> f64 {
+        let p = self.window.quantile_s(0.99);
+        self.window.reset();
+        p
     }
 
     /// The counters `timeseries.csv` shows per window, in `metrics::CALL_COLUMNS` order.

@@ -109,6 +109,12 @@ pub trait Kind: Sized {
 
     /// Figures since warm-up, at `now`, for `services.<name>.<kind>`.
     fn summary(&self, now: SimTime) -> serde_json::Value;
+
+    /// Its columns in `timeseries.csv` (written `<service>.<column>`).
+    const COLUMNS: &'static [&'static str] = &[];
+
+    /// Appends its [`Kind::COLUMNS`] values over the window that ends now, and starts a new one.
+    fn window(&mut self, _out: &mut Vec<f64>) {}
 }
 
 /// One compiled kind step: the kind's tag for it and the pcs of its exits.
@@ -173,6 +179,13 @@ macro_rules! kinds {
                 snake(json)
             }
 
+            /// Its columns in `timeseries.csv`.
+            pub fn columns(&self) -> &'static [&'static str] {
+                match self {
+                    $(KindDef::$variant(_) => <$ty as Kind>::COLUMNS),*
+                }
+            }
+
             /// Its running state for one run.
             pub fn start(&self, seed: u64, service: &str) -> KindState {
                 match self {
@@ -194,6 +207,13 @@ macro_rules! kinds {
             pub fn restart_stats(&mut self, now: SimTime) {
                 match self {
                     $(KindState::$variant(k) => k.restart_stats(now)),*
+                }
+            }
+
+            /// See [`Kind::window`].
+            pub fn window(&mut self, out: &mut Vec<f64>) {
+                match self {
+                    $(KindState::$variant(k) => k.window(out)),*
                 }
             }
 

@@ -109,7 +109,7 @@ impl Service {
             resumes: VecDeque::new(),
             waiting: 0,
             stats: StationStats::default(),
-            calls: CallStats::default(),
+            calls: CallStats { window: Latency::with_digits(2), ..CallStats::default() },
         }
     }
 
@@ -158,6 +158,7 @@ impl Service {
         c.outcomes[outcome.index()] += 1;
         c.attempt_outcomes[outcome.index()] += 1;
         c.tail.record(now.since(entered));
+        c.window.record(now.since(entered));
         self.stats.completions += started as u64;
     }
 

@@ -125,7 +125,9 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
             .map(|c| match c.kind {
                 ChartKind::Timeseries => std::iter::once(&c.y)
                     .chain(&c.also)
-                    .map(|y| column(&out.rows, &out.station_names, y, c.per_second).unwrap_or_default())
+                    .map(|y| {
+                        column(&out.rows, &out.station_names, &out.kind_columns, y, c.per_second).unwrap_or_default()
+                    })
                     .collect(),
                 _ => Vec::new(),
             })

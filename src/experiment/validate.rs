@@ -237,7 +237,8 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
     }
     let is_param = |n: &str| params.iter().any(|p| p.name == n);
     let is_metric = |n: &String| spec.metrics.contains(n);
-    let columns = crate::report::timeseries::columns(&skeleton_names(model));
+    let columns =
+        crate::report::timeseries::columns(&skeleton_names(model), &crate::report::timeseries::kind_columns(model));
     for (i, c) in spec.charts.iter().enumerate() {
         let at = format!("charts.{i}");
         if c.legend.len() > 1 + c.also.len() {

@@ -27,6 +27,10 @@ pub struct WindowRow {
     pub degraded: u64,
     /// Per service: call counters over the window, in [`CALL_COLUMNS`] order.
     pub calls: Vec<[u64; CALL_COLUMNS.len()]>,
+    /// Per service: p99 latency of the attempts that ended in the window [s] (NaN if none).
+    pub p99s: Vec<f64>,
+    /// Service kinds' own columns (see `RunOutput::kind_columns`).
+    pub kinds: Vec<f64>,
 }
 
 /// Per-service call counters in each window, as `timeseries.csv` names them.
@@ -109,14 +113,16 @@ impl Windows {
         }
     }
 
-    /// Closes the open window at `now`; `areas` gives each station's (queue, busy) area so far
-    /// and `calls` each service's call counters.
+    /// Closes the open window at `now`; `areas` gives each station's (queue, busy) area so far,
+    /// `calls` each service's call counters, `p99s` and `kinds` the window's per-service p99
+    /// and kind columns.
     pub fn close(
         &mut self,
         now: SimTime,
         in_flight: u64,
         areas: impl Iterator<Item = (f64, f64)>,
         calls: &[[u64; CALL_COLUMNS.len()]],
+        (p99s, kinds): (Vec<f64>, Vec<f64>),
     ) {
         let span = now.since(self.start).max(1) as f64;
         let stations = areas
@@ -141,6 +147,8 @@ impl Windows {
             stations,
             degraded: std::mem::take(&mut self.degraded),
             calls: self.tally.take(calls),
+            p99s,
+            kinds,
         });
         self.latency.reset();
         self.start = now;

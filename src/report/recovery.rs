@@ -104,6 +104,8 @@ mod tests {
                     stations: vec![],
                     degraded: 0,
                     calls: vec![],
+                    p99s: vec![],
+                    kinds: vec![],
                 }
             })
             .collect()

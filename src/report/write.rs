@@ -17,7 +17,7 @@ pub fn write_run(dir: &Path, model: &Model, out: &RunOutput, with_charts: bool) 
         std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
     };
     put("summary.json", serde_json::to_string_pretty(&out.summary)? + "\n")?;
-    put("timeseries.csv", timeseries::to_csv(&out.rows, &out.station_names))?;
+    put("timeseries.csv", timeseries::to_csv(&out.rows, &out.station_names, &out.kind_columns))?;
     put("model.resolved.json", serde_json::to_string_pretty(&model.spec)? + "\n")?;
     if let Some(t) = &out.trace {
         put("trace.json", t.clone())?;

@@ -17,6 +17,8 @@ pub struct RunOutput {
     pub rows: Vec<WindowRow>,
     /// Service names (stations included), in the order of each row's `stations`.
     pub station_names: Vec<String>,
+    /// Service kinds' time-series columns, `<service>.<column>`, in the order of each row's `kinds`.
+    pub kind_columns: Vec<String>,
     /// End-to-end latency of every completed request after warm-up (for CDFs).
     pub e2e: Latency,
     /// Sampled request traces (Chrome trace-event JSON), if asked for.
@@ -75,7 +77,8 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
     if w.windows.start() < end {
         let areas = w.service_areas(end);
         let calls = w.call_counters();
-        w.windows.close(end, w.totals.all.in_flight, areas.into_iter(), &calls);
+        let extra = w.window_extras();
+        w.windows.close(end, w.totals.all.in_flight, areas.into_iter(), &calls, extra);
     }
     let stopped_in_warmup = end < model.warmup;
     if stopped_in_warmup {
@@ -110,7 +113,8 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
         ));
     }
     let trace = (model.trace > 0).then(|| w.trace.to_json());
-    RunOutput { summary, rows: w.windows.into_rows(), station_names, e2e, trace }
+    let kind_columns = crate::report::timeseries::kind_columns(model);
+    RunOutput { summary, rows: w.windows.into_rows(), station_names, kind_columns, e2e, trace }
 }
 
 /// The growth of requests in flight over the measured period, when it shows a system that is

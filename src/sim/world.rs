@@ -245,13 +245,22 @@ impl World {
             }
             Event::Window => {
                 let now = self.ctx.now;
+                let extra = self.window_extras();
                 let areas = self.services.iter().map(|s| s.areas(now));
                 let calls = self.call_counters();
-                self.windows.close(now, self.totals.all.in_flight, areas, &calls);
+                self.windows.close(now, self.totals.all.in_flight, areas, &calls, extra);
                 self.ctx.at(now.after_secs(self.windows.width.as_secs()), Event::Window);
             }
             Event::Warmup => self.restart_stats(),
         }
+    }
+
+    /// The window's per-service p99s and service kinds' columns, each starting a new window.
+    pub fn window_extras(&mut self) -> (Vec<f64>, Vec<f64>) {
+        let p99s = self.services.iter_mut().map(|s| s.calls.take_window_p99()).collect();
+        let mut kinds = Vec::new();
+        self.kinds.iter_mut().for_each(|k| k.window(&mut kinds));
+        (p99s, kinds)
     }
 
     /// Every service's window counters now.

@@ -11,7 +11,7 @@ fn summary_without_wall(path: &str, seed: u64) -> (String, String) {
     let out = run(&m);
     let mut s = out.summary.clone();
     s.engine.wall_s = 0.0;
-    let csv = capsim::report::timeseries::to_csv(&out.rows, &out.station_names);
+    let csv = capsim::report::timeseries::to_csv(&out.rows, &out.station_names, &out.kind_columns);
     (serde_json::to_string_pretty(&s).unwrap(), csv)
 }
 
