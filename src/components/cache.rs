@@ -73,6 +73,12 @@ pub struct CacheSpec {
     /// Invalidations: at each time, keys `from` ≤ k < `to` are dropped.
     #[serde(default)]
     pub invalidations: Vec<InvalidationSpec>,
+    /// Entries present when the run starts: keys 0 to n − 1 (the most popular of a Zipf key
+    /// space), each stored at a uniformly random time within the TTL before the start, so a
+    /// warm cache starts with its expiries spread out (default 0: a cold cache, whose first
+    /// fills all happen at once and stay in phase).
+    #[serde(default)]
+    pub prewarm: u32,
 }
 
 /// What concurrent misses of one key do.
@@ -123,6 +129,7 @@ pub struct CacheDef {
     bypass: Vec<bool>,
     /// (key range, sorted invalidation times [ns]).
     invalidations: Vec<(u32, u32, Vec<u64>)>,
+    prewarm: u32,
 }
 
 /// A checked early-refresh law.
@@ -263,6 +270,8 @@ pub struct Cache {
     base: CacheCounts,
     carry: CacheCounts,
     window_max: u32,
+    /// The most origin calls of an episode that ended in the open window.
+    window_episode_max: u32,
 }
 
 impl Kind for Cache {
@@ -288,7 +297,7 @@ impl Kind for Cache {
     }
 
     fn start(def: &CacheDef, seed: u64, service: &str) -> Cache {
-        Cache {
+        let mut c = Cache {
             def: def.clone(),
             index: HashMap::new(),
             slab: Vec::new(),
@@ -305,7 +314,10 @@ impl Kind for Cache {
             base: CacheCounts::default(),
             carry: CacheCounts::default(),
             window_max: 0,
-        }
+            window_episode_max: 0,
+        };
+        c.prewarm();
+        c
     }
 
     fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
@@ -323,8 +335,15 @@ impl Kind for Cache {
         self.base = CacheCounts::default();
     }
 
-    const COLUMNS: &'static [&'static str] =
-        &["hit_ratio", "origin_calls", "calls_per_episode", "max_concurrent_origin", "stale_serves", "early_refreshes"];
+    const COLUMNS: &'static [&'static str] = &[
+        "hit_ratio",
+        "origin_calls",
+        "calls_per_episode",
+        "max_calls_per_episode",
+        "max_concurrent_origin",
+        "stale_serves",
+        "early_refreshes",
+    ];
 
     fn window(&mut self, out: &mut Vec<f64>) {
         let w = self.counts.minus(&self.base).plus(&self.carry);
@@ -333,11 +352,13 @@ impl Kind for Cache {
             ratio(w.hits + w.stale_serves, w.reads - w.bypassed),
             w.origin_calls as f64,
             ratio(w.episode_calls, w.episodes),
+            self.window_episode_max as f64,
             self.window_max as f64,
             w.stale_serves as f64,
             w.early_refreshes as f64,
         ]);
         (self.base, self.carry, self.window_max) = (self.counts, CacheCounts::default(), self.concurrent);
+        self.window_episode_max = 0;
     }
 
     fn summary(&self, _now: SimTime) -> serde_json::Value {
@@ -412,6 +433,13 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         Some(c) => c as usize,
         None => usize::MAX,
     };
+    if spec.prewarm as u64 > MAX_CAPACITY.min(spec.capacity.unwrap_or(MAX_CAPACITY)) {
+        b.issue(
+            "prewarm",
+            format!("at most {} entries (the capacity)", MAX_CAPACITY.min(spec.capacity.unwrap_or(MAX_CAPACITY))),
+        );
+        ok = false;
+    }
     let mut bypass = Vec::new();
     for (i, name) in spec.bypass_intents.iter().enumerate() {
         match b.intent_index(name) {
@@ -451,6 +479,7 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         capacity,
         bypass,
         invalidations,
+        prewarm: spec.prewarm,
     })
 }
 
@@ -563,6 +592,7 @@ impl Cache {
             self.counts.episodes += 1;
             self.counts.episode_calls += f.calls as u64;
             self.counts.max_calls_per_episode = self.counts.max_calls_per_episode.max(f.calls);
+            self.window_episode_max = self.window_episode_max.max(f.calls);
             f.waiters.drain(..).for_each(|w| cx.out.wake(w, 0));
             self.spare.push(f.waiters);
         }
@@ -587,6 +617,21 @@ impl Cache {
             }
         }
         Go::Fail(outcome)
+    }
+
+    /// Stores keys 0 to `prewarm` − 1 as if each had been stored at a random time within the
+    /// TTL before the start (its recompute time unknown: 0). Times before the start are kept
+    /// as offsets: the entry's life ends within one TTL of the start.
+    fn prewarm(&mut self) {
+        let ttl = self.def.ttl_ns;
+        for key in 0..self.def.prewarm {
+            self.store(key, 0, 0);
+            let slot = self.index[&key] as usize;
+            let age = self.rng.random_range(0..ttl.max(1));
+            let e = &mut self.slab[slot];
+            e.expires = e.expires.saturating_sub(age);
+            e.refresh_at = e.refresh_at.saturating_sub(age);
+        }
     }
 
     /// Stores `key`, computed in `delta` ns, at `now`.
@@ -714,6 +759,7 @@ mod tests {
             capacity: usize::MAX,
             bypass: Vec::new(),
             invalidations: Vec::new(),
+            prewarm: 0,
         }
     }
 

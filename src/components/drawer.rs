@@ -76,7 +76,8 @@ impl Drawer {
         if let Some((law, def, rng)) = &mut self.keys {
             let burst = def.bursts.iter().find(|b| b.0 <= now && now < b.1);
             a.key = match burst {
-                Some(&(_, _, share, key)) if rng.random::<f64>() < share => key,
+                Some(&(_, _, share, key, 1)) if rng.random::<f64>() < share => key,
+                Some(&(_, _, share, key, n)) if rng.random::<f64>() < share => key + rng.random_range(0..n),
                 _ => (law.sample(rng) as u32).saturating_sub(1),
             };
         }

@@ -113,6 +113,12 @@ impl Service {
         }
     }
 
+    /// How much longer work takes now: busy slots ÷ `cores`, at least 1.
+    #[inline]
+    pub fn stretch(&self) -> f64 {
+        self.def.cores.map_or(1.0, |c| (self.busy as f64 / c as f64).max(1.0))
+    }
+
     /// Request `id` of class `class` arrives now.
     #[inline]
     pub fn arrive(&mut self, now: SimTime, class: u16, id: ReqId) -> Admit {

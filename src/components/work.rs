@@ -10,12 +10,14 @@ pub struct Work {
     rng: SimRng,
     /// The delay block it implements, if any.
     pub delay: Option<u32>,
+    /// The service whose `cores` stretch it.
+    pub contended: Option<u32>,
 }
 
 impl Work {
     /// A work step with its own random stream.
-    pub fn new(dist: Dist, rng: SimRng, delay: Option<u32>) -> Work {
-        Work { dist, rng, delay }
+    pub fn new(dist: Dist, rng: SimRng, delay: Option<u32>, contended: Option<u32>) -> Work {
+        Work { dist, rng, delay, contended }
     }
 
     /// A holding time [s].

@@ -147,6 +147,12 @@ impl Table {
             ChartKind::Timeseries => self.time_series(c),
         };
         let mut series = series;
+        if let Some([lo, hi]) = c.x_range {
+            for s in &mut series {
+                s.points.retain(|p| (lo..=hi).contains(&p.0));
+                s.band.retain(|b| (lo..=hi).contains(&b.0));
+            }
+        }
         for (k, r) in c.references.iter().enumerate() {
             // Drawn in the colour of the k-th result line; lines of the same name share one entry.
             let name = if c.references[..k].iter().any(|o| o.name == r.name) { String::new() } else { r.name.clone() };

@@ -252,6 +252,9 @@ pub struct ChartSpec {
     pub legend: Vec<String>,
     /// A fixed y range `[low, high]` (e.g. `[0, 1]` for a share); bands are clipped to it.
     pub y_range: Option<[f64; 2]>,
+    /// Only the part of the x axis from low to high, `[low, high]` (e.g. a time series' measured
+    /// period, or the minutes around an incident).
+    pub x_range: Option<[f64; 2]>,
     /// An x interval to shade, e.g. a fault window: `{"from": 600, "to": 1200, "label": "catalog down"}`.
     pub shade: Option<ShadeSpec>,
     /// Reference curves drawn beside the results (e.g. a closed form): each a name and points.

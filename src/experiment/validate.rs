@@ -251,6 +251,11 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
             let msg = "must be [low, high] with low < high, both within ±1e300 (and low > 0 with log_y)";
             issues.push(Issue::new(format!("{at}.y_range"), msg));
         }
+        if let Some([lo, hi]) = c.x_range
+            && !(finite(lo) && finite(hi) && lo < hi)
+        {
+            issues.push(Issue::new(format!("{at}.x_range"), "must be [low, high] with low < high, both within ±1e300"));
+        }
         if let Some(sh) = &c.shade
             && !(finite(sh.from) && finite(sh.to) && sh.from < sh.to)
         {

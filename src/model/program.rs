@@ -60,6 +60,8 @@ pub struct WorkDef {
     pub dist: Dist,
     /// The delay block it implements, whose requests are counted (for `requests` cost lines).
     pub delay: Option<u32>,
+    /// The service whose `cores` stretch it, if that service has `cores`.
+    pub contended: Option<u32>,
 }
 
 /// Where a service comes from, which decides the summary sections it appears in.
@@ -83,6 +85,8 @@ pub struct ServiceDef {
     pub capacity: Option<u64>,
     /// Whether a request keeps its slot while waiting for its calls.
     pub hold_while_waiting: bool,
+    /// Cores the slots share: work stretches by busy/cores when more slots are busy.
+    pub cores: Option<u32>,
     /// First op of its flow.
     pub entry: Pc,
     pub faults: Faults,
@@ -238,7 +242,7 @@ impl Program {
     /// Appends a work step drawing from `dist` and returns its index.
     pub fn work(&mut self, stream: String, dist: Dist, delay: Option<u32>) -> u32 {
         let purpose = if delay.is_some() { "delay" } else { "service" };
-        self.works.push(WorkDef { stream, purpose, dist, delay });
+        self.works.push(WorkDef { stream, purpose, dist, delay, contended: None });
         (self.works.len() - 1) as u32
     }
 

@@ -44,6 +44,11 @@ pub struct ServiceSpec {
     /// `false` models an event-loop server that frees the slot and queues again for one when
     /// the reply arrives.
     pub hold_while_waiting: Option<bool>,
+    /// CPU cores the slots share (default: as many as slots). A work step that starts while
+    /// more than `cores` slots are busy takes longer, by busy/cores (the load-dependent service
+    /// time of a thread pool larger than its CPU): an origin whose latency grows with
+    /// concurrency.
+    pub cores: Option<u32>,
     /// What the service does for each request, step after step (default: reply at once).
     #[serde(default)]
     pub flow: Vec<StepSpec>,

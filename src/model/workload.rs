@@ -22,7 +22,8 @@ pub struct KeySpaceDef {
     /// Zipf exponent (0 is uniform).
     pub zipf: f64,
     /// (from, to, share, key) of each viral burst.
-    pub bursts: Vec<(SimTime, SimTime, f64, u32)>,
+    /// (from, to, share, first key, keys).
+    pub bursts: Vec<(SimTime, SimTime, f64, u32, u32)>,
 }
 
 /// The model's workload attributes.

@@ -45,4 +45,12 @@ pub struct BurstSpec {
     /// The viral key (default 0, the most popular).
     #[serde(default)]
     pub key: u32,
+    /// Keys the burst spreads over, uniformly: `key` to `key + keys − 1` (all volumes of a
+    /// trending series; default 1).
+    #[serde(default = "one")]
+    pub keys: u32,
+}
+
+fn one() -> u32 {
+    1
 }

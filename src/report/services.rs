@@ -43,6 +43,9 @@ pub struct ServiceSummary {
     pub latency_s: LatencySummary,
     /// Per attempt [s].
     pub attempt_latency_s: LatencySummary,
+    /// The highest per-window p99 of attempts after warm-up [s] (`run.window` wide; null if no
+    /// attempt ended): the p99 "during the incident" of a run with a brief one.
+    pub worst_window_p99_s: Option<f64>,
     /// Time-averaged busy slots divided by slots.
     pub utilization: f64,
     /// Time-averaged number waiting for a slot.
@@ -84,6 +87,7 @@ impl ServiceSummary {
             wasted_s: c.wasted_ns as f64 * 1e-9,
             latency_s,
             attempt_latency_s,
+            worst_window_p99_s: None,
             utilization: st.utilization,
             mean_queue_len: st.mean_queue_len,
             mean_wait_s: st.mean_wait_s,

@@ -40,7 +40,10 @@ impl World {
                     if let Some(d) = w.delay {
                         self.delay_passed[d as usize] += 1;
                     }
-                    let d = w.sample();
+                    let mut d = w.sample();
+                    if let Some(s) = w.contended {
+                        d *= self.services[s as usize].stretch();
+                    }
                     self.ctx.after(d, Event::Wake { job: id });
                     return;
                 }

@@ -93,6 +93,14 @@ fn finish(model: &Model, mut w: World, end: SimTime, status: Status, wall_s: f64
         ));
     }
     let rows = w.windows.rows();
+    let warmup_s = model.warmup.as_secs();
+    for (i, s) in model.program.services.iter().enumerate() {
+        let measured = rows.iter().filter(|r| r.t_start >= warmup_s);
+        let worst = measured.filter_map(|r| r.p99s.get(i).copied().filter(|p| p.is_finite())).reduce(f64::max);
+        if let Some(out) = summary.services.get_mut(&s.name) {
+            out.worst_window_p99_s = worst;
+        }
+    }
     if summary.recovery.is_some() {
         summary.recovery = crate::report::recovery::recovery(model, rows, end.as_secs());
     }

@@ -130,7 +130,8 @@ impl World {
         let p = &model.program;
         let services: Vec<Service> =
             p.services.iter().map(|d| Service::new(d.clone(), classes, stream(seed, &d.name, "errors"))).collect();
-        let works = p.works.iter().map(|w| Work::new(w.dist.clone(), stream(seed, &w.stream, w.purpose), w.delay));
+        let works =
+            p.works.iter().map(|w| Work::new(w.dist.clone(), stream(seed, &w.stream, w.purpose), w.delay, w.contended));
         let routes =
             p.routes.iter().zip(&p.route_streams).map(|(r, n)| Router::new(r.clone(), stream(seed, n, "route")));
         let sources = model.sources.iter().map(|s| Source::new(s.clone(), stream(seed, &s.name, "arrivals"))).collect();

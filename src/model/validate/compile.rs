@@ -39,6 +39,7 @@ impl Checker {
                     discipline: st.discipline,
                     capacity: st.capacity,
                     hold_while_waiting: true,
+                    cores: None,
                     entry: RETURN,
                     faults: Faults::default(),
                     cost: st.cost.clone(),
@@ -57,11 +58,15 @@ impl Checker {
         self.compile_blocks(&mut prog, blocks, names);
         for (i, (name, s)) in spec.services.iter().enumerate() {
             let service = first_service + i as u32;
+            let works_before = prog.works.len();
             let entry = match &s.kind {
                 None => self.steps(&mut prog, &s.flow, RETURN, &format!("services.{name}.flow"), first_service),
                 Some(kind) => self.kind(&mut prog, kind, name, service, first_service, !s.flow.is_empty()),
             };
             prog.services[service as usize].entry = entry;
+            if s.cores.is_some() {
+                prog.works[works_before..].iter_mut().for_each(|w| w.contended = Some(service));
+            }
         }
         if prog.ops.len() > MAX_OPS {
             self.issue("services", format!("the flows compile to {} steps; at most {MAX_OPS}", prog.ops.len()));
@@ -93,6 +98,9 @@ impl Checker {
         if s.servers == 0 {
             self.issue(format!("{p}.servers"), "must be at least 1");
         }
+        if s.cores == Some(0) {
+            self.issue(format!("{p}.cores"), "must be at least 1");
+        }
         ServiceDef {
             name: name.to_string(),
             origin: Origin::Service,
@@ -102,6 +110,7 @@ impl Checker {
             hold_while_waiting: s
                 .hold_while_waiting
                 .unwrap_or_else(|| s.kind.as_ref().is_none_or(|k| k.holds_while_waiting())),
+            cores: s.cores.filter(|&c| c > 0),
             entry: RETURN,
             faults: self.faults(&format!("{p}.faults"), &s.faults),
             cost: self.cost(&p, &s.cost, &[Driver::InstanceHours, Driver::Requests]),

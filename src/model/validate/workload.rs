@@ -48,8 +48,12 @@ impl Checker {
                 if b.key >= k.count.max(1) {
                     self.issue(format!("{bp}.key"), format!("must be below count ({})", k.count));
                 }
+                if b.keys == 0 || b.key as u64 + b.keys as u64 > k.count as u64 {
+                    let msg = format!("must be from 1 to count − key ({})", k.count.saturating_sub(b.key));
+                    self.issue(format!("{bp}.keys"), msg);
+                }
                 let (a, z) = (SimTime::from_secs(b.from.0.max(0.0)), SimTime::from_secs(b.to.0.max(0.0)));
-                bursts.push((a, z, b.share, b.key));
+                bursts.push((a, z, b.share, b.key, b.keys.max(1)));
             }
             keys.push(KeySpaceDef { name: name.clone(), count: k.count.max(1), zipf, bursts });
         }
