@@ -8,6 +8,8 @@
 //! - `sessions-10m` / `sessions-40m`: 1,000,000 closed-loop users with 60 s exponential think
 //!   time in front of 20,000 servers of 1 s mean service, for 10 and 40 simulated minutes —
 //!   equal peak memory shows memory does not grow with simulated duration;
+//! - `stampede-10m`: models/cache_stampede.json with 100,000 keys at 5,000 requests/s for 10
+//!   simulated minutes, with the series invalidated; prints how many times faster than real time;
 //! - `flow-2m` / `flow-8m`: a five-service chat flow (gateway → catalog, recommendations and
 //!   RAG in parallel → LLM), every call under a policy with a 1 s timeout and up to 3 attempts
 //!   with exponential backoff and full jitter, 1 % injected errors, at 10,000 requests/s for 2
@@ -62,13 +64,18 @@ fn main() {
         "case", "customers", "wall [s]", "customers/s", "events/s", "peak RSS", "allocs/event"
     );
     let only: Vec<String> = args.iter().skip(1).filter(|a| !a.starts_with('-')).cloned().collect();
-    for case in ["mmc", "baseline", "flow-2m", "flow-8m", "sessions-10m", "sessions-40m", "sessions-160m"] {
+    let cases =
+        ["mmc", "baseline", "flow-2m", "flow-8m", "stampede-10m", "sessions-10m", "sessions-40m", "sessions-160m"];
+    for case in cases {
         if !only.is_empty() && !only.iter().any(|o| case.contains(o.as_str())) {
             continue;
         }
         let exe = std::env::current_exe().expect("bench binary path");
         let out = Command::new(exe).args(["--case", case]).output().expect("child bench run");
         print!("{}", String::from_utf8_lossy(&out.stdout));
+        if out.status.success() {
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        }
         if !out.status.success() {
             eprintln!("{case} failed: {}", String::from_utf8_lossy(&out.stderr));
         }
@@ -83,6 +90,7 @@ fn run_case(case: &str) {
         "baseline" => baseline(),
         "flow-2m" => flow("2m"),
         "flow-8m" => flow("8m"),
+        "stampede-10m" => stampede(),
         "sessions-10m" => sessions("10m"),
         "sessions-40m" => sessions("40m"),
         "sessions-160m" => sessions("160m"),
@@ -141,6 +149,27 @@ fn flow(duration: &str) -> (u64, u64) {
     );
     let m = load_str("flow", &text, &[]).unwrap();
     let out = capsim::sim::run(&m);
+    (out.summary.requests.arrived, out.summary.engine.events)
+}
+
+/// models/cache_stampede.json with 100,000 keys (all prewarmed) at 5,000 requests/s for 10
+/// simulated minutes, the series invalidated at 150 s; prints the real-time factor too.
+fn stampede() -> (u64, u64) {
+    let text = std::fs::read_to_string("models/cache_stampede.json").expect("run from the crate root");
+    let c = "services.catalog_cache.kind.cache";
+    let sets = [
+        "run.duration=600".to_string(),
+        "run.warmup=0".into(),
+        "keys.asins.count=100000".into(),
+        format!("{c}.prewarm=100000"),
+        format!(r#"{c}.invalidations=[{{"at": [150], "from": 0, "to": 50}}]"#),
+    ];
+    let sets: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let m = load_str("models/cache_stampede.json", &text, &sets).unwrap();
+    let t = Instant::now();
+    let out = capsim::sim::run(&m);
+    let wall = t.elapsed().as_secs_f64();
+    eprintln!("stampede-10m: 600 simulated s in {wall:.2} s wall: {:.0}x real time", 600.0 / wall);
     (out.summary.requests.arrived, out.summary.engine.events)
 }
 

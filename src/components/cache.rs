@@ -816,6 +816,18 @@ mod tests {
     }
 
     #[test]
+    fn a_prewarmed_cache_starts_with_expiries_spread_over_one_ttl() {
+        let mut d = def(300.0, 0.0, Early::None);
+        d.prewarm = 20_000;
+        let c = Cache::start(&d, 5, "cache");
+        assert_eq!(c.live, 20_000);
+        let mut xs: Vec<f64> = c.slab.iter().map(|e| e.expires as f64 * 1e-9).collect();
+        xs.sort_by(f64::total_cmp);
+        let d = ks(&xs, |x| (x / 300.0).clamp(0.0, 1.0));
+        assert!(d < 1.63 / (xs.len() as f64).sqrt(), "KS distance {d} from U(0, 300 s)");
+    }
+
+    #[test]
     fn lru_keeps_the_most_recent_entries_and_reuses_slots() {
         let mut d = def(1e6, 0.0, Early::None);
         d.capacity = 3;

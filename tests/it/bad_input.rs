@@ -448,6 +448,22 @@ fn bad_cache_settings_name_their_field() {
         ),
         ("a misspelt setting", cache(r#"{"origin": "back", "tll": "60s"}"#), vec!["unknown field `tll`"]),
         (
+            "zero cores",
+            with_services(
+                &format!(r#""front": {{"servers": 2, "cores": 0, "flow": [{{"call": "back"}}]}}, {BACK}"#),
+                "",
+            ),
+            vec!["services.front.cores", "at least 1"],
+        ),
+        (
+            "a burst over keys beyond the key space",
+            with_services(
+                &format!(r#""front": {{"servers": 2, "flow": [{{"call": "back"}}]}}, {BACK}"#),
+                r#", "keys": {"k": {"count": 10, "bursts": [{"from": 0, "to": 5, "share": 0.5, "key": 8, "keys": 5}]}}"#,
+            ),
+            vec!["keys.k.bursts.0.keys", "from 1 to count − key (2)"],
+        ),
+        (
             "a flow beside a kind",
             with_services(
                 &format!(

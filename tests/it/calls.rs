@@ -340,3 +340,47 @@ fn abandoned_attempts_count_towards_the_overload_stop() {
     // Only the requests still inside their 1 ms are in flight (about 1 at 1,000 requests/s).
     assert!(out.summary.requests.in_flight <= 10, "{} requests in flight", out.summary.requests.in_flight);
 }
+
+#[test]
+fn work_stretches_by_busy_over_cores_when_more_slots_than_cores_are_busy() {
+    // Ten requests 1 ms apart reach 10 slots sharing 2 cores; request k starts with k slots busy,
+    // so its 1 s of work takes max(1, k/2) s: 1, 1, 1.5, 2, … 5 s, mean 2.8 s.
+    let m = json!({
+        "name": "cores",
+        "run": {"duration": "100s", "seed": 1},
+        "sources": {"c": {"interarrival": {"dist": "constant", "value": "1ms"}, "limit": 10, "to": "front"}},
+        "services": {
+            "front": {"servers": 100, "flow": [{"call": "cpu"}]},
+            "cpu": {"servers": 10, "cores": 2, "flow": [{"work": {"dist": "constant", "value": "1s"}}]}
+        }
+    });
+    let out = run(&model(&m));
+    let e2e = &out.summary.latency_s.e2e;
+    assert_eq!(out.summary.requests.completed, 10);
+    assert!((e2e.mean - 2.8).abs() < 1e-6, "mean {} s", e2e.mean);
+    assert!((e2e.max - 5.0).abs() < 1e-6, "max {} s", e2e.max);
+}
+
+#[test]
+fn a_burst_over_a_series_spreads_its_share_uniformly_over_its_keys() {
+    use capsim::model::workload::KeySpaceDef;
+    let far = SimTime::from_secs(1e6);
+    let bursts = vec![(SimTime::ZERO, far, 0.5, 10, 5)];
+    let keys = vec![KeySpaceDef { name: "items".into(), count: 1000, zipf: 1.0, bursts }];
+    let draws = Draws { keys: Some(0), ..Draws::default() };
+    let mut d = Drawer::new(5, "series-test", &draws, &[], &keys);
+    let n = 100_000;
+    let mut per_key = [0u32; 5];
+    for _ in 0..n {
+        let mut a = Attrs::default();
+        d.fill(SimTime::ZERO, &mut a);
+        if (10..15).contains(&a.key) {
+            per_key[(a.key - 10) as usize] += 1;
+        }
+    }
+    // Each of the 5 keys gets a tenth of the burst's half, plus its small Zipf share (≤ 0.013).
+    for (k, &c) in per_key.iter().enumerate() {
+        let share = c as f64 / n as f64;
+        assert!((0.1..0.1 + 0.013 + 0.004).contains(&share), "key {}: share {share}", 10 + k);
+    }
+}

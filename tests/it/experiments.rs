@@ -326,6 +326,7 @@ fn malformed_experiments_name_their_field() {
         ),
         // Found by hostile testing: a span that overflows a float made chart drawing loop for ever.
         (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "y_range": [-9e307, 9e307]}]}), "charts.0.y_range"),
+        (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "x_range": [10, 5]}]}), "charts.0.x_range"),
         (
             json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "references": [{"name": "r", "points": [[0, -9e307], [1, 9e307]]}]}]}),
             "charts.0.references.0.points",
