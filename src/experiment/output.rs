@@ -165,6 +165,7 @@ impl Table {
             y_label: c.y_label.clone().unwrap_or_else(|| c.y.clone()),
             series: clip(series, c.y_range),
             log_y: c.log_y,
+            log_x: c.log_x,
             y_range: c.y_range.map(|[a, b]| (a, b)),
             shade: c.shade.as_ref().map(|s| (s.from, s.to, s.label.clone())),
             ..LineChart::default()

@@ -244,6 +244,9 @@ pub struct ChartSpec {
     pub y_label: Option<String>,
     #[serde(default)]
     pub log_y: bool,
+    /// Log-scaled x axis (for parameters spaced by factors, such as `log_range`).
+    #[serde(default)]
+    pub log_x: bool,
     /// More metrics (or, for `timeseries`, columns) drawn as lines of their own beside `y`.
     #[serde(default)]
     pub also: Vec<String>,
