@@ -168,7 +168,6 @@ impl Table {
             log_x: c.log_x,
             y_range: c.y_range.map(|[a, b]| (a, b)),
             shade: c.shade.as_ref().map(|s| (s.from, s.to, s.label.clone())),
-            ..LineChart::default()
         }
     }
 
