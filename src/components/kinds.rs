@@ -141,9 +141,9 @@ macro_rules! kinds {
             $($variant(<$ty as Kind>::Def)),*
         }
 
-        /// A kind's running state.
+        /// A kind's running state (boxed: kinds differ widely in size).
         pub enum KindState {
-            $($variant($ty)),*
+            $($variant(Box<$ty>)),*
         }
 
         impl KindSpec {
@@ -189,7 +189,7 @@ macro_rules! kinds {
             /// Its running state for one run.
             pub fn start(&self, seed: u64, service: &str) -> KindState {
                 match self {
-                    $(KindDef::$variant(d) => KindState::$variant(<$ty as Kind>::start(d, seed, service))),*
+                    $(KindDef::$variant(d) => KindState::$variant(Box::new(<$ty as Kind>::start(d, seed, service)))),*
                 }
             }
         }
@@ -242,4 +242,5 @@ fn snake(name: &str) -> String {
 // The registry: one line per kind.
 kinds! {
     Cache => super::cache::Cache,
+    KvStore => super::kv_store::KvStore,
 }

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod call_stats;
 pub mod drawer;
 pub mod kinds;
+pub mod kv_store;
 pub mod router;
 pub mod service;
 pub mod sessions;

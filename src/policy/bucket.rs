@@ -7,6 +7,54 @@ use crate::engine::SimTime;
 use crate::model::policy_spec::LimitScope;
 use crate::model::program::LimitDef;
 
+/// A bucket of capacity units refilled continuously at `rate` per second up to `cap` (a
+/// DynamoDB partition's share and burst, or its hard per-second cap); refill is lazy.
+#[derive(Clone, Copy, Debug)]
+pub struct Tokens {
+    tokens: f64,
+    last: SimTime,
+    rate: f64,
+    cap: f64,
+}
+
+impl Tokens {
+    /// A full bucket refilled at `rate` [units/s] up to `cap` [units].
+    pub fn full(rate: f64, cap: f64) -> Tokens {
+        Tokens { tokens: cap, last: SimTime::ZERO, rate, cap }
+    }
+
+    /// Brings the tokens up to `now`.
+    #[inline]
+    pub fn refill(&mut self, now: SimTime) {
+        self.tokens = (self.tokens + now.since(self.last) as f64 * 1e-9 * self.rate).min(self.cap);
+        self.last = now;
+    }
+
+    /// Whether `n` units are there (refill first).
+    #[inline]
+    pub fn has(&self, n: f64) -> bool {
+        self.tokens >= n
+    }
+
+    /// Takes `n` units (check `has` first).
+    #[inline]
+    pub fn take(&mut self, n: f64) {
+        self.tokens -= n;
+    }
+
+    /// Units there now (after `refill`).
+    pub fn tokens(&self) -> f64 {
+        self.tokens
+    }
+
+    /// From `now` on, refills at `rate` up to `cap`.
+    pub fn set_rate(&mut self, now: SimTime, rate: f64, cap: f64) {
+        self.refill(now);
+        (self.rate, self.cap) = (rate, cap);
+        self.tokens = self.tokens.min(cap);
+    }
+}
+
 /// One bucket's state.
 #[derive(Clone, Copy, Debug)]
 struct Bucket {

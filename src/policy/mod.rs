@@ -9,5 +9,5 @@ pub mod budget;
 
 pub use backoff::backoff_s;
 pub use breaker::{Breaker, Verdict};
-pub use bucket::Limiter;
+pub use bucket::{Limiter, Tokens};
 pub use budget::Budget;

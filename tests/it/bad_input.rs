@@ -483,6 +483,67 @@ fn bad_cache_settings_name_their_field() {
 }
 
 #[test]
+fn bad_table_settings_name_their_field() {
+    let table = |settings: &str| {
+        with_services(
+            &format!(
+                r#""front": {{"servers": 2, "flow": [{{"call": "t"}}]}}, "t": {{"servers": 2, "kind": {{"kv_store": {settings}}}}}"#
+            ),
+            "",
+        )
+    };
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "zero partitions",
+            table(r#"{"partitions": 0, "read_capacity": 1, "write_capacity": 1}"#),
+            vec!["services.t.kind.kv_store.partitions", "from 1 to"],
+        ),
+        (
+            "provisioned without capacity",
+            table(r#"{"partitions": 2}"#),
+            vec!["kv_store.read_capacity", "required in provisioned mode"],
+        ),
+        (
+            "capacity with on-demand",
+            table(r#"{"partitions": 2, "mode": "on_demand", "write_capacity": 5}"#),
+            vec!["kv_store.write_capacity", "provisioned` only"],
+        ),
+        (
+            "item size 0",
+            table(
+                r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "operations": [{"share": 1, "op": "read", "item_kb": 0}]}"#,
+            ),
+            vec!["kv_store.operations.0.item_kb", "above 0"],
+        ),
+        (
+            "shares not adding up",
+            table(
+                r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "operations": [{"share": 0.5, "op": "read", "item_kb": 1}]}"#,
+            ),
+            vec!["kv_store.operations", "add up to 1"],
+        ),
+        (
+            "a strongly consistent write",
+            table(
+                r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "operations": [{"share": 1, "op": "write", "item_kb": 1, "consistency": "strong"}]}"#,
+            ),
+            vec!["kv_store.operations.0.consistency", "writes `standard` or `transactional`"],
+        ),
+        (
+            "zero shards",
+            table(r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "write_shards": 0}"#),
+            vec!["kv_store.write_shards", "from 1 to"],
+        ),
+    ];
+    for (case, text, fragments) in cases {
+        let msg = error_of(&text);
+        for f in fragments {
+            assert!(msg.contains(f), "{case}: `{f}` missing from:\n{msg}");
+        }
+    }
+}
+
+#[test]
 fn a_call_chain_deeper_than_64_is_refused_not_a_stack_overflow() {
     // 5,000 services each calling the next once overflowed the stack of a sweep's worker thread.
     let mut services = serde_json::Map::new();

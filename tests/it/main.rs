@@ -17,5 +17,6 @@ mod determinism;
 mod experiments;
 mod gallery;
 mod hardening;
+mod kv_store;
 mod queueing;
 mod sources;

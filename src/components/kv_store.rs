@@ -1,0 +1,465 @@
+//! `kv_store`: a DynamoDB table — partitions with their hard caps and burst, provisioned or
+//! on-demand capacity, adaptive capacity, capacity units per item size and consistency, and
+//! write sharding (seed 000 scenarios 1 and 4, seed 002's WCU target, seed 003's per-message
+//! reads and writes; figures in reference/calibration.md).
+//!
+//! Each request is one operation drawn from the service's `operations` mix (a read or a write of
+//! an item of a given size), on the request's item key. The key (with a random suffix of
+//! `write_shards` values for writes) picks a partition. The operation costs capacity units: a
+//! read ⌈size / 4 KB⌉ units, halved for an eventually consistent read and doubled for a
+//! transactional one; a write ⌈size / 1 KB⌉ units, doubled if transactional. It is admitted
+//! only if
+//! - its partition can still serve that many units this second (3,000 read and 1,000 write
+//!   units per second per partition, whatever the mode), and
+//! - the capacity behind it has the units: in provisioned mode, the partition's share of the
+//!   table's capacity (capacity ÷ partitions), which keeps up to 300 s of unused capacity as
+//!   burst; with adaptive capacity, the whole table's capacity, so a hot partition borrows
+//!   what the others leave unused (`adaptive_delay` models the 5-30 minutes before 2019 during
+//!   which a partition had to be hot before it could borrow); in on-demand mode, twice the
+//!   table's previous peak (new tables: 12,000 read / 4,000 write units per second), rising to
+//!   the traffic it sees once that traffic has exceeded it for 30 minutes.
+//!
+//! Otherwise the request ends `throttled` (ProvisionedThroughputExceeded) at once, and its
+//! caller's retry policy decides what happens next. An admitted request takes a drawn latency
+//! (default: lognormal, p50 4 ms, p99 10 ms: "single-digit milliseconds").
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use rand::RngExt;
+
+use super::kinds::{Go, Kind, StepCx};
+use crate::engine::{SimRng, SimTime, stream};
+use crate::model::dist::DistSpec;
+use crate::model::program::RETURN;
+use crate::model::{Dist, KindBuilder};
+use crate::policy::Tokens;
+use crate::sim::{Job, Outcome};
+
+/// Settings of a `kv_store` service.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KvStoreSpec {
+    /// Partitions of the table (1 to 100,000).
+    pub partitions: u32,
+    /// `provisioned` (default) or `on_demand`.
+    #[serde(default)]
+    pub mode: CapacityMode,
+    /// Provisioned read and write capacity of the table [units/s].
+    pub read_capacity: Option<f64>,
+    pub write_capacity: Option<f64>,
+    /// What each request does, drawn by share (default: one eventually consistent read of 1 KB).
+    #[serde(default)]
+    pub operations: Vec<OperationSpec>,
+    /// Whether a hot partition may use the table's unused capacity (default true, as since 2019).
+    #[serde(default = "yes")]
+    pub adaptive: bool,
+    /// With `adaptive`: how long a partition must have been throttling before it may borrow
+    /// (default 0; 5 to 30 minutes before 2019).
+    pub adaptive_delay: Option<crate::model::quantity::Quantity>,
+    /// Writes of one key are spread over this many key suffixes, i.e. partitions (default 1).
+    #[serde(default = "one")]
+    pub write_shards: u32,
+    /// Time of an admitted request (default: lognormal, p50 4 ms, p99 10 ms).
+    pub latency: Option<DistSpec>,
+}
+
+/// How the table's capacity is set.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CapacityMode {
+    #[default]
+    Provisioned,
+    OnDemand,
+}
+
+/// One operation of the mix.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperationSpec {
+    /// Share of requests doing it (the shares add up to 1).
+    pub share: f64,
+    /// `read` or `write`.
+    pub op: OpKind,
+    /// Item size [KB] (> 0).
+    pub item_kb: f64,
+    /// For reads: `eventual` (default), `strong` or `transactional`; writes: `standard` or
+    /// `transactional`.
+    #[serde(default)]
+    pub consistency: Consistency,
+}
+
+/// Read or write.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Read,
+    Write,
+}
+
+/// Consistency of an operation.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Consistency {
+    #[default]
+    Eventual,
+    Standard,
+    Strong,
+    Transactional,
+}
+
+/// Partition caps [units/s] (calibration sheet: 3,000 RCU and 1,000 WCU per partition).
+const READ_CAP: f64 = 3000.0;
+const WRITE_CAP: f64 = 1000.0;
+/// Unused capacity kept as burst [s].
+const BURST_S: f64 = 300.0;
+/// A new on-demand table's capacity [units/s], read and write.
+const ON_DEMAND_START: [f64; 2] = [12_000.0, 4_000.0];
+/// How long on-demand traffic above twice the previous peak throttles before capacity follows
+/// [s].
+const ON_DEMAND_RAMP_S: f64 = 1800.0;
+const MAX_PARTITIONS: u32 = 100_000;
+
+/// Checked settings.
+#[derive(Clone, Debug)]
+pub struct KvStoreDef {
+    partitions: u32,
+    mode: CapacityMode,
+    /// Table capacity [units/s], read then write (provisioned).
+    capacity: [f64; 2],
+    /// (cumulative share, write?, units).
+    ops: Vec<(f64, bool, f64)>,
+    adaptive: bool,
+    adaptive_delay_ns: u64,
+    shards: u32,
+}
+
+/// A partition's state, read then write.
+#[derive(Clone, Debug)]
+struct Partition {
+    /// Its share of provisioned capacity, with 300 s of burst.
+    share: [Tokens; 2],
+    /// Its hard cap: 3,000 / 1,000 units in any second.
+    cap: [Tokens; 2],
+    /// Since when it has been throttling without a second's pause (for `adaptive_delay`),
+    /// its last throttle [ns], and whether it may borrow.
+    hot_since: Option<u64>,
+    last_throttle: u64,
+    borrowing: bool,
+    /// Units admitted (read, write) and requests throttled.
+    units: [f64; 2],
+    throttled: u64,
+}
+
+/// Counters since warm-up.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct KvCounts {
+    pub reads: u64,
+    pub writes: u64,
+    /// Capacity units consumed by admitted requests.
+    pub read_units: f64,
+    pub write_units: f64,
+    pub throttled_reads: u64,
+    pub throttled_writes: u64,
+    /// Throttles because the partition's hard cap was reached (the rest: the capacity behind it).
+    pub partition_cap_throttles: u64,
+}
+
+/// A running table.
+pub struct KvStore {
+    def: KvStoreDef,
+    parts: Vec<Partition>,
+    /// The table's whole capacity (adaptive or on-demand), read then write.
+    table: [Tokens; 2],
+    /// On-demand: the previous peak [units/s], the units admitted in the current second, the
+    /// second it is, and since when traffic has exceeded twice the peak.
+    peak: [f64; 2],
+    this_second: [f64; 2],
+    second: u64,
+    over_since: [Option<u64>; 2],
+    rng: SimRng,
+    counts: KvCounts,
+}
+
+impl Kind for KvStore {
+    type Spec = KvStoreSpec;
+    type Def = KvStoreDef;
+
+    fn compile(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
+        let def = check(spec, b)?;
+        let latency = match &spec.latency {
+            Some(d) => b.dist("latency", d)?,
+            None => Dist::Lognormal { mu: (4e-3f64).ln(), sigma: (10.0f64 / 4.0).ln() / crate::model::dist::Z99 },
+        };
+        let served = b.work("latency", latency, RETURN);
+        b.entry = b.step(0, vec![served]);
+        Some(def)
+    }
+
+    fn start(def: &KvStoreDef, seed: u64, service: &str) -> KvStore {
+        let p = def.partitions as f64;
+        let share = |k: usize| {
+            let r = def.capacity[k] / p;
+            Tokens::full(r, r * BURST_S)
+        };
+        let part = Partition {
+            share: [share(0), share(1)],
+            cap: [Tokens::full(READ_CAP, READ_CAP), Tokens::full(WRITE_CAP, WRITE_CAP)],
+            hot_since: None,
+            last_throttle: 0,
+            borrowing: def.adaptive && def.adaptive_delay_ns == 0,
+            units: [0.0; 2],
+            throttled: 0,
+        };
+        let table = match def.mode {
+            CapacityMode::Provisioned => [0, 1].map(|k| Tokens::full(def.capacity[k], def.capacity[k] * BURST_S)),
+            CapacityMode::OnDemand => ON_DEMAND_START.map(|c| Tokens::full(c, c)),
+        };
+        KvStore {
+            def: def.clone(),
+            parts: vec![part; def.partitions as usize],
+            table,
+            peak: ON_DEMAND_START.map(|c| c / 2.0),
+            this_second: [0.0; 2],
+            second: 0,
+            over_since: [None; 2],
+            rng: stream(seed, service, "kv_store"),
+            counts: KvCounts::default(),
+        }
+    }
+
+    fn step(&mut self, _tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
+        let now = cx.now;
+        let u: f64 = self.rng.random();
+        let i = self.def.ops.partition_point(|&(c, _, _)| c <= u).min(self.def.ops.len() - 1);
+        let (_, write, units) = self.def.ops[i];
+        let shard = if write && self.def.shards > 1 { self.rng.random_range(0..self.def.shards) } else { 0 };
+        let p = self.partition(job.attrs.key, shard);
+        if self.admit(now, p, write as usize, units) {
+            let c = &mut self.counts;
+            if write {
+                (c.writes, c.write_units) = (c.writes + 1, c.write_units + units);
+            } else {
+                (c.reads, c.read_units) = (c.reads + 1, c.read_units + units);
+            }
+            Go::Exit(0)
+        } else {
+            if write {
+                self.counts.throttled_writes += 1;
+            } else {
+                self.counts.throttled_reads += 1;
+            }
+            Go::Fail(Outcome::Throttled)
+        }
+    }
+
+    fn restart_stats(&mut self, _now: SimTime) {
+        self.counts = KvCounts::default();
+        for p in &mut self.parts {
+            (p.units, p.throttled) = ([0.0; 2], 0);
+        }
+    }
+
+    fn summary(&self, now: SimTime) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.counts).unwrap_or_default();
+        let total: f64 = self.parts.iter().map(|p| p.units[1]).sum();
+        let busiest = self.parts.iter().map(|p| p.units[1]).fold(0.0, f64::max);
+        v["partitions_written"] = serde_json::json!(self.parts.iter().filter(|p| p.units[1] > 0.0).count());
+        v["busiest_partition_write_share"] = serde_json::json!((total > 0.0).then(|| busiest / total));
+        v["partitions_throttling"] = serde_json::json!(self.parts.iter().filter(|p| p.throttled > 0).count());
+        let all = self.counts.reads + self.counts.writes + self.counts.throttled_reads + self.counts.throttled_writes;
+        let throttled = self.counts.throttled_reads + self.counts.throttled_writes;
+        v["throttled_share"] = serde_json::json!((all > 0).then(|| throttled as f64 / all as f64));
+        if self.def.mode == CapacityMode::OnDemand {
+            v["on_demand_capacity"] = serde_json::json!({"read": 2.0 * self.peak[0], "write": 2.0 * self.peak[1]});
+        }
+        let _ = now;
+        v
+    }
+
+    const COLUMNS: &'static [&'static str] = &["throttled"];
+
+    fn window(&mut self, out: &mut Vec<f64>) {
+        let t = self.counts.throttled_reads + self.counts.throttled_writes;
+        out.push(t as f64);
+    }
+}
+
+impl KvStore {
+    /// The partition of `key` with write suffix `shard`: suffixes of one key land on
+    /// consecutive partitions, so K suffixes reach min(K, P) of them.
+    fn partition(&self, key: u32, shard: u32) -> usize {
+        let h = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+        ((h + shard as u64) % self.def.partitions as u64) as usize
+    }
+
+    /// Whether partition `p` admits `units` of kind `k` (0 read, 1 write) now.
+    fn admit(&mut self, now: SimTime, p: usize, k: usize, units: f64) -> bool {
+        if self.def.mode == CapacityMode::OnDemand {
+            self.follow_peak(now, k, units);
+        }
+        let part = &mut self.parts[p];
+        part.cap[k].refill(now);
+        if !part.cap[k].has(units) {
+            self.counts.partition_cap_throttles += 1;
+            return self.throttle(now, p);
+        }
+        let behind = match self.def.mode {
+            CapacityMode::OnDemand => &mut self.table[k],
+            CapacityMode::Provisioned if part.borrowing => &mut self.table[k],
+            CapacityMode::Provisioned => &mut part.share[k],
+        };
+        behind.refill(now);
+        if !behind.has(units) {
+            return self.throttle(now, p);
+        }
+        behind.take(units);
+        let part = &mut self.parts[p];
+        part.cap[k].take(units);
+        part.units[k] += units;
+        if self.def.mode == CapacityMode::Provisioned && !part.borrowing {
+            // The table's capacity is shared: what a partition uses, the others cannot borrow.
+            self.table[k].refill(now);
+            self.table[k].take(units.min(self.table[k].tokens()));
+        }
+        true
+    }
+
+    /// Partition `p` throttles a request; a partition hot for `adaptive_delay` starts borrowing.
+    fn throttle(&mut self, now: SimTime, p: usize) -> bool {
+        let part = &mut self.parts[p];
+        part.throttled += 1;
+        if now.0.saturating_sub(part.last_throttle) > 1_000_000_000 {
+            part.hot_since = None; // a second without throttling ended the last hot spell
+        }
+        part.last_throttle = now.0;
+        let since = *part.hot_since.get_or_insert(now.0);
+        if self.def.adaptive && now.0 - since >= self.def.adaptive_delay_ns {
+            part.borrowing = true;
+        }
+        false
+    }
+
+    /// On-demand: counts `units` into the current second's offered traffic, and at each new
+    /// second lets capacity follow it: twice the previous peak, the peak being the highest
+    /// second offered within capacity, or half the offered rate once that has exceeded twice
+    /// the peak for 30 minutes.
+    fn follow_peak(&mut self, now: SimTime, k: usize, units: f64) {
+        let second = now.0 / 1_000_000_000;
+        if second != self.second {
+            for j in 0..2 {
+                let rate = self.this_second[j];
+                if rate > 2.0 * self.peak[j] {
+                    let since = *self.over_since[j].get_or_insert(self.second);
+                    if (self.second - since) as f64 >= ON_DEMAND_RAMP_S {
+                        self.peak[j] = rate / 2.0;
+                    }
+                } else {
+                    self.over_since[j] = None;
+                    self.peak[j] = self.peak[j].max(rate);
+                }
+                let cap = 2.0 * self.peak[j];
+                self.table[j].set_rate(now, cap, cap);
+            }
+            self.this_second = [0.0; 2];
+            self.second = second;
+        }
+        self.this_second[k] += units;
+    }
+}
+
+/// Checks the settings.
+fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
+    let mut ok = true;
+    if spec.partitions == 0 || spec.partitions > MAX_PARTITIONS {
+        b.issue("partitions", format!("must be from 1 to {MAX_PARTITIONS}, got {}", spec.partitions));
+        ok = false;
+    }
+    let mut capacity = [0.0; 2];
+    for (k, (field, c)) in
+        [("read_capacity", spec.read_capacity), ("write_capacity", spec.write_capacity)].iter().enumerate()
+    {
+        match (spec.mode, c) {
+            (CapacityMode::Provisioned, Some(c)) if c.is_finite() && *c > 0.0 && *c <= 1e8 => capacity[k] = *c,
+            (CapacityMode::Provisioned, Some(c)) => {
+                b.issue(field, format!("must be from above 0 to 100,000,000 units/s, got {c}"));
+                ok = false;
+            }
+            (CapacityMode::Provisioned, None) => {
+                b.issue(field, "is required in provisioned mode (units per second)");
+                ok = false;
+            }
+            (CapacityMode::OnDemand, Some(_)) => {
+                b.issue(field, "goes with `mode`: `provisioned` only (on-demand capacity follows traffic)");
+                ok = false;
+            }
+            (CapacityMode::OnDemand, None) => {}
+        }
+    }
+    let default_op = [OperationSpec { share: 1.0, op: OpKind::Read, item_kb: 1.0, consistency: Consistency::Eventual }];
+    let ops_spec: &[OperationSpec] = if spec.operations.is_empty() { &default_op } else { &spec.operations };
+    let mut ops = Vec::new();
+    let mut cum = 0.0;
+    for (i, o) in ops_spec.iter().enumerate() {
+        if !(o.share.is_finite() && o.share >= 0.0) {
+            b.issue(&format!("operations.{i}.share"), format!("must be a share ≥ 0, got {}", o.share));
+            ok = false;
+        }
+        if !(o.item_kb.is_finite() && o.item_kb > 0.0 && o.item_kb <= 400.0) {
+            b.issue(
+                &format!("operations.{i}.item_kb"),
+                format!("must be above 0 and at most 400 KB (DynamoDB's item limit), got {}", o.item_kb),
+            );
+            ok = false;
+        }
+        let write = o.op == OpKind::Write;
+        let factor = match (write, o.consistency) {
+            (false, Consistency::Eventual) => 0.5,
+            (false, Consistency::Strong) => 1.0,
+            (_, Consistency::Transactional) => 2.0,
+            (true, Consistency::Standard | Consistency::Eventual) => 1.0,
+            (false, Consistency::Standard) | (true, Consistency::Strong) => {
+                let msg = "reads are `eventual`, `strong` or `transactional`; writes `standard` or `transactional`";
+                b.issue(&format!("operations.{i}.consistency"), msg);
+                ok = false;
+                1.0
+            }
+        };
+        let block = if write { 1.0 } else { 4.0 };
+        cum += o.share;
+        ops.push((cum, write, (o.item_kb.max(1e-9) / block).ceil() * factor));
+    }
+    if (cum - 1.0).abs() > 1e-6 {
+        b.issue("operations", format!("the shares must add up to 1, got {cum}"));
+        ok = false;
+    }
+    if let Some(last) = ops.last_mut() {
+        last.0 = 1.0;
+    }
+    if spec.write_shards == 0 || spec.write_shards > MAX_PARTITIONS {
+        b.issue("write_shards", format!("must be from 1 to {MAX_PARTITIONS}, got {}", spec.write_shards));
+        ok = false;
+    }
+    let delay = spec.adaptive_delay.map_or(0.0, |d| d.0);
+    if !(delay.is_finite() && delay >= 0.0) {
+        b.issue("adaptive_delay", format!("must be a duration ≥ 0, got {delay} s"));
+        ok = false;
+    }
+    ok.then(|| KvStoreDef {
+        partitions: spec.partitions,
+        mode: spec.mode,
+        capacity,
+        ops,
+        adaptive: spec.adaptive,
+        adaptive_delay_ns: SimTime::from_secs(delay).0,
+        shards: spec.write_shards,
+    })
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> u32 {
+    1
+}

@@ -1,0 +1,137 @@
+//! The `kv_store` service kind (DynamoDB) against hand-computed figures: capacity units per
+//! item size and consistency, a partition's hard cap and burst, write sharding, on-demand
+//! capacity following the previous peak.
+
+use capsim::sim::{RunOutput, run};
+use serde_json::{Value, json};
+
+use crate::common::model;
+
+/// A client sending `source` traffic to table `table` (the `kv_store` settings).
+fn table_model(source: Value, table: Value, duration: &str, window: &str) -> Value {
+    json!({
+        "name": "table",
+        "run": {"duration": duration, "window": window, "seed": 3},
+        "keys": {"k": {"count": 1}},
+        "sources": {"c": source},
+        "services": {
+            "front": {"servers": 1000000, "flow": [{"call": "table"}]},
+            "table": {"servers": 1000000, "kind": {"kv_store": table}}
+        }
+    })
+}
+
+fn counts(out: &RunOutput) -> Value {
+    serde_json::to_value(&out.summary.services["table"]).unwrap()["kv_store"].clone()
+}
+
+fn num(v: &Value, f: &str) -> f64 {
+    v[f].as_f64().unwrap_or_else(|| panic!("{f} missing from {v}"))
+}
+
+/// Arrivals every `gap`, to the front service, for key space `k`.
+fn every(gap: &str) -> Value {
+    json!({"interarrival": {"dist": "constant", "value": gap}, "to": "front", "keys": "k"})
+}
+
+#[test]
+fn capacity_units_follow_item_size_and_consistency() {
+    // (operation, item KB, consistency, units each): reads in 4 KB blocks, writes in 1 KB blocks.
+    let cases = [
+        ("read", 4.0, "eventual", 0.5),
+        ("read", 4.0, "strong", 1.0),
+        ("read", 5.0, "eventual", 1.0),
+        ("read", 4.0, "transactional", 2.0),
+        ("write", 1.5, "standard", 2.0),
+        ("write", 1.0, "transactional", 2.0),
+    ];
+    for (op, kb, consistency, each) in cases {
+        let table = json!({"partitions": 4, "read_capacity": 1e6, "write_capacity": 1e6,
+            "operations": [{"share": 1, "op": op, "item_kb": kb, "consistency": consistency}]});
+        let c = counts(&run(&model(&table_model(every("10ms"), table, "10s", "1s"))));
+        let (n, units) = if op == "read" { ("reads", "read_units") } else { ("writes", "write_units") };
+        assert_eq!(num(&c, units) / num(&c, n), each, "{op} of {kb} KB, {consistency}: {c}");
+    }
+}
+
+#[test]
+fn a_hot_partition_throttles_what_exceeds_its_1000_write_units_whatever_the_table_has() {
+    // 2,000 one-KB writes/s on one key: its partition admits 1,000 a second (plus the 1,000 its
+    // cap holds at the start), so 101,000 of 200,000 in 100 s, although the table has 10,000 WCU.
+    let table = json!({"partitions": 10, "read_capacity": 1000, "write_capacity": 10000,
+        "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+    let c = counts(&run(&model(&table_model(every("0.5ms"), table, "100s", "1s"))));
+    assert!((num(&c, "writes") - 101_000.0).abs() <= 1.0, "{c}");
+    assert!((num(&c, "throttled_share") - 0.495).abs() < 1e-3, "{c}");
+    assert_eq!(num(&c, "partitions_throttling"), 1.0);
+}
+
+#[test]
+fn burst_capacity_lasts_as_long_as_the_unused_capacity_says() {
+    // One partition provisioned at 400 WCU starts with 300 s × 400 = 120,000 units of burst.
+    // Offered 1,000 writes/s (its hard cap), it admits them all while the burst lasts: the burst
+    // falls by 1,000 − 400 = 600 a second, so the first throttle comes at 120,000 / 600 = 200 s;
+    // from then on it admits 400 a second.
+    let table = json!({"partitions": 1, "read_capacity": 1000, "write_capacity": 400, "adaptive": false,
+        "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+    let out = run(&model(&table_model(every("1ms"), table, "300s", "1s")));
+    let cols =
+        capsim::report::timeseries::column(&out.rows, &out.station_names, &out.kind_columns, "table.throttled", false)
+            .expect("the throttled column");
+    let first = cols.iter().find(|(_, v)| *v > 0.0).map(|(t, _)| *t).expect("some throttles");
+    assert_eq!(first, 200.5, "first throttled window is [200 s, 201 s)");
+    let c = counts(&out);
+    let admitted = 200.0 * 1000.0 + 100.0 * 400.0;
+    assert!((num(&c, "writes") - admitted).abs() < 2.0, "{} admitted, expected {admitted}", c["writes"]);
+}
+
+#[test]
+fn write_sharding_spreads_a_hot_key_over_min_k_p_partitions() {
+    for (k, p, expect) in [(4, 10, 4.0), (20, 10, 10.0), (1, 10, 1.0)] {
+        let table = json!({"partitions": p, "read_capacity": 1e6, "write_capacity": 1e6, "write_shards": k,
+            "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+        let c = counts(&run(&model(&table_model(every("1ms"), table, "10s", "1s"))));
+        assert_eq!(num(&c, "partitions_written"), expect, "K = {k}, P = {p}: {c}");
+    }
+}
+
+#[test]
+fn on_demand_serves_twice_the_previous_peak_throttles_beyond_and_catches_up_in_30_minutes() {
+    // A new on-demand table serves 4,000 write units/s (previous peak 2,000). 10 KB writes: 360/s
+    // is 3,600 units/s, served, and the peak becomes about 3,600 (Poisson seconds reach ~3,800);
+    // then 1,600/s is 16,000 units/s, above twice that: throttled until it has lasted 30 minutes,
+    // then served.
+    let source = json!({"profile": [
+        {"shape": "constant", "rate": 360, "duration": "300s"},
+        {"shape": "constant", "rate": 1600, "duration": "2400s"}], "to": "front", "keys": "k"});
+    let table =
+        json!({"partitions": 20, "mode": "on_demand", "operations": [{"share": 1, "op": "write", "item_kb": 10}]});
+    let mut m = table_model(source, table, "2700s", "10s");
+    m["keys"]["k"] = json!({"count": 100000, "zipf": 0}); // spread over the partitions
+    let out = run(&model(&m));
+    let cols =
+        capsim::report::timeseries::column(&out.rows, &out.station_names, &out.kind_columns, "table.throttled", false)
+            .expect("the throttled column");
+    let sum = |a: f64, b: f64| cols.iter().filter(|(t, _)| (a..b).contains(t)).map(|(_, v)| v).sum::<f64>();
+    assert_eq!(sum(0.0, 300.0), 0.0, "twice the previous peak is served");
+    let step = sum(300.0, 2090.0) / (1600.0 * 1790.0);
+    assert!((0.4..0.6).contains(&step), "about half of 4x the peak is throttled: {step}");
+    assert_eq!(sum(2120.0, 2700.0), 0.0, "30 minutes later it is served");
+}
+
+#[test]
+fn adaptive_capacity_lets_a_hot_partition_borrow_the_tables_unused_capacity() {
+    // 2,000 WCU over 4 partitions: 500 each, 150,000 units of burst. One key written 900 times a
+    // second (under the 1,000 cap) for 1,000 s. Without adaptive capacity its partition admits
+    // 900/s while its burst lasts (150,000 / 400 = 375 s), then 500/s: 650,000. With it, the table
+    // has room for all 900,000. With a 300 s delay (pre-2019), it borrows from 375 + 300 = 675 s:
+    // 900 × 375 + 500 × 300 + 900 × 325 = 780,000.
+    for (adaptive, delay, expect) in [(false, "0s", 650_000.0), (true, "0s", 900_000.0), (true, "300s", 780_000.0)] {
+        let table = json!({"partitions": 4, "read_capacity": 1000, "write_capacity": 2000,
+            "adaptive": adaptive, "adaptive_delay": delay,
+            "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+        let c = counts(&run(&model(&table_model(every("1.111111ms"), table, "1000s", "10s"))));
+        let writes = num(&c, "writes");
+        assert!((writes - expect).abs() < 0.002 * expect, "adaptive {adaptive}, delay {delay}: {writes} vs {expect}");
+    }
+}
