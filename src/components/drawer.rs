@@ -76,8 +76,15 @@ impl Drawer {
         if let Some((law, def, rng)) = &mut self.keys {
             let burst = def.bursts.iter().find(|b| b.0 <= now && now < b.1);
             a.key = match burst {
-                Some(&(_, _, share, key, 1)) if rng.random::<f64>() < share => key,
-                Some(&(_, _, share, key, n)) if rng.random::<f64>() < share => key + rng.random_range(0..n),
+                // One draw decides the burst; a second picks the key only for a series (n > 1),
+                // so single-key bursts keep their random stream.
+                Some(&(_, _, share, key, n)) if rng.random::<f64>() < share => {
+                    if n > 1 {
+                        key + rng.random_range(0..n)
+                    } else {
+                        key
+                    }
+                }
                 _ => (law.sample(rng) as u32).saturating_sub(1),
             };
         }

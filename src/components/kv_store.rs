@@ -179,6 +179,8 @@ pub struct KvStore {
     over_since: [Option<u64>; 2],
     rng: SimRng,
     counts: KvCounts,
+    /// Start of the measured period.
+    since: SimTime,
 }
 
 impl Kind for KvStore {
@@ -225,6 +227,7 @@ impl Kind for KvStore {
             over_since: [None; 2],
             rng: stream(seed, service, "kv_store"),
             counts: KvCounts::default(),
+            since: SimTime::ZERO,
         }
     }
 
@@ -253,8 +256,9 @@ impl Kind for KvStore {
         }
     }
 
-    fn restart_stats(&mut self, _now: SimTime) {
+    fn restart_stats(&mut self, now: SimTime) {
         self.counts = KvCounts::default();
+        self.since = now;
         for p in &mut self.parts {
             (p.units, p.throttled) = ([0.0; 2], 0);
         }
@@ -273,7 +277,10 @@ impl Kind for KvStore {
         if self.def.mode == CapacityMode::OnDemand {
             v["on_demand_capacity"] = serde_json::json!({"read": 2.0 * self.peak[0], "write": 2.0 * self.peak[1]});
         }
-        let _ = now;
+        let secs = now.since(self.since) as f64 * 1e-9;
+        let per_s = |x: f64| (secs > 0.0).then(|| x / secs);
+        v["read_units_per_s"] = serde_json::json!(per_s(self.counts.read_units));
+        v["write_units_per_s"] = serde_json::json!(per_s(self.counts.write_units));
         v
     }
 

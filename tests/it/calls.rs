@@ -384,3 +384,29 @@ fn a_burst_over_a_series_spreads_its_share_uniformly_over_its_keys() {
         assert!((0.1..0.1 + 0.013 + 0.004).contains(&share), "key {}: share {share}", 10 + k);
     }
 }
+
+#[test]
+fn a_single_key_burst_sends_exactly_its_share_to_its_key() {
+    use capsim::model::workload::KeySpaceDef;
+    let far = SimTime::from_secs(1e6);
+    let keys = vec![KeySpaceDef {
+        name: "items".into(),
+        count: 1000,
+        zipf: 0.0,
+        bursts: vec![(SimTime::ZERO, far, 0.3, 7, 1)],
+    }];
+    let draws = Draws { keys: Some(0), ..Draws::default() };
+    let mut d = Drawer::new(5, "burst-test", &draws, &[], &keys);
+    let n = 200_000;
+    let hits = (0..n)
+        .filter(|_| {
+            let mut a = Attrs::default();
+            d.fill(SimTime::ZERO, &mut a);
+            a.key == 7
+        })
+        .count();
+    // 0.3 from the burst plus 0.7/1000 from the uniform draw; 4 standard errors ≈ 0.004.
+    let p = 0.3 + 0.7 / 1000.0;
+    let share = hits as f64 / n as f64;
+    assert!((share - p).abs() < 4.0 * (p * (1.0 - p) / n as f64).sqrt(), "share {share}, expected {p}");
+}
