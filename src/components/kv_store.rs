@@ -62,6 +62,33 @@ pub struct KvStoreSpec {
     pub write_shards: u32,
     /// Time of an admitted request (default: lognormal, p50 4 ms, p99 10 ms).
     pub latency: Option<DistSpec>,
+    /// Provisioned mode: auto scaling of read and write capacity (default none).
+    pub auto_scaling: Option<AutoScalingSpec>,
+}
+
+/// Target tracking on consumed capacity (Application Auto Scaling, as for the calibration
+/// sheet's other services): each minute the consumed units per second are compared with
+/// `target` × provisioned; 3 minutes in a row above raise capacity to consumed ÷ target (the
+/// table takes `delay` to apply it), 15 minutes in a row below 90 % of the target lower it the
+/// same way, never below `min` nor above `max`, and not within `cooldown` of the last change.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoScalingSpec {
+    /// Target utilisation of provisioned capacity (0.2 to 0.9; DynamoDB's default 0.7).
+    #[serde(default = "seventy")]
+    pub target: f64,
+    /// Bounds [units/s] (default: the provisioned capacity, and 40,000).
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Time to apply a new capacity (default 0).
+    #[serde(default)]
+    pub delay: crate::model::quantity::Quantity,
+    /// Least time between changes (default 300 s, the calibration sheet's cooldown).
+    pub cooldown: Option<crate::model::quantity::Quantity>,
+}
+
+fn seventy() -> f64 {
+    0.7
 }
 
 /// How the table's capacity is set.
@@ -132,6 +159,8 @@ pub struct KvStoreDef {
     adaptive: bool,
     adaptive_delay_ns: u64,
     shards: u32,
+    /// (target, min, max, delay [ns], cooldown [ns]).
+    scaling: Option<(f64, f64, f64, u64, u64)>,
 }
 
 /// A partition's state, read then write.
@@ -181,6 +210,17 @@ pub struct KvStore {
     counts: KvCounts,
     /// Start of the measured period.
     since: SimTime,
+    /// Auto scaling: provisioned capacity now, units consumed this minute, the minute it is,
+    /// minutes in a row above and below target, a pending change (when, capacity), and the
+    /// last change's time [ns] — each read then write.
+    provisioned: [f64; 2],
+    minute_units: [f64; 2],
+    minute: u64,
+    above: [u32; 2],
+    below: [u32; 2],
+    pending: [Option<(u64, f64)>; 2],
+    last_change: [u64; 2],
+    scalings: u64,
 }
 
 impl Kind for KvStore {
@@ -228,6 +268,14 @@ impl Kind for KvStore {
             rng: stream(seed, service, "kv_store"),
             counts: KvCounts::default(),
             since: SimTime::ZERO,
+            provisioned: def.capacity,
+            minute_units: [0.0; 2],
+            minute: 0,
+            above: [0; 2],
+            below: [0; 2],
+            pending: [None; 2],
+            last_change: [0; 2],
+            scalings: 0,
         }
     }
 
@@ -274,6 +322,10 @@ impl Kind for KvStore {
         let all = self.counts.reads + self.counts.writes + self.counts.throttled_reads + self.counts.throttled_writes;
         let throttled = self.counts.throttled_reads + self.counts.throttled_writes;
         v["throttled_share"] = serde_json::json!((all > 0).then(|| throttled as f64 / all as f64));
+        if self.def.scaling.is_some() {
+            v["provisioned"] = serde_json::json!({"read": self.provisioned[0], "write": self.provisioned[1]});
+            v["scalings"] = serde_json::json!(self.scalings);
+        }
         if self.def.mode == CapacityMode::OnDemand {
             v["on_demand_capacity"] = serde_json::json!({"read": 2.0 * self.peak[0], "write": 2.0 * self.peak[1]});
         }
@@ -305,6 +357,9 @@ impl KvStore {
         if self.def.mode == CapacityMode::OnDemand {
             self.follow_peak(now, k, units);
         }
+        if self.def.scaling.is_some() {
+            self.scale(now);
+        }
         let part = &mut self.parts[p];
         part.cap[k].refill(now);
         if !part.cap[k].has(units) {
@@ -324,6 +379,7 @@ impl KvStore {
         let part = &mut self.parts[p];
         part.cap[k].take(units);
         part.units[k] += units;
+        self.minute_units[k] += units;
         if self.def.mode == CapacityMode::Provisioned && !part.borrowing {
             // The table's capacity is shared: what a partition uses, the others cannot borrow.
             self.table[k].refill(now);
@@ -345,6 +401,60 @@ impl KvStore {
             part.borrowing = true;
         }
         false
+    }
+
+    /// Provisioned auto scaling: at each new minute, compares the last minute's consumption with
+    /// the target and decides; applies a change once its delay has passed.
+    fn scale(&mut self, now: SimTime) {
+        let Some((target, lo, hi, delay, cooldown)) = self.def.scaling else { return };
+        for k in 0..2 {
+            if let Some((at, cap)) = self.pending[k]
+                && now.0 >= at
+            {
+                self.set_provisioned(now, k, cap);
+                self.pending[k] = None;
+            }
+        }
+        let minute = now.0 / 60_000_000_000;
+        if minute == self.minute {
+            return;
+        }
+        for k in 0..2 {
+            // Minutes without any request count as idle ones.
+            let idle = (minute - self.minute - 1) as u32;
+            let used = self.minute_units[k] / 60.0;
+            let util = used / self.provisioned[k].max(1e-9);
+            if util > target {
+                (self.above[k], self.below[k]) = (self.above[k] + 1, 0);
+            } else if util < 0.9 * target {
+                (self.above[k], self.below[k]) = (0, self.below[k] + 1 + idle);
+            } else {
+                (self.above[k], self.below[k]) = (0, 0);
+            }
+            let calm = now.0.saturating_sub(self.last_change[k]) >= cooldown || self.last_change[k] == 0;
+            if self.pending[k].is_none() && calm && (self.above[k] >= 3 || self.below[k] >= 15) {
+                let want = (used / target).clamp(lo, hi);
+                if (want - self.provisioned[k]).abs() > 1e-9 {
+                    self.pending[k] = Some((now.0 + delay, want));
+                    self.last_change[k] = now.0.max(1);
+                    self.scalings += 1;
+                }
+                (self.above[k], self.below[k]) = (0, 0);
+            }
+        }
+        self.minute_units = [0.0; 2];
+        self.minute = minute;
+    }
+
+    /// Provisioned capacity of kind `k` becomes `cap` [units/s]: partitions' shares and burst
+    /// follow.
+    fn set_provisioned(&mut self, now: SimTime, k: usize, cap: f64) {
+        self.provisioned[k] = cap;
+        let share = cap / self.def.partitions as f64;
+        for p in &mut self.parts {
+            p.share[k].set_rate(now, share, share * BURST_S);
+        }
+        self.table[k].set_rate(now, cap, cap * BURST_S);
     }
 
     /// On-demand: counts `units` into the current second's offered traffic, and at each new
@@ -447,6 +557,29 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
         b.issue("write_shards", format!("must be from 1 to {MAX_PARTITIONS}, got {}", spec.write_shards));
         ok = false;
     }
+    let scaling = spec.auto_scaling.as_ref().map(|a| {
+        if !(0.2..=0.9).contains(&a.target) {
+            b.issue("auto_scaling.target", format!("must be a utilisation from 0.2 to 0.9, got {}", a.target));
+            ok = false;
+        }
+        if spec.mode == CapacityMode::OnDemand {
+            b.issue("auto_scaling", "goes with `mode`: `provisioned` only");
+            ok = false;
+        }
+        let lo = a.min.unwrap_or(0.0);
+        let hi = a.max.unwrap_or(40_000.0);
+        if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && hi >= lo.max(1.0) && hi <= 1e8) {
+            b.issue("auto_scaling", format!("needs 0 ≤ min ≤ max ≤ 100,000,000 units/s, got {lo} and {hi}"));
+            ok = false;
+        }
+        let d = a.delay.0;
+        let cool = a.cooldown.map_or(300.0, |c| c.0);
+        if !(d.is_finite() && d >= 0.0 && cool.is_finite() && cool >= 0.0) {
+            b.issue("auto_scaling", "delay and cooldown must be durations ≥ 0");
+            ok = false;
+        }
+        (a.target, lo, hi, SimTime::from_secs(d.max(0.0)).0, SimTime::from_secs(cool.max(0.0)).0)
+    });
     let delay = spec.adaptive_delay.map_or(0.0, |d| d.0);
     if !(delay.is_finite() && delay >= 0.0) {
         b.issue("adaptive_delay", format!("must be a duration ≥ 0, got {delay} s"));
@@ -460,6 +593,7 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
         adaptive: spec.adaptive,
         adaptive_delay_ns: SimTime::from_secs(delay).0,
         shards: spec.write_shards,
+        scaling,
     })
 }
 

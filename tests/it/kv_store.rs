@@ -135,3 +135,38 @@ fn adaptive_capacity_lets_a_hot_partition_borrow_the_tables_unused_capacity() {
         assert!((writes - expect).abs() < 0.002 * expect, "adaptive {adaptive}, delay {delay}: {writes} vs {expect}");
     }
 }
+
+#[test]
+fn auto_scaling_raises_capacity_to_consumption_over_target_after_three_minutes_above() {
+    // 2,000 one-KB writes/s spread over 4 partitions provisioned at 1,000 WCU (their burst covers
+    // the excess for 300 s). Consumption is 2,000/s, twice the 70 % target, so the alarm fires
+    // at the third minute boundary (180 s) and capacity becomes 2,000 / 0.7 = 2,857 WCU, after
+    // which utilisation sits at the target: one change, and no throttle at any time.
+    let table = json!({"partitions": 4, "read_capacity": 1000, "write_capacity": 1000,
+        "auto_scaling": {"target": 0.7, "min": 1000, "max": 40000},
+        "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+    let mut m = table_model(every("0.5ms"), table, "900s", "10s");
+    m["keys"]["k"] = json!({"count": 100000, "zipf": 0});
+    let c = counts(&run(&model(&m)));
+    let w = c["provisioned"]["write"].as_f64().unwrap();
+    assert!((w - 2000.0 / 0.7).abs() < 1.0, "write capacity {w}");
+    assert_eq!((num(&c, "scalings"), num(&c, "throttled_writes")), (1.0, 0.0), "{c}");
+    // Without auto scaling the burst runs out at 75,000 / 250 = 300 s and half the writes throttle.
+    m["services"]["table"]["kind"]["kv_store"]["auto_scaling"] = Value::Null;
+    let c = counts(&run(&model(&m)));
+    assert!(num(&c, "throttled_share") > 0.3, "{c}");
+}
+
+#[test]
+fn auto_scaling_lowers_capacity_after_fifteen_minutes_below_target() {
+    // 100 writes/s against 1,000 WCU: 10 % utilisation, under 90 % of the 70 % target, so at the
+    // 15th minute boundary (900 s) capacity falls to 100 / 0.7 = 142.9 WCU.
+    let table = json!({"partitions": 4, "read_capacity": 1000, "write_capacity": 1000,
+        "auto_scaling": {"min": 50},
+        "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+    let mut m = table_model(every("10ms"), table, "1200s", "10s");
+    m["keys"]["k"] = json!({"count": 100000, "zipf": 0});
+    let c = counts(&run(&model(&m)));
+    let w = c["provisioned"]["write"].as_f64().unwrap();
+    assert!((w - 100.0 / 0.7).abs() < 0.5, "write capacity {w}: {c}");
+}
