@@ -279,17 +279,7 @@ impl Kind for Cache {
     type Def = CacheDef;
 
     fn compile(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
-        let def = check(spec, b)?;
-        let get = match &spec.get {
-            Some(d) => b.dist("get", d)?,
-            None => Dist::Lognormal { mu: (0.4e-3f64).ln(), sigma: (1.3f64 / 0.4).ln() / crate::model::dist::Z99 },
-        };
-        let failed = b.step(FAILED, vec![]);
-        let fill = b.step(FILL, vec![RETURN]);
-        let origin = b.call("origin", &spec.origin, spec.policy.as_deref(), fill, Some(failed))?;
-        let lookup = b.step(LOOKUP, vec![RETURN, origin]);
-        b.entry = b.work("get", get, lookup);
-        Some(def)
+        compile_as(spec, b, "origin")
     }
 
     fn holds_while_waiting() -> bool {
@@ -373,6 +363,22 @@ impl Kind for Cache {
         v["entries"] = serde_json::json!(self.live);
         v
     }
+}
+
+/// Compiles a cache whose origin setting is called `origin_field` in its settings (`origin`
+/// for a cache, `table` for DAX), so problems are reported at the user's field.
+pub fn compile_as(spec: &CacheSpec, b: &mut KindBuilder, origin_field: &str) -> Option<CacheDef> {
+    let def = check(spec, b)?;
+    let get = match &spec.get {
+        Some(d) => b.dist("get", d)?,
+        None => Dist::Lognormal { mu: (0.4e-3f64).ln(), sigma: (1.3f64 / 0.4).ln() / crate::model::dist::Z99 },
+    };
+    let failed = b.step(FAILED, vec![]);
+    let fill = b.step(FILL, vec![RETURN]);
+    let origin = b.call(origin_field, &spec.origin, spec.policy.as_deref(), fill, Some(failed))?;
+    let lookup = b.step(LOOKUP, vec![RETURN, origin]);
+    b.entry = b.work("get", get, lookup);
+    Some(def)
 }
 
 /// NaN as null.

@@ -243,4 +243,5 @@ fn snake(name: &str) -> String {
 kinds! {
     Cache => super::cache::Cache,
     KvStore => super::kv_store::KvStore,
+    Dax => super::dax::Dax,
 }

@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod call_stats;
+pub mod dax;
 pub mod drawer;
 pub mod kinds;
 pub mod kv_store;

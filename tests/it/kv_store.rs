@@ -170,3 +170,21 @@ fn auto_scaling_lowers_capacity_after_fifteen_minutes_below_target() {
     let w = c["provisioned"]["write"].as_f64().unwrap();
     assert!((w - 100.0 / 0.7).abs() < 0.5, "write capacity {w}: {c}");
 }
+
+#[test]
+fn dax_answers_hot_reads_in_microseconds_and_reads_through_once_per_ttl() {
+    // 100 reads/s of one item for 700 s through DAX (5-minute TTL): the table is read at the
+    // first miss and at each expiry, at about 0, 300 and 600 s; every other read is a DAX hit.
+    let mut m = table_model(
+        every("10ms"),
+        json!({"partitions": 1, "read_capacity": 1000, "write_capacity": 1000}),
+        "700s",
+        "10s",
+    );
+    m["services"]["front"]["flow"] = json!([{"call": "dax"}]);
+    m["services"]["dax"] = json!({"servers": 1000, "kind": {"dax": {"table": "table", "coalesce": true}}});
+    let out = run(&model(&m));
+    assert_eq!(num(&counts(&out), "reads"), 3.0);
+    let p50 = out.summary.latency_s.e2e.p50;
+    assert!((200e-6..300e-6).contains(&p50), "DAX hit p50 {p50} s");
+}
