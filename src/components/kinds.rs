@@ -110,6 +110,13 @@ pub trait Kind: Sized {
     /// Figures since warm-up, at `now`, for `services.<name>.<kind>`.
     fn summary(&self, now: SimTime) -> serde_json::Value;
 
+    /// What it cost since warm-up [USD], beside the service's own cost lines (a table's
+    /// capacity units or request units); added to `cost_usd.by_component.<service>`. `None`
+    /// for a kind with no cost of its own.
+    fn cost_usd(&self, _now: SimTime) -> Option<f64> {
+        None
+    }
+
     /// Its columns in `timeseries.csv` (written `<service>.<column>`).
     const COLUMNS: &'static [&'static str] = &[];
 
@@ -214,6 +221,13 @@ macro_rules! kinds {
             pub fn window(&mut self, out: &mut Vec<f64>) {
                 match self {
                     $(KindState::$variant(k) => k.window(out)),*
+                }
+            }
+
+            /// See [`Kind::cost_usd`].
+            pub fn cost_usd(&self, now: SimTime) -> Option<f64> {
+                match self {
+                    $(KindState::$variant(k) => k.cost_usd(now)),*
                 }
             }
 

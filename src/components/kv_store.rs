@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use rand::RngExt;
 
 use super::kinds::{Go, Kind, StepCx};
+use crate::cost::Price;
 use crate::engine::{SimRng, SimTime, stream};
 use crate::model::dist::DistSpec;
 use crate::model::program::RETURN;
@@ -161,6 +162,9 @@ pub struct KvStoreDef {
     shards: u32,
     /// (target, min, max, delay [ns], cooldown [ns]).
     scaling: Option<(f64, f64, f64, u64, u64)>,
+    /// Prices: on-demand read and write request units, provisioned read and write
+    /// capacity-unit hours (`dynamodb.rru`, `.wru`, `.rcu_hour`, `.wcu_hour`).
+    prices: [Option<Price>; 4],
 }
 
 /// A partition's state, read then write.
@@ -221,6 +225,9 @@ pub struct KvStore {
     pending: [Option<(u64, f64)>; 2],
     last_change: [u64; 2],
     scalings: u64,
+    /// Provisioned capacity × time since warm-up [unit·s], up to `area_at`.
+    area: [f64; 2],
+    area_at: SimTime,
 }
 
 impl Kind for KvStore {
@@ -276,6 +283,8 @@ impl Kind for KvStore {
             pending: [None; 2],
             last_change: [0; 2],
             scalings: 0,
+            area: [0.0; 2],
+            area_at: SimTime::ZERO,
         }
     }
 
@@ -307,6 +316,7 @@ impl Kind for KvStore {
     fn restart_stats(&mut self, now: SimTime) {
         self.counts = KvCounts::default();
         self.since = now;
+        (self.area, self.area_at) = ([0.0; 2], now);
         for p in &mut self.parts {
             (p.units, p.throttled) = ([0.0; 2], 0);
         }
@@ -331,9 +341,22 @@ impl Kind for KvStore {
         }
         let secs = now.since(self.since) as f64 * 1e-9;
         let per_s = |x: f64| (secs > 0.0).then(|| x / secs);
+        v["cost_usd"] = serde_json::json!(self.cost_usd(now));
         v["read_units_per_s"] = serde_json::json!(per_s(self.counts.read_units));
         v["write_units_per_s"] = serde_json::json!(per_s(self.counts.write_units));
         v
+    }
+
+    fn cost_usd(&self, now: SimTime) -> Option<f64> {
+        let usd = |p: Option<Price>, q: f64| p.map_or(0.0, |p| p.usd(q));
+        let [r, w, rh, wh] = self.def.prices;
+        Some(match self.def.mode {
+            CapacityMode::OnDemand => usd(r, self.counts.read_units) + usd(w, self.counts.write_units),
+            CapacityMode::Provisioned => {
+                let a = self.area_until(now);
+                usd(rh, a[0] / 3600.0) + usd(wh, a[1] / 3600.0)
+            }
+        })
     }
 
     const COLUMNS: &'static [&'static str] = &["throttled"];
@@ -345,6 +368,12 @@ impl Kind for KvStore {
 }
 
 impl KvStore {
+    /// Provisioned capacity × time since warm-up, up to `now` [unit·s].
+    fn area_until(&self, now: SimTime) -> [f64; 2] {
+        let dt = now.since(self.area_at) as f64 * 1e-9;
+        [0, 1].map(|k| self.area[k] + self.provisioned[k] * dt)
+    }
+
     /// The partition of `key` with write suffix `shard`: suffixes of one key land on
     /// consecutive partitions, so K suffixes reach min(K, P) of them.
     fn partition(&self, key: u32, shard: u32) -> usize {
@@ -449,6 +478,8 @@ impl KvStore {
     /// Provisioned capacity of kind `k` becomes `cap` [units/s]: partitions' shares and burst
     /// follow.
     fn set_provisioned(&mut self, now: SimTime, k: usize, cap: f64) {
+        self.area = self.area_until(now);
+        self.area_at = now;
         self.provisioned[k] = cap;
         let share = cap / self.def.partitions as f64;
         for p in &mut self.parts {
@@ -594,6 +625,7 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
         adaptive_delay_ns: SimTime::from_secs(delay).0,
         shards: spec.write_shards,
         scaling,
+        prices: ["dynamodb.rru", "dynamodb.wru", "dynamodb.rcu_hour", "dynamodb.wcu_hour"].map(|n| b.price(n)),
     })
 }
 

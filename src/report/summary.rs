@@ -263,6 +263,12 @@ fn cost(model: &Model, w: &World, measured_s: f64) -> CostSummary {
     for s in w.services.iter().filter(|s| s.has_cost()) {
         by.insert(s.def.name.clone(), s.cost_usd(measured_s));
     }
+    let now = w.ctx.now;
+    for ((service, _), kind) in model.program.kinds.iter().zip(&w.kinds) {
+        if let Some(usd) = kind.cost_usd(now) {
+            *by.entry(model.program.services[*service as usize].name.clone()).or_insert(0.0) += usd;
+        }
+    }
     for (d, passed) in model.program.delays.iter().zip(&w.delay_passed).filter(|(d, _)| !d.cost.is_empty()) {
         let usd = d.cost.iter().map(|l| l.usd(if l.driver == Driver::Requests { *passed as f64 } else { 0.0 })).sum();
         by.insert(d.name.clone(), usd);

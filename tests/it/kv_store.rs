@@ -188,3 +188,19 @@ fn dax_answers_hot_reads_in_microseconds_and_reads_through_once_per_ttl() {
     let p50 = out.summary.latency_s.e2e.p50;
     assert!((200e-6..300e-6).contains(&p50), "DAX hit p50 {p50} s");
 }
+
+#[test]
+fn table_cost_is_units_times_price_on_demand_and_capacity_hours_provisioned() {
+    // Provisioned 1,000 RCU and 1,000 WCU for 100 s: (1,000 × $0.00013 + 1,000 × $0.00065) per
+    // hour × 100/3,600 h = $0.0216667.
+    let table = json!({"partitions": 2, "read_capacity": 1000, "write_capacity": 1000});
+    let out = run(&model(&table_model(every("10ms"), table, "100s", "10s")));
+    let usd = out.summary.cost_usd.by_component["table"];
+    assert!((usd - 0.78 * 100.0 / 3600.0).abs() < 1e-9, "provisioned ${usd}");
+    // On demand, 10,000 one-KB writes: 10,000 WRU × $0.625 per million = $0.00625.
+    let table =
+        json!({"partitions": 2, "mode": "on_demand", "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+    let out = run(&model(&table_model(every("10ms"), table, "100s", "10s")));
+    let usd = out.summary.cost_usd.by_component["table"];
+    assert!((usd - 0.00625).abs() < 1e-9, "on-demand ${usd}");
+}

@@ -37,6 +37,11 @@ impl KindBuilder<'_> {
         self.checker.issue(path, msg);
     }
 
+    /// The price called `name` in the model's price table (its `prices` over the defaults).
+    pub fn price(&self, name: &str) -> Option<crate::cost::Price> {
+        self.checker.prices.get(name).and_then(|p| p.check().ok())
+    }
+
     /// The index of intent `name`, if the model has it.
     pub fn intent_index(&self, name: &str) -> Option<usize> {
         self.checker.intent_names.iter().position(|n| n == name)
