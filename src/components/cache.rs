@@ -149,6 +149,10 @@ const HIT: usize = 0;
 const ORIGIN: usize = 1;
 /// Most entries a cache may be given.
 const MAX_CAPACITY: u64 = 100_000_000;
+/// Longest TTL or stale window [s]: a year.
+const MAX_TTL_S: f64 = 365.0 * 86_400.0;
+/// Most entries a cache may be prewarmed with (each about 64 bytes with its index entry).
+const MAX_PREWARM: u64 = 10_000_000;
 /// Slab slots the active sweep examines per read.
 const SWEEP_PER_READ: usize = 2;
 /// No slab slot.
@@ -390,8 +394,8 @@ fn finite(x: f64) -> Option<f64> {
 fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
     let ttl = spec.ttl.0;
     let mut ok = true;
-    if !(ttl.is_finite() && ttl > 0.0) {
-        b.issue("ttl", format!("must be a positive duration, got {ttl} s"));
+    if !(ttl.is_finite() && ttl > 0.0 && ttl <= MAX_TTL_S) {
+        b.issue("ttl", format!("must be a positive duration up to a year, got {ttl} s"));
         ok = false;
     }
     let jitter = spec.ttl_jitter.0;
@@ -400,8 +404,8 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         ok = false;
     }
     if let Some(s) = spec.stale_for {
-        if !(s.0.is_finite() && s.0 >= 0.0) {
-            b.issue("stale_for", format!("must be a duration ≥ 0, got {} s", s.0));
+        if !(s.0.is_finite() && s.0 >= 0.0 && s.0 <= MAX_TTL_S) {
+            b.issue("stale_for", format!("must be a duration from 0 to a year, got {} s", s.0));
             ok = false;
         }
         if spec.on_miss != MissMode::StaleWhileRevalidate {
@@ -439,11 +443,10 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         Some(c) => c as usize,
         None => usize::MAX,
     };
-    if spec.prewarm as u64 > MAX_CAPACITY.min(spec.capacity.unwrap_or(MAX_CAPACITY)) {
-        b.issue(
-            "prewarm",
-            format!("at most {} entries (the capacity)", MAX_CAPACITY.min(spec.capacity.unwrap_or(MAX_CAPACITY))),
-        );
+    let most = MAX_PREWARM.min(spec.capacity.unwrap_or(MAX_PREWARM));
+    if spec.prewarm as u64 > most {
+        let msg = format!("at most {most} entries (10,000,000, and no more than the capacity), got {}", spec.prewarm);
+        b.issue("prewarm", msg);
         ok = false;
     }
     let mut bypass = Vec::new();
@@ -647,12 +650,20 @@ impl Cache {
         let refresh_at = match self.def.early {
             Early::Beta { alpha, b } => {
                 let x = Beta::new(alpha, b).map(|law| law.sample(&mut self.rng)).unwrap_or(1.0);
-                now + (x * life as f64) as u64
+                now.saturating_add((x * life as f64) as u64)
             }
             _ => u64::MAX,
         };
-        let entry =
-            Entry { key, stored: now, expires: now + life, delta, refresh_at, live: true, prev: NIL, next: NIL };
+        let entry = Entry {
+            key,
+            stored: now,
+            expires: now.saturating_add(life),
+            delta,
+            refresh_at,
+            live: true,
+            prev: NIL,
+            next: NIL,
+        };
         if let Some(&slot) = self.index.get(&key) {
             self.slab[slot as usize] =
                 Entry { prev: self.slab[slot as usize].prev, next: self.slab[slot as usize].next, ..entry };

@@ -464,7 +464,7 @@ impl KvStore {
             if self.pending[k].is_none() && calm && (self.above[k] >= 3 || self.below[k] >= 15) {
                 let want = (used / target).clamp(lo, hi);
                 if (want - self.provisioned[k]).abs() > 1e-9 {
-                    self.pending[k] = Some((now.0 + delay, want));
+                    self.pending[k] = Some((now.0.saturating_add(delay), want));
                     self.last_change[k] = now.0.max(1);
                     self.scalings += 1;
                 }

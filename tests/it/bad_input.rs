@@ -422,6 +422,16 @@ fn bad_cache_settings_name_their_field() {
             vec!["services.c.kind.cache.origin", "unknown service `nowhere`"],
         ),
         (
+            "a TTL past the end of time (found by fuzzing)",
+            cache(r#"{"origin": "back", "ttl": "1e80s"}"#),
+            vec!["services.c.kind.cache.ttl", "up to a year"],
+        ),
+        (
+            "a prewarm that would take gigabytes",
+            cache(r#"{"origin": "back", "ttl": "60s", "prewarm": 4000000000}"#),
+            vec!["services.c.kind.cache.prewarm", "at most 10000000 entries"],
+        ),
+        (
             "zero capacity",
             cache(r#"{"origin": "back", "ttl": "60s", "capacity": 0}"#),
             vec!["services.c.kind.cache.capacity", "from 1 to"],
