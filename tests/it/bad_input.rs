@@ -2,6 +2,17 @@
 
 use capsim::model::{Override, load_str};
 
+/// Checks that each (case, model text, fragments) fails to load with a message containing
+/// every fragment.
+fn assert_each_names(cases: Vec<(&str, String, Vec<&str>)>) {
+    for (case, text, fragments) in cases {
+        let msg = error_of(&text);
+        for f in fragments {
+            assert!(msg.contains(f), "{case}: `{f}` missing from:\n{msg}");
+        }
+    }
+}
+
 /// Loads `text` and returns the error message, failing if it loads.
 fn error_of(text: &str) -> String {
     match load_str("bad.json", text, &[]) {
@@ -377,12 +388,7 @@ fn bad_services_policies_and_flows_name_their_field() {
             vec!["policies.p.fallback", "exactly one of"],
         ),
     ];
-    for (case, text, fragments) in cases {
-        let msg = error_of(&text);
-        for f in fragments {
-            assert!(msg.contains(f), "{case}: `{f}` missing from:\n{msg}");
-        }
-    }
+    assert_each_names(cases);
 }
 
 #[test]
@@ -484,12 +490,7 @@ fn bad_cache_settings_name_their_field() {
             vec!["services.c.flow", "gets its flow from the kind"],
         ),
     ];
-    for (case, text, fragments) in cases {
-        let msg = error_of(&text);
-        for f in fragments {
-            assert!(msg.contains(f), "{case}: `{f}` missing from:\n{msg}");
-        }
-    }
+    assert_each_names(cases);
 }
 
 #[test]
@@ -545,12 +546,7 @@ fn bad_table_settings_name_their_field() {
             vec!["kv_store.write_shards", "from 1 to"],
         ),
     ];
-    for (case, text, fragments) in cases {
-        let msg = error_of(&text);
-        for f in fragments {
-            assert!(msg.contains(f), "{case}: `{f}` missing from:\n{msg}");
-        }
-    }
+    assert_each_names(cases);
 }
 
 #[test]
