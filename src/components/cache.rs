@@ -49,7 +49,8 @@ pub struct CacheSpec {
     pub origin: String,
     /// The `policies` entry wrapping each origin call (timeouts, retries, breaker).
     pub policy: Option<String>,
-    /// Time to live of a stored entry.
+    /// Time to live of a stored entry. 0 stores nothing: with `coalesce`, a request
+    /// coalescer (single flight: concurrent requests for one key share one origin call).
     pub ttl: Quantity,
     /// Each entry lives `ttl` + U(−jitter, +jitter) (default 0; at most `ttl`).
     #[serde(default)]
@@ -70,6 +71,9 @@ pub struct CacheSpec {
     /// Intents whose requests are never cached (prices, seed 001): straight to the origin.
     #[serde(default)]
     pub bypass_intents: Vec<String>,
+    /// Key spaces (names in the model's `keys`) never cached: straight to the origin.
+    #[serde(default)]
+    pub bypass_keys: Vec<String>,
     /// Invalidations: at each time, keys `from` ≤ k < `to` are dropped.
     #[serde(default)]
     pub invalidations: Vec<InvalidationSpec>,
@@ -114,6 +118,8 @@ pub struct InvalidationSpec {
     /// First key and one past the last key dropped.
     pub from: u32,
     pub to: u32,
+    /// The key space of those keys (a name in the model's `keys`; default: every space).
+    pub keys: Option<String>,
 }
 
 /// Checked settings.
@@ -125,11 +131,14 @@ pub struct CacheDef {
     stale_ns: u64,
     early: Early,
     capacity: usize,
-    /// Per intent index: bypass the cache.
+    /// Per intent index and per key space index: bypass the cache.
     bypass: Vec<bool>,
-    /// (key range, sorted invalidation times [ns]).
-    invalidations: Vec<(u32, u32, Vec<u64>)>,
+    bypass_spaces: Vec<bool>,
+    /// (key range, its key space or every one, sorted invalidation times [ns]).
+    invalidations: Vec<(u32, u32, Option<u16>, Vec<u64>)>,
     prewarm: u32,
+    /// Key space names by index (for per-space counts).
+    spaces: Vec<String>,
 }
 
 /// A checked early-refresh law.
@@ -158,17 +167,25 @@ const SWEEP_PER_READ: usize = 2;
 /// No slab slot.
 const NIL: u32 = u32::MAX;
 
+/// An item: key space (high 32 bits) and key.
+type Item = u64;
+
+fn item(space: u16, key: u32) -> Item {
+    (space as u64) << 32 | key as u64
+}
+
 /// A stored entry.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     key: u32,
+    space: u16,
+    live: bool,
     stored: u64,
     expires: u64,
     /// Recompute time of its last fill [ns] (XFetch's δ).
     delta: u64,
     /// Beta law: the time from which a read refreshes it [ns].
     refresh_at: u64,
-    live: bool,
     prev: u32,
     next: u32,
 }
@@ -215,7 +232,7 @@ pub struct CacheCounts {
     pub episode_calls: u64,
     /// The largest number of origin calls one episode made.
     pub max_calls_per_episode: u32,
-    /// The most origin calls under way at once.
+    /// The most origin calls under way at once (all key spaces together).
     pub max_concurrent_origin: u32,
 }
 
@@ -250,25 +267,44 @@ impl CacheCounts {
             max_concurrent_origin: 0,
         }
     }
+
+    /// The counters as JSON with their ratios: `hit_ratio` (fresh and stale serves over
+    /// cached reads), `fresh_hit_ratio`, `coalesced_share` (readers that waited for another's
+    /// origin call, over cached reads) and `mean_calls_per_episode`; null where undefined.
+    fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let ratio = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        let cached = self.reads - self.bypassed;
+        v["hit_ratio"] = serde_json::json!(ratio(self.hits + self.stale_serves, cached));
+        v["fresh_hit_ratio"] = serde_json::json!(ratio(self.hits, cached));
+        v["coalesced_share"] = serde_json::json!(ratio(self.coalesced, cached));
+        v["mean_calls_per_episode"] = serde_json::json!(ratio(self.episode_calls, self.episodes));
+        v
+    }
 }
 
 /// A running cache.
 pub struct Cache {
     def: CacheDef,
-    index: HashMap<u32, u32>,
+    index: HashMap<Item, u32>,
     slab: Vec<Entry>,
     free: Vec<u32>,
     /// LRU list: most recent at `head`.
     head: u32,
     tail: u32,
     live: usize,
-    flights: HashMap<u32, Flight>,
+    flights: HashMap<Item, Flight>,
     /// Spare waiter lists, reused.
     spare: Vec<Vec<ReqId>>,
     concurrent: u32,
     sweep: usize,
     rng: SimRng,
-    counts: CacheCounts,
+    /// Counts per key space (one when the model has none), and the space of the request in
+    /// hand.
+    counts: Vec<CacheCounts>,
+    cur: usize,
+    /// The most origin calls under way at once since warm-up.
+    max_concurrent: u32,
     /// Counts at the start of the open time-series window, what the open window had gathered
     /// before warm-up restarted the counts, and the most origin calls at once in the window.
     base: CacheCounts,
@@ -304,7 +340,9 @@ impl Kind for Cache {
             concurrent: 0,
             sweep: 0,
             rng: stream(seed, service, "cache"),
-            counts: CacheCounts::default(),
+            counts: vec![CacheCounts::default(); def.spaces.len().max(1)],
+            cur: 0,
+            max_concurrent: 0,
             base: CacheCounts::default(),
             carry: CacheCounts::default(),
             window_max: 0,
@@ -316,6 +354,7 @@ impl Kind for Cache {
 
     fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
         let now = cx.now.0;
+        self.cur = (job.attrs.space as usize).min(self.counts.len() - 1);
         match tag {
             LOOKUP => self.lookup(now, job, cx),
             FILL => self.fill(now, job, cx),
@@ -324,8 +363,9 @@ impl Kind for Cache {
     }
 
     fn restart_stats(&mut self, _now: SimTime) {
-        self.carry = self.carry.plus(&self.counts.minus(&self.base));
-        self.counts = CacheCounts::default();
+        self.carry = self.carry.plus(&self.total().minus(&self.base));
+        self.counts.fill(CacheCounts::default());
+        self.max_concurrent = self.concurrent;
         self.base = CacheCounts::default();
     }
 
@@ -340,7 +380,8 @@ impl Kind for Cache {
     ];
 
     fn window(&mut self, out: &mut Vec<f64>) {
-        let w = self.counts.minus(&self.base).plus(&self.carry);
+        let total = self.total();
+        let w = total.minus(&self.base).plus(&self.carry);
         let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
         out.extend([
             ratio(w.hits + w.stale_serves, w.reads - w.bypassed),
@@ -351,20 +392,18 @@ impl Kind for Cache {
             w.stale_serves as f64,
             w.early_refreshes as f64,
         ]);
-        (self.base, self.carry, self.window_max) = (self.counts, CacheCounts::default(), self.concurrent);
+        (self.base, self.carry, self.window_max) = (total, CacheCounts::default(), self.concurrent);
         self.window_episode_max = 0;
     }
 
     fn summary(&self, _now: SimTime) -> serde_json::Value {
-        let c = &self.counts;
-        let served = c.hits + c.stale_serves;
-        let mut v = serde_json::to_value(c).unwrap_or_default();
-        let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };
-        let cached = c.reads - c.bypassed;
-        v["hit_ratio"] = serde_json::json!(finite(ratio(served, cached)));
-        v["fresh_hit_ratio"] = serde_json::json!(finite(ratio(c.hits, cached)));
-        v["mean_calls_per_episode"] = serde_json::json!(finite(ratio(c.episode_calls, c.episodes)));
+        let mut v = self.total().json();
         v["entries"] = serde_json::json!(self.live);
+        if !self.def.spaces.is_empty() {
+            let per: serde_json::Map<String, serde_json::Value> =
+                self.def.spaces.iter().zip(&self.counts).map(|(n, c)| (n.clone(), c.json())).collect();
+            v["key_spaces"] = serde_json::Value::Object(per);
+        }
         v
     }
 }
@@ -385,17 +424,20 @@ pub fn compile_as(spec: &CacheSpec, b: &mut KindBuilder, origin_field: &str) -> 
     Some(def)
 }
 
-/// NaN as null.
-fn finite(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
-
 /// Checks the settings.
 fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
     let ttl = spec.ttl.0;
     let mut ok = true;
-    if !(ttl.is_finite() && ttl > 0.0 && ttl <= MAX_TTL_S) {
-        b.issue("ttl", format!("must be a positive duration up to a year, got {ttl} s"));
+    if !(ttl.is_finite() && (0.0..=MAX_TTL_S).contains(&ttl)) {
+        b.issue("ttl", format!("must be a duration from 0 (store nothing) to a year, got {ttl} s"));
+        ok = false;
+    }
+    if ttl == 0.0 && spec.early_refresh.is_some() {
+        b.issue("early_refresh", "needs a TTL above 0 (with `ttl` 0 nothing is stored to refresh)");
+        ok = false;
+    }
+    if ttl == 0.0 && spec.prewarm > 0 {
+        b.issue("prewarm", "needs a TTL above 0 (with `ttl` 0 nothing is stored)");
         ok = false;
     }
     let jitter = spec.ttl_jitter.0;
@@ -462,8 +504,29 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
             }
         }
     }
+    let mut bypass_spaces = vec![false; b.key_spaces().len()];
+    for (i, name) in spec.bypass_keys.iter().enumerate() {
+        match b.key_space_index(name) {
+            Some(k) => bypass_spaces[k] = true,
+            None => {
+                b.issue(&format!("bypass_keys.{i}"), unknown_space(b, name));
+                ok = false;
+            }
+        }
+    }
     let mut invalidations = Vec::new();
     for (i, inv) in spec.invalidations.iter().enumerate() {
+        let space = match &inv.keys {
+            None => None,
+            Some(name) => match b.key_space_index(name) {
+                Some(k) => Some(k as u16),
+                None => {
+                    b.issue(&format!("invalidations.{i}.keys"), unknown_space(b, name));
+                    ok = false;
+                    None
+                }
+            },
+        };
         if inv.from >= inv.to {
             b.issue(&format!("invalidations.{i}"), format!("needs from < to, got {} and {}", inv.from, inv.to));
             ok = false;
@@ -477,7 +540,7 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
             at.push(SimTime::from_secs(t.0.max(0.0)).0);
         }
         at.sort_unstable();
-        invalidations.push((inv.from, inv.to, at));
+        invalidations.push((inv.from, inv.to, space, at));
     }
     ok.then(|| CacheDef {
         ttl_ns: SimTime::from_secs(ttl).0,
@@ -487,94 +550,122 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         early,
         capacity,
         bypass,
+        bypass_spaces,
         invalidations,
         prewarm: spec.prewarm,
+        spaces: b.key_spaces().to_vec(),
     })
 }
 
+/// "unknown key space `name`; `keys` lists: …".
+fn unknown_space(b: &KindBuilder, name: &str) -> String {
+    let known = b.key_spaces().join(", ");
+    let known = if known.is_empty() { "(none)".to_string() } else { known };
+    format!("unknown key space `{name}`; the model's `keys` lists: {known}")
+}
+
 impl Cache {
+    /// The counters of the request in hand's key space.
+    fn c(&mut self) -> &mut CacheCounts {
+        &mut self.counts[self.cur]
+    }
+
+    /// All key spaces' counters together.
+    fn total(&self) -> CacheCounts {
+        let mut t = self.counts.iter().fold(CacheCounts::default(), |a, c| a.plus(c));
+        t.max_calls_per_episode = self.counts.iter().map(|c| c.max_calls_per_episode).max().unwrap_or(0);
+        t.max_concurrent_origin = self.max_concurrent;
+        t
+    }
+
+    /// Whether `job` skips the cache (its intent or key space is never cached).
+    fn bypasses(&self, job: &Job) -> bool {
+        let a = &job.attrs;
+        self.def.bypass.get(a.intent as usize).copied().unwrap_or(false)
+            || self.def.bypass_spaces.get(a.space as usize).copied().unwrap_or(false)
+    }
+
     /// A read of `job`'s key.
     fn lookup(&mut self, now: u64, job: &mut Job, cx: &mut StepCx) -> Go {
-        let c = &mut self.counts;
-        c.reads += 1;
+        self.c().reads += 1;
         self.sweep_some(now);
-        if self.def.bypass.get(job.attrs.intent as usize).copied().unwrap_or(false) {
-            self.counts.bypassed += 1;
-            return self.call_origin(job.attrs.key, false);
+        let it = item(job.attrs.space, job.attrs.key);
+        if self.bypasses(job) {
+            self.c().bypassed += 1;
+            return self.call_origin(it, false);
         }
-        let key = job.attrs.key;
-        if let Some(&slot) = self.index.get(&key) {
+        if let Some(&slot) = self.index.get(&it) {
             let e = self.slab[slot as usize];
             if self.invalidated(&e, now) {
-                self.counts.invalidated += 1;
+                self.c().invalidated += 1;
                 self.remove(slot);
             } else if now < e.expires {
-                self.counts.hits += 1;
+                self.c().hits += 1;
                 self.touch(slot);
-                if self.refresh_early(&e, now) {
-                    self.counts.early_refreshes += 1;
-                    self.start_refresh(key, cx);
+                if self.refresh_early(it, &e, now) {
+                    self.c().early_refreshes += 1;
+                    self.start_refresh(it, cx);
                 }
                 return Go::Exit(HIT);
             } else if self.def.mode == MissMode::StaleWhileRevalidate && now - e.expires < self.def.stale_ns {
-                self.counts.stale_serves += 1;
+                self.c().stale_serves += 1;
                 self.touch(slot);
-                if !self.flights.contains_key(&key) {
-                    self.counts.stale_refreshes += 1;
-                    self.start_refresh(key, cx);
+                if !self.flights.contains_key(&it) {
+                    self.c().stale_refreshes += 1;
+                    self.start_refresh(it, cx);
                 }
                 return Go::Exit(HIT);
             } else {
                 self.remove(slot);
             }
         }
-        self.counts.misses += 1;
+        self.c().misses += 1;
         if self.def.mode != MissMode::Plain
-            && let Some(f) = self.flights.get_mut(&key)
+            && let Some(f) = self.flights.get_mut(&it)
         {
             f.waiters.push(cx.id);
-            self.counts.coalesced += 1;
+            self.c().coalesced += 1;
             return Go::Park;
         }
-        self.call_origin(key, true)
+        self.call_origin(it, true)
     }
 
-    /// A reader calls the origin for `key` (recorded in the key's flight if `tracked`).
-    fn call_origin(&mut self, key: u32, tracked: bool) -> Go {
+    /// A reader calls the origin for `it` (recorded in the item's flight if `tracked`).
+    fn call_origin(&mut self, it: Item, tracked: bool) -> Go {
         if tracked {
-            self.open_flight(key);
+            self.open_flight(it);
         }
         self.origin_started();
         Go::Exit(ORIGIN)
     }
 
-    /// A background refresh of `key` starts (one per key at a time).
-    fn start_refresh(&mut self, key: u32, cx: &mut StepCx) {
-        self.open_flight(key);
+    /// A background refresh of `it` starts (one per item at a time).
+    fn start_refresh(&mut self, it: Item, cx: &mut StepCx) {
+        self.open_flight(it);
         self.origin_started();
         cx.out.spawn(ORIGIN);
     }
 
-    fn open_flight(&mut self, key: u32) {
+    fn open_flight(&mut self, it: Item) {
         let spare = &mut self.spare;
         let f = self
             .flights
-            .entry(key)
+            .entry(it)
             .or_insert_with(|| Flight { waiters: spare.pop().unwrap_or_default(), ..Flight::default() });
         f.calls += 1;
         f.active += 1;
     }
 
     fn origin_started(&mut self) {
-        self.counts.origin_calls += 1;
+        self.c().origin_calls += 1;
         self.concurrent += 1;
-        self.counts.max_concurrent_origin = self.counts.max_concurrent_origin.max(self.concurrent);
+        self.max_concurrent = self.max_concurrent.max(self.concurrent);
         self.window_max = self.window_max.max(self.concurrent);
     }
 
-    /// Whether a read of fresh entry `e` at `now` starts an early refresh.
-    fn refresh_early(&mut self, e: &Entry, now: u64) -> bool {
-        if self.flights.contains_key(&e.key) {
+    /// Whether a read at `now` of fresh entry `e` (item `it`) starts an early refresh.
+    fn refresh_early(&mut self, it: Item, e: &Entry, now: u64) -> bool {
+        if self.flights.contains_key(&it) {
             return false;
         }
         match self.def.early {
@@ -588,19 +679,20 @@ impl Cache {
         }
     }
 
-    /// An origin call for `job`'s key answered: store the value, wake the waiting readers.
+    /// An origin call for `job`'s item answered: store the value, wake the waiting readers.
     fn fill(&mut self, now: u64, job: &mut Job, cx: &mut StepCx) -> Go {
         self.concurrent = self.concurrent.saturating_sub(1);
-        let key = job.attrs.key;
-        if self.def.bypass.get(job.attrs.intent as usize).copied().unwrap_or(false) {
+        if self.bypasses(job) {
             return Go::Exit(0);
         }
+        let it = item(job.attrs.space, job.attrs.key);
         let delta = now.saturating_sub(job.call_born.0);
-        self.store(key, now, delta);
-        if let Some(mut f) = self.flights.remove(&key) {
-            self.counts.episodes += 1;
-            self.counts.episode_calls += f.calls as u64;
-            self.counts.max_calls_per_episode = self.counts.max_calls_per_episode.max(f.calls);
+        self.store(it, now, delta);
+        if let Some(mut f) = self.flights.remove(&it) {
+            let c = self.c();
+            c.episodes += 1;
+            c.episode_calls += f.calls as u64;
+            c.max_calls_per_episode = c.max_calls_per_episode.max(f.calls);
             self.window_episode_max = self.window_episode_max.max(f.calls);
             f.waiters.drain(..).for_each(|w| cx.out.wake(w, 0));
             self.spare.push(f.waiters);
@@ -611,31 +703,31 @@ impl Cache {
     /// An origin call failed: its waiting readers fail with it.
     fn failed(&mut self, job: &mut Job, cx: &mut StepCx) -> Go {
         self.concurrent = self.concurrent.saturating_sub(1);
-        self.counts.origin_failures += 1;
+        self.c().origin_failures += 1;
         let outcome = job.failed.take().unwrap_or(Outcome::Error);
-        let key = job.attrs.key;
-        if self.def.bypass.get(job.attrs.intent as usize).copied().unwrap_or(false) {
+        if self.bypasses(job) {
             return Go::Fail(outcome);
         }
-        if let Some(f) = self.flights.get_mut(&key) {
+        let it = item(job.attrs.space, job.attrs.key);
+        if let Some(f) = self.flights.get_mut(&it) {
             f.active = f.active.saturating_sub(1);
             f.waiters.drain(..).for_each(|w| cx.out.wake_failed(w, outcome));
             if f.active == 0 {
-                let f = self.flights.remove(&key).unwrap_or_default();
+                let f = self.flights.remove(&it).unwrap_or_default();
                 self.spare.push(f.waiters);
             }
         }
         Go::Fail(outcome)
     }
 
-    /// Stores keys 0 to `prewarm` − 1 as if each had been stored at a random time within the
-    /// TTL before the start (its recompute time unknown: 0). Times before the start are kept
-    /// as offsets: the entry's life ends within one TTL of the start.
+    /// Stores keys 0 to `prewarm` − 1 of the first key space as if each had been stored at a
+    /// random time within the TTL before the start (its recompute time unknown: 0). Times
+    /// before the start are kept as offsets: the entry's life ends within one TTL of the start.
     fn prewarm(&mut self) {
         let ttl = self.def.ttl_ns;
         for key in 0..self.def.prewarm {
-            self.store(key, 0, 0);
-            let slot = self.index[&key] as usize;
+            self.store(item(0, key), 0, 0);
+            let slot = self.index[&item(0, key)] as usize;
             let age = self.rng.random_range(0..ttl.max(1));
             let e = &mut self.slab[slot];
             e.expires = e.expires.saturating_sub(age);
@@ -643,8 +735,11 @@ impl Cache {
         }
     }
 
-    /// Stores `key`, computed in `delta` ns, at `now`.
-    fn store(&mut self, key: u32, now: u64, delta: u64) {
+    /// Stores `it`, computed in `delta` ns, at `now` (nothing with a TTL of 0).
+    fn store(&mut self, it: Item, now: u64, delta: u64) {
+        if self.def.ttl_ns == 0 {
+            return;
+        }
         let j = self.def.jitter_ns;
         let life = if j == 0 { self.def.ttl_ns } else { self.def.ttl_ns - j + self.rng.random_range(0..=2 * j) };
         let refresh_at = match self.def.early {
@@ -655,23 +750,24 @@ impl Cache {
             _ => u64::MAX,
         };
         let entry = Entry {
-            key,
+            key: it as u32,
+            space: (it >> 32) as u16,
+            live: true,
             stored: now,
             expires: now.saturating_add(life),
             delta,
             refresh_at,
-            live: true,
             prev: NIL,
             next: NIL,
         };
-        if let Some(&slot) = self.index.get(&key) {
+        if let Some(&slot) = self.index.get(&it) {
             self.slab[slot as usize] =
                 Entry { prev: self.slab[slot as usize].prev, next: self.slab[slot as usize].next, ..entry };
             self.touch(slot);
             return;
         }
         if self.live >= self.def.capacity && self.tail != NIL {
-            self.counts.evictions += 1;
+            self.c().evictions += 1;
             self.remove(self.tail);
         }
         let slot = match self.free.pop() {
@@ -684,15 +780,15 @@ impl Cache {
                 (self.slab.len() - 1) as u32
             }
         };
-        self.index.insert(key, slot);
+        self.index.insert(it, slot);
         self.live += 1;
         self.link_front(slot);
     }
 
     /// Whether an invalidation of `e`'s key came after it was stored.
     fn invalidated(&self, e: &Entry, now: u64) -> bool {
-        self.def.invalidations.iter().any(|(from, to, at)| {
-            (*from..*to).contains(&e.key) && {
+        self.def.invalidations.iter().any(|(from, to, space, at)| {
+            (*from..*to).contains(&e.key) && space.is_none_or(|s| s == e.space) && {
                 let i = at.partition_point(|&t| t <= now);
                 i > 0 && at[i - 1] > e.stored
             }
@@ -703,7 +799,7 @@ impl Cache {
     fn remove(&mut self, slot: u32) {
         let e = self.slab[slot as usize];
         self.unlink(slot);
-        self.index.remove(&e.key);
+        self.index.remove(&item(e.space, e.key));
         self.slab[slot as usize].live = false;
         self.free.push(slot);
         self.live -= 1;
@@ -720,13 +816,12 @@ impl Cache {
             } else {
                 e.expires
             };
-            if e.live && now >= stale_end && !self.flights.contains_key(&e.key) {
-                self.counts.swept += 1;
+            if e.live && now >= stale_end && !self.flights.contains_key(&item(e.space, e.key)) {
+                self.c().swept += 1;
                 self.remove(self.sweep as u32);
             }
         }
     }
-
     fn touch(&mut self, slot: u32) {
         if self.head != slot {
             self.unlink(slot);
@@ -775,8 +870,10 @@ mod tests {
             early,
             capacity: usize::MAX,
             bypass: Vec::new(),
+            bypass_spaces: Vec::new(),
             invalidations: Vec::new(),
             prewarm: 0,
+            spaces: Vec::new(),
         }
     }
 
@@ -790,7 +887,7 @@ mod tests {
     #[test]
     fn ttl_jitter_spreads_expiries_of_keys_cached_together_uniformly() {
         let mut c = Cache::start(&def(300.0, 60.0, Early::None), 1, "cache");
-        (0..20_000).for_each(|k| c.store(k, 0, 0));
+        (0..20_000).for_each(|k| c.store(k as Item, 0, 0));
         let mut xs: Vec<f64> = c.slab.iter().map(|e| e.expires as f64 * 1e-9).collect();
         xs.sort_by(f64::total_cmp);
         assert!(xs[0] >= 240.0 && xs[xs.len() - 1] <= 360.0, "expiries outside 300 s ± 60 s");
@@ -810,7 +907,7 @@ mod tests {
         let mut chi2 = 0.0;
         for t_left in [0.01, 0.05, 0.1, 0.2, 0.4, 0.8] {
             let now = SimTime::from_secs(expiry_s - t_left).0;
-            let fired = (0..n).filter(|_| c.refresh_early(&e, now)).count() as f64;
+            let fired = (0..n).filter(|_| c.refresh_early(7, &e, now)).count() as f64;
             let p = (-t_left / (beta * delta_s)).exp();
             let expect = n as f64 * p;
             chi2 += (fired - expect).powi(2) / (expect * (1.0 - p));
@@ -824,7 +921,7 @@ mod tests {
         let b = 1.0 + (alpha - 1.0) * (1.0 - peak) / peak;
         assert!(((alpha - 1.0) / (alpha + b - 2.0) - peak).abs() < 1e-12, "the law's mode is the peak");
         let mut c = Cache::start(&def(100.0, 0.0, Early::Beta { alpha, b }), 3, "cache");
-        (0..20_000).for_each(|k| c.store(k, 0, 0));
+        (0..20_000).for_each(|k| c.store(k as Item, 0, 0));
         let mut xs: Vec<f64> = c.slab.iter().map(|e| e.refresh_at as f64 / e.expires as f64).collect();
         xs.sort_by(f64::total_cmp);
         let law = BetaLaw::new(alpha, b).unwrap();
@@ -850,13 +947,13 @@ mod tests {
         d.capacity = 3;
         let mut c = Cache::start(&d, 4, "cache");
         for k in 0..3 {
-            c.store(k, 0, 0);
+            c.store(k as Item, 0, 0);
         }
         c.touch(c.index[&0]); // 0 becomes the most recent; 1 is now the least
         c.store(3, 0, 0);
-        let mut kept: Vec<u32> = c.index.keys().copied().collect();
+        let mut kept: Vec<Item> = c.index.keys().copied().collect();
         kept.sort_unstable();
         assert_eq!(kept, vec![0, 2, 3]);
-        assert_eq!((c.live, c.slab.len(), c.counts.evictions), (3, 3, 1), "the evicted slot is reused");
+        assert_eq!((c.live, c.slab.len(), c.counts[0].evictions), (3, 3, 1), "the evicted slot is reused");
     }
 }

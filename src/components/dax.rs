@@ -59,6 +59,7 @@ impl Kind for Dax {
             early_refresh: None,
             capacity: spec.capacity,
             bypass_intents: Vec::new(),
+            bypass_keys: Vec::new(),
             invalidations: Vec::new(),
             prewarm: 0,
         };

@@ -16,7 +16,7 @@ pub struct Drawer {
     classes: Option<(Vec<f64>, SimRng)>,
     /// Cumulative intent shares and their token laws.
     intents: Option<(Vec<f64>, Vec<IntentDef>, SimRng, SimRng)>,
-    keys: Option<(Zipf<f64>, KeySpaceDef, SimRng)>,
+    keys: Option<(Zipf<f64>, KeySpaceDef, SimRng, u16)>,
     users: Option<(u32, u32, SimRng)>,
 }
 
@@ -38,7 +38,7 @@ impl Drawer {
         let keys = draws.keys.map(|k| {
             let def = keys[k as usize].clone();
             let law = Zipf::new(def.count as f64, def.zipf).unwrap_or_else(|_| Zipf::new(1.0, 0.0).expect("valid"));
-            (law, def, rng("key"))
+            (law, def, rng("key"), k as u16)
         });
         Drawer {
             classes: draws.class_cumulative.clone().map(|c| (c, rng("class"))),
@@ -73,7 +73,8 @@ impl Drawer {
             a.tokens_in = count(&defs[i].tokens_in, tokens);
             a.tokens_out = count(&defs[i].tokens_out, tokens);
         }
-        if let Some((law, def, rng)) = &mut self.keys {
+        if let Some((law, def, rng, space)) = &mut self.keys {
+            a.space = *space;
             let burst = def.bursts.iter().find(|b| b.0 <= now && now < b.1);
             a.key = match burst {
                 // One draw decides the burst; a second picks the key only for a series (n > 1),

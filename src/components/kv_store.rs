@@ -19,6 +19,15 @@
 //!   table's previous peak (new tables: 12,000 read / 4,000 write units per second), rising to
 //!   the traffic it sees once that traffic has exceeded it for 30 minutes.
 //!
+//! Adaptive capacity also isolates hot items ("split for heat"): when a partition that may
+//! borrow still throttles, the item it sees most — found by a majority vote over its requests,
+//! O(1) per request — moves to a new partition of its own, with its own 3,000 / 1,000 cap. The
+//! item's own traffic stays capped, but the other keys of its old partition stop throttling
+//! with it. `isolate_hot_items: false` turns this off.
+//!
+//! Items are keyed by (key space, key), so two key spaces never share an item; reads,
+//! writes and throttles are also counted per key space.
+//!
 //! Otherwise the request ends `throttled` (ProvisionedThroughputExceeded) at once, and its
 //! caller's retry policy decides what happens next. An admitted request takes a drawn latency
 //! (default: lognormal, p50 4 ms, p99 10 ms: "single-digit milliseconds").
@@ -58,6 +67,10 @@ pub struct KvStoreSpec {
     /// With `adaptive`: how long a partition must have been throttling before it may borrow
     /// (default 0; 5 to 30 minutes before 2019).
     pub adaptive_delay: Option<crate::model::quantity::Quantity>,
+    /// With `adaptive`: whether a partition that still throttles while borrowing moves its
+    /// hottest item to a partition of its own (default true, as DynamoDB does).
+    #[serde(default = "yes")]
+    pub isolate_hot_items: bool,
     /// Writes of one key are spread over this many key suffixes, i.e. partitions (default 1).
     #[serde(default = "one")]
     pub write_shards: u32,
@@ -147,6 +160,13 @@ const ON_DEMAND_START: [f64; 2] = [12_000.0, 4_000.0];
 /// [s].
 const ON_DEMAND_RAMP_S: f64 = 1800.0;
 const MAX_PARTITIONS: u32 = 100_000;
+/// Most items isolated on partitions of their own.
+const MAX_ISOLATED: usize = 1_000;
+/// Lead in its partition's majority vote an item needs to be isolated [requests]: enough that
+/// a cold item leading by chance is not moved.
+const ISOLATE_LEAD: u32 = 32;
+/// Least time between two isolations from one partition [ns].
+const ISOLATE_GAP_NS: u64 = 1_000_000_000;
 
 /// Checked settings.
 #[derive(Clone, Debug)]
@@ -159,7 +179,10 @@ pub struct KvStoreDef {
     ops: Vec<(f64, bool, f64)>,
     adaptive: bool,
     adaptive_delay_ns: u64,
+    isolate: bool,
     shards: u32,
+    /// Key space names by index (for per-space counts).
+    spaces: Vec<String>,
     /// (target, min, max, delay [ns], cooldown [ns]).
     scaling: Option<(f64, f64, f64, u64, u64)>,
     /// Prices: on-demand read and write request units, provisioned read and write
@@ -182,6 +205,11 @@ struct Partition {
     /// Units admitted (read, write) and requests throttled.
     units: [f64; 2],
     throttled: u64,
+    /// Majority vote over its requests: the leading item (with its write suffix) and its lead;
+    /// and when it last gave up an item [ns].
+    leader: (u64, u32),
+    lead: u32,
+    last_isolation: u64,
 }
 
 /// Counters since warm-up.
@@ -198,6 +226,15 @@ pub struct KvCounts {
     pub partition_cap_throttles: u64,
 }
 
+/// Counters of one key space since warm-up.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct SpaceCounts {
+    pub reads: u64,
+    pub writes: u64,
+    pub throttled_reads: u64,
+    pub throttled_writes: u64,
+}
+
 /// A running table.
 pub struct KvStore {
     def: KvStoreDef,
@@ -212,6 +249,10 @@ pub struct KvStore {
     over_since: [Option<u64>; 2],
     rng: SimRng,
     counts: KvCounts,
+    per_space: Vec<SpaceCounts>,
+    /// Items moved to partitions of their own: ((item, suffix), partition), sorted.
+    isolated: Vec<((u64, u32), u32)>,
+    isolations: u64,
     /// Start of the measured period.
     since: SimTime,
     /// Auto scaling: provisioned capacity now, units consumed this minute, the minute it is,
@@ -259,6 +300,9 @@ impl Kind for KvStore {
             borrowing: def.adaptive && def.adaptive_delay_ns == 0,
             units: [0.0; 2],
             throttled: 0,
+            leader: (0, 0),
+            lead: 0,
+            last_isolation: 0,
         };
         let table = match def.mode {
             CapacityMode::Provisioned => [0, 1].map(|k| Tokens::full(def.capacity[k], def.capacity[k] * BURST_S)),
@@ -274,6 +318,9 @@ impl Kind for KvStore {
             over_since: [None; 2],
             rng: stream(seed, service, "kv_store"),
             counts: KvCounts::default(),
+            per_space: vec![SpaceCounts::default(); def.spaces.len()],
+            isolated: Vec::new(),
+            isolations: 0,
             since: SimTime::ZERO,
             provisioned: def.capacity,
             minute_units: [0.0; 2],
@@ -294,27 +341,29 @@ impl Kind for KvStore {
         let i = self.def.ops.partition_point(|&(c, _, _)| c <= u).min(self.def.ops.len() - 1);
         let (_, write, units) = self.def.ops[i];
         let shard = if write && self.def.shards > 1 { self.rng.random_range(0..self.def.shards) } else { 0 };
-        let p = self.partition(job.attrs.key, shard);
-        if self.admit(now, p, write as usize, units) {
-            let c = &mut self.counts;
-            if write {
-                (c.writes, c.write_units) = (c.writes + 1, c.write_units + units);
-            } else {
-                (c.reads, c.read_units) = (c.reads + 1, c.read_units + units);
+        let it = ((job.attrs.space as u64) << 32 | job.attrs.key as u64, shard);
+        let p = self.partition(it);
+        let admitted = self.admit(now, p, it, write as usize, units);
+        let c = &mut self.counts;
+        let mut none = SpaceCounts::default();
+        let sc = self.per_space.get_mut(job.attrs.space as usize).unwrap_or(&mut none);
+        match (admitted, write) {
+            (true, true) => {
+                (c.writes, c.write_units, sc.writes) = (c.writes + 1, c.write_units + units, sc.writes + 1);
             }
-            Go::Exit(0)
-        } else {
-            if write {
-                self.counts.throttled_writes += 1;
-            } else {
-                self.counts.throttled_reads += 1;
+            (true, false) => (c.reads, c.read_units, sc.reads) = (c.reads + 1, c.read_units + units, sc.reads + 1),
+            (false, true) => {
+                (c.throttled_writes, sc.throttled_writes) = (c.throttled_writes + 1, sc.throttled_writes + 1)
             }
-            Go::Fail(Outcome::Throttled)
+            (false, false) => (c.throttled_reads, sc.throttled_reads) = (c.throttled_reads + 1, sc.throttled_reads + 1),
         }
+        if admitted { Go::Exit(0) } else { Go::Fail(Outcome::Throttled) }
     }
 
     fn restart_stats(&mut self, now: SimTime) {
         self.counts = KvCounts::default();
+        self.per_space.fill(SpaceCounts::default());
+        self.isolations = 0;
         self.since = now;
         (self.area, self.area_at) = ([0.0; 2], now);
         for p in &mut self.parts {
@@ -332,6 +381,26 @@ impl Kind for KvStore {
         let all = self.counts.reads + self.counts.writes + self.counts.throttled_reads + self.counts.throttled_writes;
         let throttled = self.counts.throttled_reads + self.counts.throttled_writes;
         v["throttled_share"] = serde_json::json!((all > 0).then(|| throttled as f64 / all as f64));
+        if self.def.adaptive && self.def.isolate {
+            v["isolated_items"] = serde_json::json!(self.isolated.len());
+            v["isolations"] = serde_json::json!(self.isolations);
+        }
+        if !self.def.spaces.is_empty() {
+            let per: serde_json::Map<String, serde_json::Value> = self
+                .def
+                .spaces
+                .iter()
+                .zip(&self.per_space)
+                .map(|(n, c)| {
+                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    let all = c.reads + c.writes + c.throttled_reads + c.throttled_writes;
+                    let t = c.throttled_reads + c.throttled_writes;
+                    v["throttled_share"] = serde_json::json!((all > 0).then(|| t as f64 / all as f64));
+                    (n.clone(), v)
+                })
+                .collect();
+            v["key_spaces"] = serde_json::Value::Object(per);
+        }
         if self.def.scaling.is_some() {
             v["provisioned"] = serde_json::json!({"read": self.provisioned[0], "write": self.provisioned[1]});
             v["scalings"] = serde_json::json!(self.scalings);
@@ -374,15 +443,21 @@ impl KvStore {
         [0, 1].map(|k| self.area[k] + self.provisioned[k] * dt)
     }
 
-    /// The partition of `key` with write suffix `shard`: suffixes of one key land on
-    /// consecutive partitions, so K suffixes reach min(K, P) of them.
-    fn partition(&self, key: u32, shard: u32) -> usize {
-        let h = (key as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
-        ((h + shard as u64) % self.def.partitions as u64) as usize
+    /// The partition of item `it` (key space and key) with its write suffix: an isolated
+    /// item's own partition, or by hash; suffixes of one key land on consecutive partitions,
+    /// so K suffixes reach min(K, P) of them.
+    fn partition(&self, it: (u64, u32)) -> usize {
+        if !self.isolated.is_empty()
+            && let Ok(i) = self.isolated.binary_search_by(|(x, _)| x.cmp(&it))
+        {
+            return self.isolated[i].1 as usize;
+        }
+        let h = it.0.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+        ((h + it.1 as u64) % self.def.partitions as u64) as usize
     }
 
-    /// Whether partition `p` admits `units` of kind `k` (0 read, 1 write) now.
-    fn admit(&mut self, now: SimTime, p: usize, k: usize, units: f64) -> bool {
+    /// Whether partition `p` admits `units` of kind `k` (0 read, 1 write) for item `it` now.
+    fn admit(&mut self, now: SimTime, p: usize, it: (u64, u32), k: usize, units: f64) -> bool {
         if self.def.mode == CapacityMode::OnDemand {
             self.follow_peak(now, k, units);
         }
@@ -390,10 +465,17 @@ impl KvStore {
             self.scale(now);
         }
         let part = &mut self.parts[p];
+        if part.leader == it {
+            part.lead += 1;
+        } else if part.lead == 0 {
+            (part.leader, part.lead) = (it, 1);
+        } else {
+            part.lead -= 1;
+        }
         part.cap[k].refill(now);
         if !part.cap[k].has(units) {
             self.counts.partition_cap_throttles += 1;
-            return self.throttle(now, p);
+            return self.throttle(now, p, true);
         }
         let behind = match self.def.mode {
             CapacityMode::OnDemand => &mut self.table[k],
@@ -402,7 +484,7 @@ impl KvStore {
         };
         behind.refill(now);
         if !behind.has(units) {
-            return self.throttle(now, p);
+            return self.throttle(now, p, false);
         }
         behind.take(units);
         let part = &mut self.parts[p];
@@ -417,8 +499,10 @@ impl KvStore {
         true
     }
 
-    /// Partition `p` throttles a request; a partition hot for `adaptive_delay` starts borrowing.
-    fn throttle(&mut self, now: SimTime, p: usize) -> bool {
+    /// Partition `p` throttles a request (at its hard cap if `at_cap`); a partition hot for
+    /// `adaptive_delay` starts borrowing, and one at its cap while borrowing may isolate its
+    /// hottest item.
+    fn throttle(&mut self, now: SimTime, p: usize, at_cap: bool) -> bool {
         let part = &mut self.parts[p];
         part.throttled += 1;
         if now.0.saturating_sub(part.last_throttle) > 1_000_000_000 {
@@ -427,9 +511,43 @@ impl KvStore {
         part.last_throttle = now.0;
         let since = *part.hot_since.get_or_insert(now.0);
         if self.def.adaptive && now.0 - since >= self.def.adaptive_delay_ns {
-            part.borrowing = true;
+            if part.borrowing && at_cap && self.def.isolate {
+                self.isolate(now, p);
+            }
+            self.parts[p].borrowing = true;
         }
         false
+    }
+
+    /// Partition `p` borrows and still throttles: its leading item, if it leads clearly and
+    /// is not alone already, moves to a new partition of its own (split for heat).
+    fn isolate(&mut self, now: SimTime, p: usize) {
+        let part = &self.parts[p];
+        let alone = p >= self.def.partitions as usize;
+        let recent = part.last_isolation > 0 && now.0 - part.last_isolation < ISOLATE_GAP_NS;
+        if alone || recent || part.lead < ISOLATE_LEAD || self.isolated.len() >= MAX_ISOLATED {
+            return;
+        }
+        let it = part.leader;
+        // The new partition starts from its parent's cap buckets (nearly empty: it was just
+        // throttling), so a split never hands out an extra second of capacity.
+        let own = Partition {
+            hot_since: None,
+            last_throttle: 0,
+            borrowing: true,
+            units: [0.0; 2],
+            throttled: 0,
+            leader: it,
+            lead: 0,
+            last_isolation: 0,
+            ..part.clone()
+        };
+        let part = &mut self.parts[p];
+        (part.lead, part.last_isolation) = (0, now.0.max(1));
+        let i = self.isolated.partition_point(|(x, _)| *x < it);
+        self.isolated.insert(i, (it, self.parts.len() as u32));
+        self.parts.push(own);
+        self.isolations += 1;
     }
 
     /// Provisioned auto scaling: at each new minute, compares the last minute's consumption with
@@ -612,8 +730,8 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
         (a.target, lo, hi, SimTime::from_secs(d.max(0.0)).0, SimTime::from_secs(cool.max(0.0)).0)
     });
     let delay = spec.adaptive_delay.map_or(0.0, |d| d.0);
-    if !(delay.is_finite() && delay >= 0.0) {
-        b.issue("adaptive_delay", format!("must be a duration ≥ 0, got {delay} s"));
+    if !(delay.is_finite() && (0.0..=86_400.0).contains(&delay)) {
+        b.issue("adaptive_delay", format!("must be a duration from 0 to a day, got {delay} s"));
         ok = false;
     }
     ok.then(|| KvStoreDef {
@@ -623,7 +741,9 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
         ops,
         adaptive: spec.adaptive,
         adaptive_delay_ns: SimTime::from_secs(delay).0,
+        isolate: spec.isolate_hot_items,
         shards: spec.write_shards,
+        spaces: b.key_spaces().to_vec(),
         scaling,
         prices: ["dynamodb.rru", "dynamodb.wru", "dynamodb.rcu_hour", "dynamodb.wcu_hour"].map(|n| b.price(n)),
     })

@@ -23,6 +23,8 @@ struct Checker {
     policy_fallbacks: BTreeMap<String, Option<crate::model::policy_spec::FallbackSpec>>,
     /// Intent names in index order.
     intent_names: Vec<String>,
+    /// Key space names in index order.
+    key_space_names: Vec<String>,
 }
 
 /// Checks `spec` and builds the model.
@@ -37,6 +39,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         classes,
         policy_fallbacks: BTreeMap::new(),
         intent_names: Vec::new(),
+        key_space_names: Vec::new(),
     };
     for (name, p) in &spec.prices {
         if let Err(e) = p.check() {

@@ -190,6 +190,9 @@ pub struct Attrs {
     pub intent: u16,
     /// Item key, from the source's key space (0 when it has none).
     pub key: u32,
+    /// That key space's index in the model's `keys` (0 when it has none): components that
+    /// store items key them by (space, key), so two spaces never share an item.
+    pub space: u16,
     /// Input and output tokens (0 when the intent gives none).
     pub tokens_in: u32,
     pub tokens_out: u32,

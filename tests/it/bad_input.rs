@@ -405,7 +405,7 @@ fn bad_cache_settings_name_their_field() {
         (
             "negative TTL",
             cache(r#"{"origin": "back", "ttl": "-5s"}"#),
-            vec!["services.c.kind.cache.ttl", "positive duration"],
+            vec!["services.c.kind.cache.ttl", "from 0 (store nothing) to a year"],
         ),
         (
             "jitter larger than the TTL",
@@ -430,7 +430,7 @@ fn bad_cache_settings_name_their_field() {
         (
             "a TTL past the end of time (found by fuzzing)",
             cache(r#"{"origin": "back", "ttl": "1e80s"}"#),
-            vec!["services.c.kind.cache.ttl", "up to a year"],
+            vec!["services.c.kind.cache.ttl", "to a year"],
         ),
         (
             "a prewarm that would take gigabytes",
@@ -451,6 +451,23 @@ fn bad_cache_settings_name_their_field() {
             "stale_for without stale-while-revalidate",
             cache(r#"{"origin": "back", "ttl": "60s", "stale_for": "10s"}"#),
             vec!["services.c.kind.cache.stale_for", "stale_while_revalidate"],
+        ),
+        (
+            "an unknown key space",
+            cache(r#"{"origin": "back", "ttl": "60s", "bypass_keys": ["prices"]}"#),
+            vec!["bypass_keys.0", "unknown key space `prices`", "(none)"],
+        ),
+        (
+            "early refresh with nothing stored",
+            cache(r#"{"origin": "back", "ttl": "0s", "early_refresh": {"xfetch": {"beta": 1}}}"#),
+            vec!["services.c.kind.cache.early_refresh", "TTL above 0"],
+        ),
+        (
+            "an invalidation of an unknown key space",
+            cache(
+                r#"{"origin": "back", "ttl": "60s", "invalidations": [{"at": ["1s"], "from": 0, "to": 2, "keys": "x"}]}"#,
+            ),
+            vec!["invalidations.0.keys", "unknown key space `x`"],
         ),
         (
             "invalidation range backwards",
@@ -544,6 +561,11 @@ fn bad_table_settings_name_their_field() {
             "zero shards",
             table(r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "write_shards": 0}"#),
             vec!["kv_store.write_shards", "from 1 to"],
+        ),
+        (
+            "an adaptive delay of years",
+            table(r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "adaptive_delay": "1e9s"}"#),
+            vec!["kv_store.adaptive_delay", "from 0 to a day"],
         ),
     ];
     assert_each_names(cases);

@@ -63,7 +63,9 @@ fn a_hot_partition_throttles_what_exceeds_its_1000_write_units_whatever_the_tabl
     let c = counts(&run(&model(&table_model(every("0.5ms"), table, "100s", "1s"))));
     assert!((num(&c, "writes") - 101_000.0).abs() <= 1.0, "{c}");
     assert!((num(&c, "throttled_share") - 0.495).abs() < 1e-3, "{c}");
-    assert_eq!(num(&c, "partitions_throttling"), 1.0);
+    // Its partition throttles, isolates the key (the rest of the partition is idle), and the
+    // key's own partition throttles the same: two partitions, no more writes.
+    assert_eq!((num(&c, "partitions_throttling"), num(&c, "isolations")), (2.0, 1.0), "{c}");
 }
 
 #[test]
@@ -203,4 +205,37 @@ fn table_cost_is_units_times_price_on_demand_and_capacity_hours_provisioned() {
     let out = run(&model(&table_model(every("10ms"), table, "100s", "10s")));
     let usd = out.summary.cost_usd.by_component["table"];
     assert!((usd - 0.00625).abs() < 1e-9, "on-demand ${usd}");
+}
+
+#[test]
+fn a_hot_item_isolated_on_its_own_partition_stops_throttling_its_neighbours_but_not_itself() {
+    // One partition, table capacity to spare. One item written 800 times a second plus 1,000
+    // other items 400 times a second in all: 1,200 units/s against the partition's 1,000 cap.
+    // Without isolation, about 200 a second are throttled once the cap's one second of units is
+    // spent (from 5 s on). With it, the hot item moves to a partition of its own as soon as the
+    // partition throttles: 800 and 400 units/s both fit, and throttling stops. A hot item at
+    // 1,500 writes/s still throttles alone, at its own 1,000 cap: isolation never lifts an item's
+    // own limit.
+    // Poisson arrivals, so the two streams interleave.
+    let run_with = |isolate: bool, hot_rate: f64| {
+        let table = json!({"partitions": 1, "read_capacity": 1000, "write_capacity": 100000,
+            "isolate_hot_items": isolate, "operations": [{"share": 1, "op": "write", "item_kb": 1}]});
+        let source = json!({"rate": hot_rate, "to": "front", "keys": "hot"});
+        let mut m = table_model(source, table, "60s", "1s");
+        m["keys"] = json!({"hot": {"count": 1}, "cold": {"count": 1000, "zipf": 0}});
+        m["sources"]["d"] = json!({"rate": 400, "to": "front", "keys": "cold"});
+        counts(&run(&model(&m)))
+    };
+    let off = run_with(false, 800.0);
+    let t = num(&off, "throttled_writes");
+    assert!((t - 200.0 * 55.0).abs() < 0.1 * 200.0 * 55.0, "without isolation about 200/s from 5 s: {off}");
+    assert!(num(&off["key_spaces"]["cold"], "throttled_writes") > 2000.0, "the neighbours throttle too: {off}");
+    let on = run_with(true, 800.0);
+    assert_eq!(num(&on, "isolations"), 1.0, "{on}");
+    assert!(num(&on, "throttled_writes") < 50.0, "throttling stops once the item is alone: {on}");
+    let alone = run_with(true, 1500.0);
+    let hot = &alone["key_spaces"]["hot"];
+    let share = num(hot, "throttled_writes") / (num(hot, "writes") + num(hot, "throttled_writes"));
+    assert!((share - 1.0 / 3.0).abs() < 0.02, "1,500/s alone: a third over its cap, throttled: {alone}");
+    assert!(num(&alone["key_spaces"]["cold"], "throttled_writes") < 50.0, "{alone}");
 }

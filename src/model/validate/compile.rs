@@ -21,6 +21,7 @@ impl Checker {
     pub(super) fn compile(&mut self, spec: &ModelSpec, blocks: &[BlockDef], names: &[String]) -> Program {
         let mut prog = Program::new();
         self.intent_names = spec.intents.keys().cloned().collect();
+        self.key_space_names = spec.keys.keys().cloned().collect();
         self.policy_fallbacks = spec.policies.iter().map(|(n, p)| (n.clone(), p.fallback.clone())).collect();
         prog.ops.extend(blocks.iter().map(|_| Op::Return));
         let first_service = blocks.iter().filter(|b| matches!(b, BlockDef::Station(_))).count() as u32;

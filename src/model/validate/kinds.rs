@@ -47,6 +47,16 @@ impl KindBuilder<'_> {
         self.checker.intent_names.iter().position(|n| n == name)
     }
 
+    /// The model's key space names, by index (as in a request's `space`).
+    pub fn key_spaces(&self) -> &[String] {
+        &self.checker.key_space_names
+    }
+
+    /// The index of key space `name`, if the model has it.
+    pub fn key_space_index(&self, name: &str) -> Option<usize> {
+        self.checker.key_space_names.iter().position(|n| n == name)
+    }
+
     /// Checks a distribution at `field`.
     pub fn dist(&mut self, field: &str, d: &DistSpec) -> Option<Dist> {
         let path = format!("{}.{field}", self.path);

@@ -9,6 +9,8 @@ use crate::model::workload::{Draws, IntentDef, KeySpaceDef, Workload};
 
 /// Most keys in one key space (a key is a 32-bit id; Zipf draws cost O(1) whatever the count).
 const MAX_KEYS: u32 = 1_000_000_000;
+/// Most key spaces in a model (a request carries its space as a 16-bit index).
+const MAX_KEY_SPACES: usize = 1000;
 /// Shares must add up to 1 within this.
 const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 
@@ -27,6 +29,9 @@ impl Checker {
             self.shares("intents", &shares, |n| format!("intents.{n}.share"));
         }
         let mut keys = Vec::new();
+        if spec.keys.len() > MAX_KEY_SPACES {
+            self.issue("keys", format!("at most {MAX_KEY_SPACES} key spaces, got {}", spec.keys.len()));
+        }
         for (name, k) in &spec.keys {
             let p = format!("keys.{name}");
             if k.count == 0 || k.count > MAX_KEYS {
