@@ -379,7 +379,7 @@ impl Kind for Cache {
         "early_refreshes",
     ];
 
-    fn window(&mut self, out: &mut Vec<f64>) {
+    fn window(&mut self, _now: SimTime, out: &mut Vec<f64>) {
         let total = self.total();
         let w = total.minus(&self.base).plus(&self.carry);
         let ratio = |a: u64, b: u64| if b == 0 { f64::NAN } else { a as f64 / b as f64 };

@@ -88,7 +88,7 @@ impl Kind for Dax {
 
     const COLUMNS: &'static [&'static str] = Cache::COLUMNS;
 
-    fn window(&mut self, out: &mut Vec<f64>) {
-        self.0.window(out);
+    fn window(&mut self, now: SimTime, out: &mut Vec<f64>) {
+        self.0.window(now, out);
     }
 }

@@ -34,7 +34,7 @@ use crate::sim::Job;
 use crate::sim::Outcome;
 
 /// What a kind step decides for the job that reached it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Go {
     /// Go on at the step's exit `i` (as listed when the step was compiled).
     Exit(usize),
@@ -42,41 +42,65 @@ pub enum Go {
     Fail(Outcome),
     /// The job waits until the kind wakes it (see [`StepOut::wake`]).
     Park,
+    /// The job holds (keeping any slot it has) for `secs` seconds, then goes on at exit
+    /// `exit`: a duration the kind computes itself (an instance's service time at its speed,
+    /// a batch's time).
+    Hold { secs: f64, exit: usize },
 }
 
 /// What a kind step does to jobs other than the one at the step. Filled by the kind and
 /// carried out by the flow interpreter, in order, right after the step.
 #[derive(Debug, Default)]
 pub struct StepOut {
-    /// Parked jobs to wake: each goes on at exit i of the current step, or fails.
-    pub wakes: Vec<(ReqId, Result<usize, Outcome>)>,
+    /// Parked jobs to wake: each goes on at exit i of the step it parked at (its
+    /// `kind_slot` set to the value given, if any), or fails.
+    pub wakes: Vec<(ReqId, Result<usize, Outcome>, Option<u32>)>,
     /// Background jobs to start at exit i of the current step, carrying the current job's
-    /// attributes; nobody waits for them (a refresh the reader does not wait on).
+    /// attributes; nobody waits for them (a refresh the reader does not wait on). Not from a
+    /// timer (there is no current step).
     pub spawns: Vec<usize>,
+    /// Timers to set: at each time, the kind's [`Kind::timer`] is called with the token.
+    pub timers: Vec<(SimTime, u32)>,
 }
 
 impl StepOut {
-    /// Wakes parked job `id`: it goes on at exit `exit` of the current step.
+    /// Wakes parked job `id`: it goes on at exit `exit` of the step it parked at.
     pub fn wake(&mut self, id: ReqId, exit: usize) {
-        self.wakes.push((id, Ok(exit)));
+        self.wakes.push((id, Ok(exit), None));
+    }
+
+    /// Wakes parked job `id` at exit `exit`, its `kind_slot` set to `slot` (the instance
+    /// that will serve it).
+    pub fn wake_with(&mut self, id: ReqId, exit: usize, slot: u32) {
+        self.wakes.push((id, Ok(exit), Some(slot)));
     }
 
     /// Wakes parked job `id` with a failure.
     pub fn wake_failed(&mut self, id: ReqId, outcome: Outcome) {
-        self.wakes.push((id, Err(outcome)));
+        self.wakes.push((id, Err(outcome), None));
     }
 
     /// Starts a background job at exit `exit` of the current step.
     pub fn spawn(&mut self, exit: usize) {
         self.spawns.push(exit);
     }
+
+    /// Calls the kind's [`Kind::timer`] with `token` at `at` (not before now).
+    pub fn timer(&mut self, at: SimTime, token: u32) {
+        self.timers.push((at, token));
+    }
+
+    /// Whether there is nothing to carry out.
+    pub fn is_empty(&self) -> bool {
+        self.wakes.is_empty() && self.spawns.is_empty() && self.timers.is_empty()
+    }
 }
 
-/// A kind step's view of the run.
+/// A kind step's (or timer's) view of the run.
 pub struct StepCx<'a> {
     /// Now.
     pub now: SimTime,
-    /// The job at the step.
+    /// The job at the step ([`ReqId::NONE`] in a timer).
     pub id: ReqId,
     pub out: &'a mut StepOut,
 }
@@ -104,6 +128,12 @@ pub trait Kind: Sized {
     /// Job `job` reached the step tagged `tag`.
     fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go;
 
+    /// The run starts (time zero): set first timers (an autoscaler's first metric period).
+    fn begin(&mut self, _cx: &mut StepCx) {}
+
+    /// A timer set through [`StepOut::timer`] fires; it may wake parked jobs and set timers.
+    fn timer(&mut self, _token: u32, _cx: &mut StepCx) {}
+
     /// End of warm-up: statistics restart.
     fn restart_stats(&mut self, now: SimTime);
 
@@ -120,8 +150,9 @@ pub trait Kind: Sized {
     /// Its columns in `timeseries.csv` (written `<service>.<column>`).
     const COLUMNS: &'static [&'static str] = &[];
 
-    /// Appends its [`Kind::COLUMNS`] values over the window that ends now, and starts a new one.
-    fn window(&mut self, _out: &mut Vec<f64>) {}
+    /// Appends its [`Kind::COLUMNS`] values over the window that ends `now`, and starts a new
+    /// one.
+    fn window(&mut self, _now: SimTime, _out: &mut Vec<f64>) {}
 }
 
 /// One compiled kind step: the kind's tag for it and the pcs of its exits.
@@ -139,13 +170,13 @@ macro_rules! kinds {
         #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
         #[serde(rename_all = "snake_case", deny_unknown_fields)]
         pub enum KindSpec {
-            $($variant(<$ty as Kind>::Spec)),*
+            $($variant(Box<<$ty as Kind>::Spec>)),*
         }
 
         /// A kind's checked settings.
         #[derive(Clone, Debug)]
         pub enum KindDef {
-            $($variant(<$ty as Kind>::Def)),*
+            $($variant(Box<<$ty as Kind>::Def>)),*
         }
 
         /// A kind's running state (boxed: kinds differ widely in size).
@@ -157,7 +188,7 @@ macro_rules! kinds {
             /// Checks and compiles (see [`Kind::compile`]).
             pub fn compile(&self, b: &mut KindBuilder) -> Option<KindDef> {
                 match self {
-                    $(KindSpec::$variant(s) => <$ty as Kind>::compile(s, b).map(KindDef::$variant)),*
+                    $(KindSpec::$variant(s) => <$ty as Kind>::compile(s, b).map(|d| KindDef::$variant(Box::new(d)))),*
                 }
             }
 
@@ -210,6 +241,20 @@ macro_rules! kinds {
                 }
             }
 
+            /// See [`Kind::begin`].
+            pub fn begin(&mut self, cx: &mut StepCx) {
+                match self {
+                    $(KindState::$variant(k) => k.begin(cx)),*
+                }
+            }
+
+            /// See [`Kind::timer`].
+            pub fn timer(&mut self, token: u32, cx: &mut StepCx) {
+                match self {
+                    $(KindState::$variant(k) => k.timer(token, cx)),*
+                }
+            }
+
             /// See [`Kind::restart_stats`].
             pub fn restart_stats(&mut self, now: SimTime) {
                 match self {
@@ -218,9 +263,9 @@ macro_rules! kinds {
             }
 
             /// See [`Kind::window`].
-            pub fn window(&mut self, out: &mut Vec<f64>) {
+            pub fn window(&mut self, now: SimTime, out: &mut Vec<f64>) {
                 match self {
-                    $(KindState::$variant(k) => k.window(out)),*
+                    $(KindState::$variant(k) => k.window(now, out)),*
                 }
             }
 
@@ -258,4 +303,5 @@ kinds! {
     Cache => super::cache::Cache,
     KvStore => super::kv_store::KvStore,
     Dax => super::dax::Dax,
+    EndpointPool => super::endpoint_pool::EndpointPool,
 }

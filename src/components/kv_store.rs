@@ -430,7 +430,7 @@ impl Kind for KvStore {
 
     const COLUMNS: &'static [&'static str] = &["throttled"];
 
-    fn window(&mut self, out: &mut Vec<f64>) {
+    fn window(&mut self, _now: SimTime, out: &mut Vec<f64>) {
         let t = self.counts.throttled_reads + self.counts.throttled_writes;
         out.push(t as f64);
     }

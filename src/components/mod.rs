@@ -6,6 +6,8 @@ pub mod cache;
 pub mod call_stats;
 pub mod dax;
 pub mod drawer;
+pub mod endpoint_pool;
+pub mod fleet;
 pub mod kinds;
 pub mod kv_store;
 pub mod router;

@@ -17,6 +17,8 @@ pub enum Event {
     Timeout { job: ReqId, seq: u32 },
     /// Capacity drop `drop` of service `service` begins (`on`) or ends.
     Capacity { service: u32, drop: u32, on: bool },
+    /// A timer of service kind `kind` (its index among the model's kinds) fires with `token`.
+    KindTimer { kind: u32, token: u32 },
     /// Close the current time-series window.
     Window,
     /// End of warm-up: statistics restart.

@@ -81,12 +81,20 @@ impl World {
                     let go = self.kinds[kind as usize].step(ks.tag, job, &mut cx);
                     match go {
                         Go::Exit(i) => job.pc = ks.exits[i],
+                        Go::Hold { exit, .. } => {
+                            job.pc = ks.exits[exit];
+                            job.running = false;
+                        }
                         Go::Park => job.running = false,
                         Go::Fail(_) => {}
                     }
-                    self.kind_effects(kind, step, id);
+                    self.kind_effects(kind, Some(step), id);
                     match go {
                         Go::Exit(_) => {}
+                        Go::Hold { secs, .. } => {
+                            self.ctx.after(secs, Event::Wake { job: id });
+                            return;
+                        }
                         Go::Park => return self.release_while_waiting(id),
                         Go::Fail(o) => return self.fail(id, o),
                     }
@@ -110,20 +118,26 @@ impl World {
         }
     }
 
-    /// Carries out what kind step `step` of kind `kind` asked, reached by job `by`: wakes the
-    /// jobs it parked, starts its background jobs (with `by`'s attributes).
-    fn kind_effects(&mut self, kind: u32, step: u32, by: ReqId) {
-        if self.kind_out.wakes.is_empty() && self.kind_out.spawns.is_empty() {
+    /// Carries out what kind `kind` asked at kind step `step` (reached by job `by`), or in a
+    /// timer (`step` None): wakes the jobs it parked (each at an exit of the step it parked
+    /// at), starts its background jobs (with `by`'s attributes), sets its timers.
+    pub(super) fn kind_effects(&mut self, kind: u32, step: Option<u32>, by: ReqId) {
+        if self.kind_out.is_empty() {
             return;
         }
         let mut out = std::mem::take(&mut self.kind_out);
-        let exits = |w: &World, i: usize| w.kind_steps[step as usize].exits[i];
-        for &(id, wake) in &out.wakes {
+        for &(at, token) in &out.timers {
+            self.ctx.at(at.max(self.ctx.now), Event::KindTimer { kind, token });
+        }
+        for &(id, wake, slot) in &out.wakes {
             match wake {
                 Ok(i) => {
-                    let pc = exits(self, i);
                     let Some(job) = self.ctx.reqs.get_mut(id) else { continue };
-                    job.pc = pc;
+                    let Op::Kind { step: parked, .. } = self.ops[job.pc as usize] else { continue };
+                    job.pc = self.kind_steps[parked as usize].exits[i];
+                    if let Some(v) = slot {
+                        job.kind_slot = v;
+                    }
                     if self.regain_slot(id) == Next::Go {
                         self.advance(id);
                     }
@@ -132,8 +146,9 @@ impl World {
             }
         }
         let service = self.kind_services[kind as usize];
-        for &i in &out.spawns {
-            let pc = exits(self, i);
+        let spawns = if step.is_some() { &out.spawns[..] } else { &[] };
+        for &i in spawns {
+            let pc = self.kind_steps[step.unwrap_or(0) as usize].exits[i];
             let Some(parent) = self.ctx.reqs.get(by) else { break };
             let mut job = Job::new(self.ctx.now, parent.class, Origin::Detached, pc);
             job.attrs = parent.attrs;
@@ -143,7 +158,18 @@ impl World {
         }
         out.wakes.clear();
         out.spawns.clear();
+        out.timers.clear();
         self.kind_out = out;
+    }
+
+    /// Timer `token` of kind `kind` fires (or, with `token` None, the run begins).
+    pub(super) fn kind_timer(&mut self, kind: u32, token: Option<u32>) {
+        let mut cx = StepCx { now: self.ctx.now, id: ReqId::NONE, out: &mut self.kind_out };
+        match token {
+            Some(t) => self.kinds[kind as usize].timer(t, &mut cx),
+            None => self.kinds[kind as usize].begin(&mut cx),
+        }
+        self.kind_effects(kind, None, ReqId::NONE);
     }
 
     /// A job's wait may be over: what it does next. A call attempt's outcome goes through the

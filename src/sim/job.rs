@@ -142,6 +142,9 @@ pub struct Job {
     pub trace: u32,
     /// Which attempt of its call it is (1 for the first), for call attempts.
     pub nth: u16,
+    /// A value a service kind keeps on the job while it is in the kind's hands (the endpoint
+    /// instance serving it); 0 otherwise.
+    pub kind_slot: u32,
     /// The outcome of a call that failed and sent it to a kind's failure step (the kind
     /// reads it there).
     pub failed: Option<Outcome>,
@@ -236,6 +239,7 @@ impl Job {
             merged_ns: 0,
             trace: 0,
             nth: 0,
+            kind_slot: 0,
             failed: None,
         }
     }

@@ -212,6 +212,9 @@ impl World {
         }
         let w = self.windows.width;
         self.ctx.at(w, Event::Window);
+        for k in 0..self.kinds.len() {
+            self.kind_timer(k as u32, None);
+        }
     }
 
     /// Handles one event at `ctx.now`.
@@ -235,6 +238,7 @@ impl World {
                 self.admit(class, Origin::User { sessions, user, left }, entry, attrs, from);
             }
             Event::Wake { job } => self.advance(job),
+            Event::KindTimer { kind, token } => self.kind_timer(kind, Some(token)),
             Event::Timeout { job, seq } => self.on_timeout(job, seq),
             Event::Capacity { service, drop, on } => {
                 let s = &mut self.services[service as usize];
@@ -260,7 +264,8 @@ impl World {
     pub fn window_extras(&mut self) -> (Vec<f64>, Vec<f64>) {
         let p99s = self.services.iter_mut().map(|s| s.calls.take_window_p99()).collect();
         let mut kinds = Vec::new();
-        self.kinds.iter_mut().for_each(|k| k.window(&mut kinds));
+        let now = self.ctx.now;
+        self.kinds.iter_mut().for_each(|k| k.window(now, &mut kinds));
         (p99s, kinds)
     }
 

@@ -14,6 +14,7 @@ mod closed_loop;
 mod common;
 mod cost;
 mod determinism;
+mod endpoint_pool;
 mod experiments;
 mod gallery;
 mod hardening;
