@@ -88,8 +88,10 @@ pub struct PoolCounts {
     pub requests: u64,
     pub served: u64,
     pub rejected: u64,
-    /// Requests that waited for an instance's first-request initialisation.
+    /// Requests that waited for an instance's first-request initialisation, and the longest
+    /// such wait [s].
     pub cold_waits: u64,
+    pub max_cold_wait_s: f64,
     /// The most requests waiting at once.
     pub max_waiting: u64,
 }
@@ -156,6 +158,7 @@ impl Kind for EndpointPool {
                 let cold = self.fleet.cold_wait(now, i, &mut self.rng);
                 if cold > 0 {
                     self.counts.cold_waits += 1;
+                    self.counts.max_cold_wait_s = self.counts.max_cold_wait_s.max(cold as f64 * 1e-9);
                 }
                 let work = self.def.service.sample(&mut self.rng).max(0.0) / self.def.fleet.speed;
                 Go::Hold { secs: cold as f64 * 1e-9 + work, exit: 0 }

@@ -487,6 +487,9 @@ pub struct Fleet {
     last_out: Option<u64>,
     last_step: Option<u64>,
     last_any: Option<u64>,
+    /// Start of the first metric period whose datapoint was above the target (or the step
+    /// threshold) [ns].
+    first_breach: Option<u64>,
     min: u32,
     max: u32,
     pub counts: FleetCounts,
@@ -525,6 +528,7 @@ impl Fleet {
             last_out: None,
             last_step: None,
             last_any: None,
+            first_breach: None,
             min,
             max,
             counts: FleetCounts { max_instances: def.initial, ..FleetCounts::default() },
@@ -660,6 +664,10 @@ impl Fleet {
             }
         };
         (self.arrivals, self.area_pool, self.area_busy) = (0, 0.0, 0.0);
+        let limit = s.target.or(s.steps.as_ref().map(|st| st.threshold)).unwrap_or(f64::INFINITY);
+        if d > limit && self.first_breach.is_none() {
+            self.first_breach = Some(now - s.period_ns);
+        }
         let keep = s.out_n.max(s.in_n).max(s.steps.as_ref().map_or(0, |st| st.datapoints)) as usize;
         self.datapoints.push_back(d);
         while self.datapoints.len() > keep {
@@ -826,6 +834,16 @@ impl Fleet {
         v["mean_instances"] = serde_json::json!((secs > 0.0).then(|| hours * 3600.0 / secs));
         v["cost_usd"] = serde_json::json!(self.cost_usd(now));
         let s = |t: u64| t as f64 * 1e-9;
+        let launched: Vec<&Instance> = self.instances.iter().filter(|i| i.phase_end[4] > 0).collect();
+        let startup: f64 = launched.iter().map(|i| s(i.joins() - i.launched)).sum();
+        let n = launched.len() as f64;
+        v["mean_startup_s"] = serde_json::json!((n > 0.0).then(|| startup / n));
+        v["first_breach_s"] = serde_json::json!(self.first_breach.map(s));
+        let reaction = self.first_breach.and_then(|b| {
+            let first = launched.iter().filter(|i| i.launched >= b).min_by_key(|i| i.joins())?;
+            Some(s(first.joins() - b))
+        });
+        v["reaction_s"] = serde_json::json!(reaction);
         let launches: Vec<serde_json::Value> = self
             .instances
             .iter()

@@ -572,6 +572,93 @@ fn bad_table_settings_name_their_field() {
 }
 
 #[test]
+fn bad_endpoint_pool_settings_name_their_field() {
+    let pool = |settings: &str| {
+        let svc = format!(
+            r#""front": {{"servers": 2, "flow": [{{"call": "p"}}]}}, "p": {{"servers": 2, "kind": {{"endpoint_pool": {settings}}}}}"#
+        );
+        with_services(&svc, "")
+    };
+    let base = r#""instance": {"type": "ml.g4dn.xlarge"}, "service": {"dist": "constant", "value": "10ms"}"#;
+    let with = |extra: &str| pool(&format!("{{{base}{extra}}}"));
+    let cases = vec![
+        (
+            "max below min",
+            with(r#", "autoscaling": {"min": 5, "max": 2, "target": 100}"#),
+            vec!["endpoint_pool.autoscaling.min", "must not exceed the maximum (2)"],
+        ),
+        (
+            "zero slots",
+            pool(r#"{"instance": {"type": "t", "slots": 0}, "service": {"dist": "constant", "value": "1ms"}}"#),
+            vec!["endpoint_pool.instance.slots", "from 1 to"],
+        ),
+        (
+            "a speed of zero",
+            pool(r#"{"instance": {"type": "t", "speed": 0}, "service": {"dist": "constant", "value": "1ms"}}"#),
+            vec!["endpoint_pool.instance.speed", "factor above 0"],
+        ),
+        (
+            "a negative provisioning lag",
+            with(r#", "startup": {"provisioning": {"dist": "constant", "value": -5}}"#),
+            vec!["endpoint_pool.startup.provisioning"],
+        ),
+        (
+            "a target of zero",
+            with(r#", "autoscaling": {"target": 0}"#),
+            vec!["endpoint_pool.autoscaling.target", "above 0"],
+        ),
+        (
+            "no scaling rule",
+            with(r#", "autoscaling": {"min": 1, "max": 3}"#),
+            vec!["endpoint_pool.autoscaling", "give a `target`"],
+        ),
+        (
+            "zero datapoints",
+            with(r#", "autoscaling": {"target": 10, "scale_out_datapoints": 0}"#),
+            vec!["endpoint_pool.autoscaling.scale_out_datapoints", "from 1 to 1440"],
+        ),
+        (
+            "a period of a microsecond",
+            with(r#", "autoscaling": {"target": 10, "period": "1us"}"#),
+            vec!["endpoint_pool.autoscaling.period", "from 1 s to a day"],
+        ),
+        (
+            "a million instances",
+            with(r#", "autoscaling": {"target": 10, "max": 1000000}"#),
+            vec!["endpoint_pool.autoscaling.max", "from 1 to 10000"],
+        ),
+        (
+            "initial instances above the maximum",
+            with(r#", "instances": 50, "autoscaling": {"target": 10, "max": 5}"#),
+            vec!["endpoint_pool.instances", "from the minimum (1) to the maximum (5)"],
+        ),
+        (
+            "steps out of order",
+            with(
+                r#", "autoscaling": {"steps": {"threshold": 5, "adjustments": [{"from": 10, "add": 1}, {"from": 0, "add": 2}]}}"#,
+            ),
+            vec!["endpoint_pool.autoscaling.steps.adjustments", "increasing"],
+        ),
+        (
+            "an unknown price",
+            pool(r#"{"instance": {"type": "t", "price": "nope"}, "service": {"dist": "constant", "value": "1ms"}}"#),
+            vec!["endpoint_pool.instance.price", "`nope` is not in the price table"],
+        ),
+        (
+            "a huge queue limit",
+            with(r#", "queue_limit": 4000000000"#),
+            vec!["endpoint_pool.queue_limit", "at most 100000000"],
+        ),
+        (
+            "a misspelt routing",
+            with(r#", "routing": "fastest""#),
+            vec!["endpoint_pool.routing", "`fastest`", "shared_queue, random, round_robin, least_outstanding"],
+        ),
+    ];
+    assert_each_names(cases);
+}
+
+#[test]
 fn a_call_chain_deeper_than_64_is_refused_not_a_stack_overflow() {
     // 5,000 services each calling the next once overflowed the stack of a sweep's worker thread.
     let mut services = serde_json::Map::new();
