@@ -304,4 +304,5 @@ kinds! {
     KvStore => super::kv_store::KvStore,
     Dax => super::dax::Dax,
     EndpointPool => super::endpoint_pool::EndpointPool,
+    BatchServer => super::batch_server::BatchServer,
 }

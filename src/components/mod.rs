@@ -2,6 +2,7 @@
 //! work steps, routes, open-loop sources and closed-loop populations. Each owns its state and
 //! statistics; `sim::flow` moves requests between them.
 
+pub mod batch_server;
 pub mod cache;
 pub mod call_stats;
 pub mod dax;

@@ -6,6 +6,7 @@
 //! and that the interval is narrow enough (a stated relative half-width) for the check to bite.
 
 mod bad_input;
+mod batch_server;
 mod blocks;
 mod cache;
 mod calls;
