@@ -305,4 +305,5 @@ kinds! {
     Dax => super::dax::Dax,
     EndpointPool => super::endpoint_pool::EndpointPool,
     BatchServer => super::batch_server::BatchServer,
+    Llm => super::llm::Llm,
 }

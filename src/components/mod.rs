@@ -11,6 +11,7 @@ pub mod endpoint_pool;
 pub mod fleet;
 pub mod kinds;
 pub mod kv_store;
+pub mod llm;
 pub mod router;
 pub mod service;
 pub mod sessions;

@@ -48,7 +48,8 @@ impl Piece {
         0.5 * (self.r0 + self.r1) * (self.t1 - self.t0)
     }
 
-    fn rate_at(&self, t: f64) -> f64 {
+    /// The rate at `t` (within the piece).
+    pub fn rate_at(&self, t: f64) -> f64 {
         let span = self.t1 - self.t0;
         if span <= 0.0 { self.r0 } else { self.r0 + (self.r1 - self.r0) * (t - self.t0) / span }
     }
@@ -112,6 +113,11 @@ impl RateProfile {
             [p] if p.t1.is_infinite() => Some(p.r0),
             _ => None,
         }
+    }
+
+    /// The value at time `t` [s] (0 past the end of a profile that stops).
+    pub fn value_at(&self, t: f64) -> f64 {
+        self.piece_at(t).map_or(0.0, |p| p.rate_at(t))
     }
 
     /// The pieces, in time order.

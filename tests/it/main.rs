@@ -20,5 +20,6 @@ mod experiments;
 mod gallery;
 mod hardening;
 mod kv_store;
+mod llm;
 mod queueing;
 mod sources;

@@ -1,0 +1,106 @@
+//! The `llm` service kind (a Bedrock model) against hand-computed figures and closed forms:
+//! a saturated TPM quota admits TPM ÷ (input + max_tokens) a minute and settlement returns the
+//! unused reservation; the account's concurrency limit is an Erlang loss system; latency is
+//! the first-token time plus output ÷ speed; priority serves the first class first; the
+//! semantic cache answers its share.
+
+use capsim::sim::{RunOutput, run};
+use serde_json::{Value, json};
+
+use crate::common::model;
+
+fn llm_model(source: Value, llm: Value, duration: &str) -> Value {
+    json!({
+        "name": "llm",
+        "run": {"duration": duration, "window": "10s", "seed": 13},
+        "classes": ["p0", "p1", "p2"],
+        "sources": {"c": source},
+        "services": {
+            "chat": {"servers": 10000000, "flow": [{"call": "sonnet"}]},
+            "sonnet": {"servers": 10000000, "kind": {"llm": llm}}
+        }
+    })
+}
+
+fn figures(out: &RunOutput) -> Value {
+    serde_json::to_value(&out.summary.services["sonnet"]).unwrap()["llm"].clone()
+}
+
+fn num(v: &Value, f: &str) -> f64 {
+    v[f].as_f64().unwrap_or_else(|| panic!("{f} missing from {v}"))
+}
+
+fn constant(v: f64) -> Value {
+    json!({"dist": "constant", "value": v})
+}
+
+/// A model answering `output` tokens after 0.5 s at 100 tokens/s; input 1,000 tokens.
+fn sonnet(output: f64, extra: Value) -> Value {
+    let mut m = json!({"model": "claude-3.5-sonnet", "ttft": constant(0.5), "tokens_per_s": 100,
+        "input_tokens": constant(1000.0), "output_tokens": constant(output), "max_tokens": 1000});
+    m.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    m
+}
+
+#[test]
+fn a_saturated_tpm_quota_admits_tpm_over_input_plus_max_tokens_and_settlement_returns_the_rest() {
+    // TPM 60,000, offered 10 requests/s for 10 minutes. Each reserves 1,000 + 1,000 tokens.
+    // Output 1,000: nothing comes back; the full bucket admits 30 at once, then 1,000 tokens/s
+    // ÷ 2,000 = 30 a minute: (60,000 + 600 × 1,000) / 2,000 = 330 in all. Output 200: each is
+    // settled at 1,200 after its 2.5 s, so 1,000 ÷ 1,200 = 50 a minute: (60,000 + 600,000) /
+    // 1,200 = 550, less the reservations still held at the end.
+    for (output, expect, tol) in [(1000.0, 330.0, 1.0), (200.0, 550.0, 4.0)] {
+        let m = sonnet(output, json!({"quota": {"tpm": 60000}}));
+        let f = figures(&run(&model(&llm_model(json!({"rate": 10, "to": "chat"}), m, "600s"))));
+        assert!((num(&f, "served") + num(&f, "in_flight") - expect).abs() <= tol, "output {output}: {f}");
+        assert_eq!(num(&f, "throttled_tpm") + num(&f, "served") + num(&f, "in_flight"), num(&f, "requests"), "{f}");
+    }
+}
+
+#[test]
+fn the_accounts_concurrency_limit_is_an_erlang_loss_system() {
+    // 30 requests/s each generating for 0.5 + 1,000 / 100 = 10.5 s: an offered load of 315
+    // concurrent invocations against a limit of 300; a throttled request is lost at once.
+    // Erlang B(300, 315), by the recursion B(k) = a·B(k−1) / (k + a·B(k−1)).
+    let (a, c) = (315.0, 300);
+    let b = (1..=c).fold(1.0, |b, k| a * b / (k as f64 + a * b));
+    let m = sonnet(1000.0, json!({"quota": {"concurrency": c}}));
+    let f = figures(&run(&model(&llm_model(json!({"rate": 30, "to": "chat"}), m, "3000s"))));
+    let share = num(&f, "throttled_concurrency") / num(&f, "requests");
+    assert!((share - b).abs() < 0.01, "throttled {share} vs Erlang B {b}: {f}");
+}
+
+#[test]
+fn latency_is_first_token_time_plus_output_over_speed() {
+    let m = sonnet(300.0, json!({}));
+    let out = run(&model(&llm_model(json!({"rate": 5, "to": "chat"}), m, "100s")));
+    let f = figures(&out);
+    assert!((f["first_token_s"]["p99"].as_f64().unwrap() - 0.5).abs() < 1e-3, "{f}");
+    let lat = out.summary.services["sonnet"].latency_s.mean;
+    assert!((lat - 3.5).abs() < 1e-3, "0.5 + 300 / 100: {lat}");
+    assert_eq!(num(&f, "output_tokens"), 300.0 * num(&f, "served"));
+}
+
+#[test]
+fn with_priority_the_first_class_waits_least_for_shared_capacity() {
+    // 10 slots, each request 2.5 s: 4 a second keeps them 100 % busy; the three classes come
+    // in equal shares. With priority, p0 waits least and p2 most; without, alike.
+    let source = json!({"rate": 4, "to": "chat", "class_shares": {"p0": 0.34, "p1": 0.33, "p2": 0.33}});
+    let p99 = |priority: bool| {
+        let m = sonnet(200.0, json!({"on_demand": {"capacity": 10}, "priority": priority}));
+        let out = run(&model(&llm_model(source.clone(), m, "2000s")));
+        let by = &out.summary.latency_s.by_class;
+        [by["p0"].p99, by["p2"].p99]
+    };
+    let [p0, p2] = p99(true);
+    assert!(p0 < 4.0 && p2 > 2.0 * p0, "p0 {p0} s, p2 {p2} s");
+}
+
+#[test]
+fn the_semantic_cache_answers_its_share_and_skips_the_quota() {
+    let m = sonnet(200.0, json!({"semantic_cache": {"hit_rate": 0.15}}));
+    let f = figures(&run(&model(&llm_model(json!({"rate": 50, "to": "chat"}), m, "1000s"))));
+    let share = num(&f, "cache_hits") / num(&f, "requests");
+    // About 50,000 requests: the share's standard error is 0.0016.
+    assert!((share - 0.15).abs() < 0.007, "{f}");
+}
