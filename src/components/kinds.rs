@@ -306,4 +306,5 @@ kinds! {
     EndpointPool => super::endpoint_pool::EndpointPool,
     BatchServer => super::batch_server::BatchServer,
     Llm => super::llm::Llm,
+    ConcurrencyLimiter => super::concurrency_limiter::ConcurrencyLimiter,
 }

@@ -5,6 +5,7 @@
 pub mod batch_server;
 pub mod cache;
 pub mod call_stats;
+pub mod concurrency_limiter;
 pub mod dax;
 pub mod drawer;
 pub mod endpoint_pool;
