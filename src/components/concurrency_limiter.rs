@@ -200,7 +200,7 @@ impl Kind for ConcurrencyLimiter {
         let done = b.step(DONE, vec![RETURN]);
         let call = b.call("target", &spec.target, spec.policy.as_deref(), done, Some(failed))?;
         b.entry = b.step(ADMIT, vec![call]);
-        ok.then(|| ConcurrencyLimiterDef { max: spec.max_concurrency, adaptive, queue_limit: limit as usize })
+        ok.then_some(ConcurrencyLimiterDef { max: spec.max_concurrency, adaptive, queue_limit: limit as usize })
     }
 
     fn holds_while_waiting() -> bool {
