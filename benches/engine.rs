@@ -13,7 +13,11 @@
 //! - `flow-2m` / `flow-8m`: a five-service chat flow (gateway → catalog, recommendations and
 //!   RAG in parallel → LLM), every call under a policy with a 1 s timeout and up to 3 attempts
 //!   with exponential backoff and full jitter, 1 % injected errors, at 10,000 requests/s for 2
-//!   and 8 simulated minutes.
+//!   and 8 simulated minutes;
+//! - `model-tier-2m`: the model tier at 10,000 requests/s for 2 simulated minutes: an
+//!   autoscaled classifier pool (`endpoint_pool`), a micro-batching reranker (`batch_server`)
+//!   and two LLMs (`llm`: Sonnet for 30 % of intents, Haiku for 70 %); prints how many times
+//!   faster than real time.
 //!
 //! Every case also counts heap allocations during the run (a counting global allocator) and
 //! prints them per event: growth of the slab, the event list and histograms is amortised, so a
@@ -65,7 +69,7 @@ fn main() {
     );
     let only: Vec<String> = args.iter().skip(1).filter(|a| !a.starts_with('-')).cloned().collect();
     let cases =
-        ["mmc", "baseline", "flow-2m", "flow-8m", "stampede-10m", "sessions-10m", "sessions-40m", "sessions-160m"];
+        ["mmc", "baseline", "flow-2m", "flow-8m", "stampede-10m", "model-tier-2m", "sessions-10m", "sessions-40m", "sessions-160m"];
     for case in cases {
         if !only.is_empty() && !only.iter().any(|o| case.contains(o.as_str())) {
             continue;
@@ -91,6 +95,7 @@ fn run_case(case: &str) {
         "flow-2m" => flow("2m"),
         "flow-8m" => flow("8m"),
         "stampede-10m" => stampede(),
+        "model-tier-2m" => model_tier(),
         "sessions-10m" => sessions("10m"),
         "sessions-40m" => sessions("40m"),
         "sessions-160m" => sessions("160m"),
@@ -170,6 +175,38 @@ fn stampede() -> (u64, u64) {
     let out = capsim::sim::run(&m);
     let wall = t.elapsed().as_secs_f64();
     eprintln!("stampede-10m: 600 simulated s in {wall:.2} s wall: {:.0}x real time", 600.0 / wall);
+    (out.summary.requests.arrived, out.summary.engine.events)
+}
+
+/// The model tier at 10,000 requests/s for 120 simulated seconds.
+fn model_tier() -> (u64, u64) {
+    let text = r#"{
+      "name": "model_tier",
+      "run": {"duration": "120s", "warmup": "0s", "window": "10s", "seed": 1},
+      "intents": {"complex": {"share": 0.3, "tokens_in": {"dist": "constant", "value": 1000}, "tokens_out": {"dist": "constant", "value": 150}},
+                  "simple": {"share": 0.7, "tokens_in": {"dist": "constant", "value": 600}, "tokens_out": {"dist": "constant", "value": 80}}},
+      "sources": {"messages": {"rate": 10000, "to": "orchestrator"}},
+      "services": {
+        "orchestrator": {"servers": 100000000, "flow": [{"call": "classifier"}, {"call": "reranker"},
+          {"branch": {"by": "intent", "cases": {"complex": [{"call": "sonnet"}], "simple": [{"call": "haiku"}]}}}]},
+        "classifier": {"servers": 100000000, "kind": {"endpoint_pool": {
+          "instance": {"type": "ml.g4dn.xlarge", "slots": 4}, "service": {"dist": "lognormal", "p50": "15ms", "p99": "35ms"},
+          "startup": {"provisioning": {"dist": "constant", "value": "80s"}, "model_load": {"dist": "constant", "value": "40s"}},
+          "autoscaling": {"min": 60, "max": 200, "target": 9000}}}},
+        "reranker": {"servers": 100000000, "kind": {"batch_server": {
+          "instance": {"type": "ml.g5.xlarge", "slots": 4}, "instances": 64, "items": 20, "max_batch": 4, "max_wait": "10ms",
+          "batch_time": {"fixed": "50ms", "per_item": "0.25ms"}}}},
+        "sonnet": {"servers": 100000000, "kind": {"llm": {"model": "claude-3.5-sonnet", "ttft": {"dist": "lognormal", "p50": "0.95s", "p99": "2s"},
+          "tokens_per_s": 53, "input_price": "bedrock.sonnet-3.5.input_token", "output_price": "bedrock.sonnet-3.5.output_token"}}},
+        "haiku": {"servers": 100000000, "kind": {"llm": {"model": "claude-3-haiku", "ttft": {"dist": "lognormal", "p50": "0.3s", "p99": "0.8s"},
+          "tokens_per_s": 95, "input_price": "bedrock.haiku-3.input_token", "output_price": "bedrock.haiku-3.output_token"}}}
+      }
+    }"#;
+    let m = load_str("model-tier", text, &[]).unwrap();
+    let t = Instant::now();
+    let out = capsim::sim::run(&m);
+    let wall = t.elapsed().as_secs_f64();
+    eprintln!("model-tier-2m: 120 simulated s in {wall:.2} s wall: {:.0}x real time", 120.0 / wall);
     (out.summary.requests.arrived, out.summary.engine.events)
 }
 
