@@ -68,8 +68,17 @@ fn main() {
         "case", "customers", "wall [s]", "customers/s", "events/s", "peak RSS", "allocs/event"
     );
     let only: Vec<String> = args.iter().skip(1).filter(|a| !a.starts_with('-')).cloned().collect();
-    let cases =
-        ["mmc", "baseline", "flow-2m", "flow-8m", "stampede-10m", "model-tier-2m", "sessions-10m", "sessions-40m", "sessions-160m"];
+    let cases = [
+        "mmc",
+        "baseline",
+        "flow-2m",
+        "flow-8m",
+        "stampede-10m",
+        "model-tier-2m",
+        "sessions-10m",
+        "sessions-40m",
+        "sessions-160m",
+    ];
     for case in cases {
         if !only.is_empty() && !only.iter().any(|o| case.contains(o.as_str())) {
             continue;

@@ -40,6 +40,11 @@ pub struct ConcurrencyLimiterSpec {
     pub adaptive: Option<AdaptiveSpec>,
     /// Most requests waiting for a permit (default: no limit); beyond it, rejected.
     pub queue_limit: Option<u32>,
+    /// With no permit free, call this service instead of waiting (ECS baseline capacity that
+    /// spills to Lambda, seed 001; default: wait).
+    pub overflow: Option<String>,
+    /// The `policies` entry wrapping overflow calls.
+    pub overflow_policy: Option<String>,
 }
 
 /// The AIMD controller (Netflix concurrency-limits style; calibration sheet: initial 10,
@@ -108,6 +113,7 @@ pub struct ConcurrencyLimiterDef {
     max: u32,
     adaptive: Option<Aimd>,
     queue_limit: usize,
+    overflow: bool,
 }
 
 const ADMIT: u16 = 0;
@@ -125,6 +131,8 @@ pub struct LimiterCounts {
     pub failed: u64,
     pub rejected: u64,
     pub waited: u64,
+    /// Requests sent to `overflow` because no permit was free.
+    pub overflowed: u64,
     pub max_waiting: u64,
     pub limit_changes: u64,
 }
@@ -199,8 +207,21 @@ impl Kind for ConcurrencyLimiter {
         let failed = b.step(FAILED, vec![]);
         let done = b.step(DONE, vec![RETURN]);
         let call = b.call("target", &spec.target, spec.policy.as_deref(), done, Some(failed))?;
-        b.entry = b.step(ADMIT, vec![call]);
-        ok.then_some(ConcurrencyLimiterDef { max: spec.max_concurrency, adaptive, queue_limit: limit as usize })
+        let mut exits = vec![call];
+        if let Some(o) = &spec.overflow {
+            exits.push(b.call("overflow", o, spec.overflow_policy.as_deref(), RETURN, None)?);
+        } else if spec.overflow_policy.is_some() {
+            b.issue("overflow_policy", "goes with `overflow`");
+            ok = false;
+        }
+        b.entry = b.step(ADMIT, exits);
+        let overflow = spec.overflow.is_some();
+        ok.then_some(ConcurrencyLimiterDef {
+            max: spec.max_concurrency,
+            adaptive,
+            queue_limit: limit as usize,
+            overflow,
+        })
     }
 
     fn holds_while_waiting() -> bool {
@@ -241,6 +262,10 @@ impl Kind for ConcurrencyLimiter {
                 if self.in_flight < self.limit {
                     self.take(now);
                     return Go::Exit(0);
+                }
+                if self.def.overflow {
+                    self.counts.overflowed += 1;
+                    return Go::Exit(1);
                 }
                 if self.queue.len() >= self.def.queue_limit {
                     self.counts.rejected += 1;

@@ -307,4 +307,5 @@ kinds! {
     BatchServer => super::batch_server::BatchServer,
     Llm => super::llm::Llm,
     ConcurrencyLimiter => super::concurrency_limiter::ConcurrencyLimiter,
+    Lambda => super::lambda::Lambda,
 }

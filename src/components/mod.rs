@@ -12,6 +12,7 @@ pub mod endpoint_pool;
 pub mod fleet;
 pub mod kinds;
 pub mod kv_store;
+pub mod lambda;
 pub mod llm;
 pub mod router;
 pub mod service;

@@ -659,6 +659,89 @@ fn bad_endpoint_pool_settings_name_their_field() {
 }
 
 #[test]
+fn bad_model_tier_settings_name_their_field() {
+    let kind = |kind: &str, settings: &str| {
+        let svc = format!(
+            r#""front": {{"servers": 2, "flow": [{{"call": "k"}}]}}, {BACK}, "k": {{"servers": 2, "kind": {{"{kind}": {settings}}}}}"#
+        );
+        with_services(&svc, "")
+    };
+    let c = r#"{"dist": "constant", "value": "1s"}"#;
+    let cases = vec![
+        (
+            "tokens per second of zero",
+            kind("llm", &format!(r#"{{"model": "m", "ttft": {c}, "tokens_per_s": 0}}"#)),
+            vec!["kind.llm.tokens_per_s", "above 0"],
+        ),
+        (
+            "a reservation larger than the TPM quota",
+            kind(
+                "llm",
+                &format!(
+                    r#"{{"model": "m", "ttft": {c}, "tokens_per_s": 50, "max_tokens": 5000, "quota": {{"tpm": 1000}}}}"#
+                ),
+            ),
+            vec!["kind.llm.max_tokens", "exceeds the whole TPM quota"],
+        ),
+        (
+            "a hit rate above 1",
+            kind(
+                "llm",
+                &format!(r#"{{"model": "m", "ttft": {c}, "tokens_per_s": 50, "semantic_cache": {{"hit_rate": 1.5}}}}"#),
+            ),
+            vec!["kind.llm.semantic_cache.hit_rate", "share from 0 to 1"],
+        ),
+        (
+            "both on demand and provisioned",
+            kind(
+                "llm",
+                &format!(
+                    r#"{{"model": "m", "ttft": {c}, "tokens_per_s": 50, "on_demand": {{"capacity": 5}}, "provisioned": {{"model_units": 1, "slots_per_unit": 2}}}}"#
+                ),
+            ),
+            vec!["kind.llm.provisioned", "not both"],
+        ),
+        (
+            "a batch size of 0",
+            kind(
+                "batch_server",
+                r#"{"instance": {"type": "t"}, "max_batch": 0, "batch_time": {"fixed": "10ms", "per_item": "1ms"}}"#,
+            ),
+            vec!["kind.batch_server.max_batch", "from 1 to"],
+        ),
+        (
+            "a batch that takes no time",
+            kind("batch_server", r#"{"instance": {"type": "t"}, "batch_time": {"fixed": 0, "per_item": 0}}"#),
+            vec!["kind.batch_server.batch_time", "some time"],
+        ),
+        (
+            "a backoff of 1",
+            kind(
+                "concurrency_limiter",
+                r#"{"target": "back", "max_concurrency": 5, "adaptive": {"backoff": 1, "target_p99": "1s"}}"#,
+            ),
+            vec!["kind.concurrency_limiter.adaptive.backoff", "between 0 and 1"],
+        ),
+        (
+            "a limiter calling an unknown service",
+            kind("concurrency_limiter", r#"{"target": "nowhere", "max_concurrency": 5}"#),
+            vec!["kind.concurrency_limiter.target", "unknown service `nowhere`"],
+        ),
+        (
+            "lambda memory of 64 MB",
+            kind("lambda", &format!(r#"{{"service": {c}, "cold_start": {c}, "memory_mb": 64}}"#)),
+            vec!["kind.lambda.memory_mb", "from 128 to 10,240"],
+        ),
+        (
+            "more provisioned concurrency than the region allows",
+            kind("lambda", &format!(r#"{{"service": {c}, "cold_start": {c}, "provisioned_concurrency": 5000}}"#)),
+            vec!["kind.lambda.provisioned_concurrency", "regional limit (1000)"],
+        ),
+    ];
+    assert_each_names(cases);
+}
+
+#[test]
 fn a_call_chain_deeper_than_64_is_refused_not_a_stack_overflow() {
     // 5,000 services each calling the next once overflowed the stack of a sweep's worker thread.
     let mut services = serde_json::Map::new();

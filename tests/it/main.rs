@@ -20,6 +20,7 @@ mod experiments;
 mod gallery;
 mod hardening;
 mod kv_store;
+mod lambda;
 mod llm;
 mod queueing;
 mod sources;
