@@ -308,4 +308,5 @@ kinds! {
     Llm => super::llm::Llm,
     ConcurrencyLimiter => super::concurrency_limiter::ConcurrencyLimiter,
     Lambda => super::lambda::Lambda,
+    Speculative => super::speculative::Speculative,
 }

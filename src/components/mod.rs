@@ -18,6 +18,7 @@ pub mod router;
 pub mod service;
 pub mod sessions;
 pub mod source;
+pub mod speculative;
 pub mod work;
 
 pub use drawer::Drawer;

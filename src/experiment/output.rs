@@ -191,9 +191,16 @@ impl Table {
             (None, None) => Vec::new(),
         };
         let mut groups: Vec<(String, Vec<&PointResult>)> = Vec::new();
-        let keys: Vec<usize> =
-            keys.into_iter().filter(|&k| !c.at.iter().flatten().any(|(n, _)| *n == self.params[k].name)).collect();
-        for r in self.results.iter().filter(|r| self.matches(r, c)) {
+        let shown: Vec<&PointResult> = self.results.iter().filter(|r| self.matches(r, c)).collect();
+        // Only the parameters that differ among the chart's own points name its lines.
+        let varies =
+            |k: usize| shown.iter().any(|r| self.point_values[r.index][k] != self.point_values[shown[0].index][k]);
+        let keys: Vec<usize> = keys
+            .into_iter()
+            .filter(|&k| !c.at.iter().flatten().any(|(n, _)| *n == self.params[k].name))
+            .filter(|&k| x_param.is_none() || varies(k))
+            .collect();
+        for r in shown.iter().copied() {
             let label: Vec<String> = keys
                 .iter()
                 .map(|&k| format!("{} = {}", self.params[k].name, plain(&self.point_values[r.index][k])))

@@ -24,3 +24,4 @@ mod lambda;
 mod llm;
 mod queueing;
 mod sources;
+mod speculative;
