@@ -309,4 +309,5 @@ kinds! {
     ConcurrencyLimiter => super::concurrency_limiter::ConcurrencyLimiter,
     Lambda => super::lambda::Lambda,
     Speculative => super::speculative::Speculative,
+    ModelRouter => super::model_router::ModelRouter,
 }

@@ -119,6 +119,9 @@ pub struct OnDemandSpec {
     /// After the profile: `hold` (default) or `repeat` (a daily cycle).
     #[serde(default)]
     pub after_background: AfterProfile,
+    /// Most requests waiting for a slot; beyond it, throttled at once (the soft limits of
+    /// shared on-demand capacity; default: no limit).
+    pub queue_limit: Option<u32>,
 }
 
 /// Provisioned throughput: capacity of its own at an hourly price.
@@ -163,6 +166,7 @@ pub struct LlmDef {
     slots: u32,
     background: Option<RateProfile>,
     provisioned: Option<(u32, Option<Price>)>,
+    queue_limit: u64,
     priority: bool,
     /// Hit rate per intent index (or the one rate), and the cache's latency.
     cache: Option<(Vec<f64>, f64, Dist)>,
@@ -190,6 +194,8 @@ pub struct LlmCounts {
     pub throttled_rpm: u64,
     pub throttled_tpm: u64,
     pub throttled_concurrency: u64,
+    /// Refused because too many requests already waited for shared capacity.
+    pub throttled_capacity: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub max_in_flight: u32,
@@ -294,7 +300,7 @@ impl Kind for Llm {
         let c = &self.counts;
         let mut v = serde_json::to_value(c).unwrap_or_default();
         v["model"] = serde_json::json!(self.def.model);
-        let throttled = c.throttled_rpm + c.throttled_tpm + c.throttled_concurrency;
+        let throttled = c.throttled_rpm + c.throttled_tpm + c.throttled_concurrency + c.throttled_capacity;
         v["throttled"] = serde_json::json!(throttled);
         let asked = c.requests - c.cache_hits;
         v["throttled_share"] = serde_json::json!((asked > 0).then(|| throttled as f64 / asked as f64));
@@ -381,6 +387,16 @@ impl Llm {
         if self.waiting == 0 && self.free_slots(now) > 0 {
             self.generating += 1;
             return Go::Exit(TO_MODEL);
+        }
+        if self.waiting >= self.def.queue_limit {
+            self.in_flight -= 1;
+            if let Some(t) = &mut self.tpm {
+                t.take(-(input as f64 + self.def.max_tokens as f64));
+            }
+            if let Some(r) = &mut self.rpm {
+                r.take(-1.0);
+            }
+            return self.throttle(|c| &mut c.throttled_capacity);
         }
         let class = if self.def.priority { job.class as usize } else { 0 };
         if self.queues.len() <= class {
@@ -483,6 +499,7 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
         b.issue("quota.concurrency", "must be at least 1 concurrent invocation");
         ok = false;
     }
+    let queue_limit = spec.on_demand.as_ref().and_then(|od| od.queue_limit).map_or(u64::MAX, u64::from);
     let (slots, background, provisioned) = match (&spec.on_demand, &spec.provisioned) {
         (Some(_), Some(_)) => {
             b.issue("provisioned", "give `on_demand` or `provisioned`, not both");
@@ -583,6 +600,7 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
         slots,
         background,
         provisioned,
+        queue_limit,
         priority: spec.priority,
         cache,
         prices,

@@ -14,6 +14,7 @@ pub mod kinds;
 pub mod kv_store;
 pub mod lambda;
 pub mod llm;
+pub mod model_router;
 pub mod router;
 pub mod service;
 pub mod sessions;

@@ -37,6 +37,8 @@ pub struct ServiceSummary {
     pub breaker_opened: u64,
     /// Attempts whose caller gave up waiting (timeout or deadline).
     pub timeouts: u64,
+    /// Share of calls whose final outcome was a timeout (null without calls).
+    pub timeout_share: Option<f64>,
     /// Slot time spent on attempts after their caller had given up [s].
     pub wasted_s: f64,
     /// Per call, retries and backoff included [s].
@@ -84,6 +86,7 @@ impl ServiceSummary {
             budget_refusals: policy.budget_refusals,
             breaker_opened: policy.breaker_opened,
             timeouts: c.timeouts,
+            timeout_share: (c.calls > 0).then(|| OutcomeCounts::from(&c.outcomes).timeout as f64 / c.calls as f64),
             wasted_s: c.wasted_ns as f64 * 1e-9,
             latency_s,
             attempt_latency_s,

@@ -9,6 +9,7 @@ use capsim::model::program::{Jitter, LimitDef, RetryDef};
 use capsim::model::{Draws, policy_spec::LimitScope};
 use capsim::policy::{Limiter, backoff_s};
 use capsim::sim::{Attrs, RunOutput, run};
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::common::{assert_covers, interval, model};
@@ -234,9 +235,10 @@ fn every_request_is_accounted_for_on_every_bundled_model() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    for f in files {
-        let sets = ["run.duration=20m", "run.warmup=0"].map(|s| capsim::model::Override::parse(s).unwrap());
-        let m = capsim::model::load(&f, &sets).unwrap_or_else(|e| panic!("{e}"));
+    // Ten minutes of each, models in parallel (the model-tier ones carry thousands a second).
+    files.par_iter().for_each(|f| {
+        let sets = ["run.duration=10m", "run.warmup=0"].map(|s| capsim::model::Override::parse(s).unwrap());
+        let m = capsim::model::load(f, &sets).unwrap_or_else(|e| panic!("{e}"));
         for warmup in [false, true] {
             let mut m = m.clone();
             m.warmup = if warmup { SimTime::from_secs(60.0) } else { SimTime::ZERO };
@@ -247,7 +249,7 @@ fn every_request_is_accounted_for_on_every_bundled_model() {
                 assert_eq!(r.carried_in, 0);
             }
         }
-    }
+    });
 }
 
 #[test]

@@ -104,3 +104,33 @@ fn the_semantic_cache_answers_its_share_and_skips_the_quota() {
     // About 50,000 requests: the share's standard error is 0.0016.
     assert!((share - 0.15).abs() < 0.007, "{f}");
 }
+
+#[test]
+fn the_model_router_switches_after_two_bad_minutes_and_back_after_two_good_ones() {
+    // The primary is slowed by 3 s from 120 s to 300 s, beyond the 2 s timeout: every call
+    // started then times out. The minutes ending at 180 s and 240 s are both above 5 %, so the
+    // router switches at 240 s; the first minute after the slowdown still sees the calls
+    // started just before 300 s time out (about 3 % of its calls), below 5 %, so the minutes
+    // ending at 360 s and 420 s switch it back at 420 s. Meanwhile simple intents go to the
+    // fallback.
+    let m = json!({
+        "name": "router",
+        "run": {"duration": "600s", "seed": 21},
+        "intents": {"simple": {"share": 0.5}, "complex": {"share": 0.5}},
+        "policies": {"t": {"timeout": "2s"}},
+        "sources": {"c": {"rate": 20, "to": "router"}},
+        "services": {
+            "router": {"servers": 1000000, "kind": {"model_router": {"primary": "sonnet", "policy": "t", "fallback": "haiku",
+                "intents": ["simple"]}}},
+            "sonnet": {"servers": 1000000, "flow": [{"work": constant(0.5)}],
+                "faults": {"slowdowns": [{"from": "120s", "to": "300s", "extra": "3s"}]}},
+            "haiku": {"servers": 1000000, "flow": [{"work": constant(0.2)}]}
+        }
+    });
+    let out = run(&model(&m));
+    let r = serde_json::to_value(&out.summary.services["router"]).unwrap()["model_router"].clone();
+    assert_eq!(r["switch_history"], json!([[240.0, true], [420.0, false]]), "{r}");
+    // Simple requests in the 180 s switched: 20 × 0.5 × 180 = 1,800, Poisson.
+    assert!((num(&r, "to_fallback") - 1800.0).abs() < 150.0, "{r}");
+    assert!((num(&r, "switched_s") - 180.0).abs() < 1e-6, "{r}");
+}
