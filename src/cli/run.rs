@@ -85,7 +85,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
     for w in &out.summary.warnings {
         crate::note!("warning: {w}");
     }
-    Ok(if matches!(out.summary.status, Status::Overloaded { .. }) { EXIT_OVERLOADED } else { 0 })
+    Ok(if matches!(out.summary.status, Status::Overloaded { .. } | Status::Stalled { .. }) {
+        EXIT_OVERLOADED
+    } else {
+        0
+    })
 }
 
 /// A short human-readable report.
@@ -104,6 +108,12 @@ pub fn human(s: &Summary) -> String {
         s.engine.wall_s,
         rate / 1e6
     );
+    if let Status::Stalled { at_s, events } = s.status {
+        let _ = writeln!(
+            o,
+            "STALLED: simulated time stopped advancing at {at_s:.1} s ({events} events at that instant: a loop with no delay, such as users with zero think time whose requests fail at once); exit status {EXIT_OVERLOADED}"
+        );
+    }
     if let Status::Overloaded { at_s, in_flight } = s.status {
         let _ = writeln!(
             o,

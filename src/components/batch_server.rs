@@ -211,21 +211,21 @@ impl Kind for BatchServer {
             ADMIT => {
                 self.counts.requests += 1;
                 self.fleet.arrive(now);
-                if self.queue.len() >= self.def.queue_limit {
+                self.queue.push_back((cx.id, now));
+                self.dispatch(now, cx);
+                if let Some(batch) = self.taken(cx.id) {
+                    job.kind_slot = batch;
+                    return Go::Exit(0);
+                }
+                if self.queue.len() > self.def.queue_limit {
+                    // It waits, and the queue was already full: turned away.
+                    self.queue.pop_back();
                     self.counts.rejected += 1;
                     self.fleet.leave(now);
                     return Go::Fail(Outcome::Rejected);
                 }
-                self.queue.push_back((cx.id, now));
                 self.counts.max_waiting = self.counts.max_waiting.max(self.queue.len() as u64);
-                self.dispatch(now, cx);
-                match self.taken(cx.id) {
-                    Some(batch) => {
-                        job.kind_slot = batch;
-                        Go::Exit(0)
-                    }
-                    None => Go::Park,
-                }
+                Go::Park
             }
             START => {
                 let end = self.batches[job.kind_slot as usize].end;
@@ -358,12 +358,13 @@ impl BatchServer {
 
     /// A serving instance with a free batch slot, taken in turn.
     fn free_instance(&mut self) -> Option<usize> {
-        let n = self.fleet.instances.len();
+        let n = self.fleet.live.len();
         for k in 0..n {
-            let i = (self.turn + k) % n;
+            let at = (self.turn + k) % n;
+            let i = self.fleet.live[at];
             let inst = &self.fleet.instances[i];
-            if inst.joined && !inst.draining && inst.gone_at.is_none() && self.running[i] < self.def.fleet.slots {
-                self.turn = (i + 1) % n;
+            if inst.joined && !inst.draining && self.running[i] < self.def.fleet.slots {
+                self.turn = (at + 1) % n;
                 return Some(i);
             }
         }

@@ -52,7 +52,7 @@ pub struct ConcurrencyLimiterSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdaptiveSpec {
-    /// Starting limit (default 10).
+    /// Starting limit (default 10; above `max_concurrency`, it starts at the cap).
     #[serde(default = "ten")]
     pub initial: u32,
     /// Lowest limit (default 1).
@@ -185,8 +185,13 @@ impl Kind for ConcurrencyLimiter {
                 );
                 ok = false;
             }
+            // An initial limit above the cap starts at the cap (a cap lowered by hand).
             if a.initial < a.min {
                 b.issue("adaptive.initial", format!("must be at least min ({}), got {}", a.min, a.initial));
+                ok = false;
+            }
+            if a.increase == 0 || a.increase > MAX_PERMITS {
+                b.issue("adaptive.increase", format!("must be from 1 to {MAX_PERMITS}, got {}", a.increase));
                 ok = false;
             }
             if !(a.target_p99.0.is_finite() && a.target_p99.0 > 0.0) {

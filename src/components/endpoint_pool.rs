@@ -251,11 +251,12 @@ impl EndpointPool {
 
     /// Shared queue: a serving instance with a free slot, taken in turn.
     fn free_instance(&mut self) -> Option<usize> {
-        let n = self.fleet.instances.len();
+        let n = self.fleet.live.len();
         for k in 0..n {
-            let i = (self.turn + k) % n;
+            let at = (self.turn + k) % n;
+            let i = self.fleet.live[at];
             if self.open(i) && self.fleet.instances[i].busy < self.def.fleet.slots {
-                self.turn = (i + 1) % n;
+                self.turn = (at + 1) % n;
                 return Some(i);
             }
         }
@@ -264,7 +265,8 @@ impl EndpointPool {
 
     /// Per-instance routing: the load balancer's pick among the serving instances.
     fn balance(&mut self) -> Option<usize> {
-        let open: Vec<usize> = (0..self.fleet.instances.len()).filter(|&i| self.open(i)).collect();
+        let mut open: Vec<usize> = self.fleet.live.iter().copied().filter(|&i| self.open(i)).collect();
+        open.sort_unstable();
         if open.is_empty() {
             return None;
         }

@@ -248,8 +248,8 @@ pub fn check(
         ok = false;
     }
     for (field, v) in [("speed", instance.speed), ("load_speed", instance.load_speed)] {
-        if !(v.is_finite() && v > 0.0 && v <= 1e6) {
-            b.issue(&format!("instance.{field}"), format!("must be a factor above 0, got {v}"));
+        if !(v.is_finite() && (1e-3..=1e6).contains(&v)) {
+            b.issue(&format!("instance.{field}"), format!("must be a factor from 0.001 to 1,000,000, got {v}"));
             ok = false;
         }
     }
@@ -291,6 +291,10 @@ pub fn check(
     let initial = instances.unwrap_or(lo.max(1));
     if initial > MAX_INSTANCES || initial < lo || initial > hi {
         b.issue("instances", format!("must be from the minimum ({lo}) to the maximum ({hi}) instances, got {initial}"));
+        ok = false;
+    }
+    if initial == 0 && scaling.is_none() {
+        b.issue("instances", "must be at least 1 without autoscaling (no instance would ever serve)");
         ok = false;
     }
     ok.then(|| FleetDef {
@@ -359,8 +363,10 @@ fn check_scaling(b: &mut KindBuilder, s: &AutoscalingSpec) -> Option<ScalingDef>
                 ok = false;
             }
             let sorted = st.adjustments.windows(2).all(|w| w[0].from < w[1].from);
-            if st.adjustments.is_empty() || !sorted || st.adjustments.iter().any(|a| a.from.is_nan() || a.from < 0.0) {
-                let msg = "needs at least one step, with `from` ≥ 0 and increasing";
+            let bad = |a: &StepSpec| a.from.is_nan() || a.from < 0.0 || a.add == 0 || a.add > MAX_INSTANCES;
+            if st.adjustments.is_empty() || !sorted || st.adjustments.iter().any(bad) {
+                let msg =
+                    format!("needs at least one step, with `from` ≥ 0 and increasing, `add` from 1 to {MAX_INSTANCES}");
                 b.issue("autoscaling.steps.adjustments", msg);
                 ok = false;
             }
@@ -471,6 +477,12 @@ pub struct FleetCounts {
 pub struct Fleet {
     pub def: FleetDef,
     pub instances: Vec<Instance>,
+    /// Indices of the instances not yet terminated, and counts kept as they change (no scan
+    /// per event): running or starting and not draining; joined; not terminated.
+    pub live: Vec<usize>,
+    n_capacity: u32,
+    n_serving: u32,
+    n_running: u32,
     /// Requests that arrived (for the invocations metric), and areas over the period [ns ×
     /// requests]: requests in the pool and busy slots, up to `area_at`.
     arrivals: u64,
@@ -516,6 +528,10 @@ impl Fleet {
         Fleet {
             def: def.clone(),
             instances: vec![warm; def.initial as usize],
+            live: (0..def.initial as usize).collect(),
+            n_capacity: def.initial,
+            n_serving: def.initial,
+            n_running: def.initial,
             arrivals: 0,
             in_pool: 0,
             busy: 0,
@@ -550,12 +566,12 @@ impl Fleet {
 
     /// Instances running or starting.
     pub fn capacity(&self) -> u32 {
-        self.instances.iter().filter(|i| i.counts()).count() as u32
+        self.n_capacity
     }
 
     /// Instances serving (joined, not gone).
     pub fn serving(&self) -> u32 {
-        self.instances.iter().filter(|i| i.joined && i.gone_at.is_none()).count() as u32
+        self.n_serving
     }
 
     /// A request arrived at the pool (`in_pool` +1).
@@ -626,6 +642,7 @@ impl Fleet {
                 }
                 self.advance_areas(now);
                 self.instances[i].joined = true;
+                self.n_serving += 1;
                 FleetEvent::Joined(i)
             }
             SCHEDULE => {
@@ -679,7 +696,8 @@ impl Fleet {
         let since = |t: Option<u64>, cool: u64| t.is_none_or(|t| now.saturating_sub(t) >= cool);
         let mut want = cap;
         if let Some(target) = s.target {
-            let desired = (cap as f64 * d / target).ceil().min(MAX_INSTANCES as f64) as u32;
+            // From zero instances, the metric is per one (requests waiting still count).
+            let desired = (cap.max(1) as f64 * d / target).ceil().min(MAX_INSTANCES as f64) as u32;
             let out = last(s.out_n, &|x| x > target) && since(self.last_out, s.out_cool_ns) && desired > cap;
             let inward = last(s.in_n, &|x| x < 0.9 * target) && since(self.last_any, s.in_cool_ns) && desired < cap;
             if out || inward {
@@ -717,15 +735,18 @@ impl Fleet {
                     break;
                 }
                 let i = self.launch(now, rng);
+                (self.n_capacity, self.n_running) = (self.n_capacity + 1, self.n_running + 1);
+                self.live.push(i);
                 timers.push((SimTime(self.instances[i].joins()), JOIN | i as u32));
             }
         } else {
             self.counts.scale_ins += 1;
             // Drain the newest first: instances still starting, then the least busy.
-            let mut order: Vec<usize> = (0..self.instances.len()).filter(|&i| self.instances[i].counts()).collect();
+            let mut order: Vec<usize> = self.live.iter().copied().filter(|&i| self.instances[i].counts()).collect();
             order.sort_by_key(|&i| (self.instances[i].joined, self.instances[i].busy, std::cmp::Reverse(i)));
             for &i in order.iter().take((cap - want) as usize) {
                 self.instances[i].draining = true;
+                self.n_capacity -= 1;
                 if self.instances[i].busy == 0 {
                     self.retire(now, i);
                 }
@@ -773,22 +794,27 @@ impl Fleet {
         self.advance_areas(now);
         self.accrue(now);
         self.instances[i].gone_at = Some(now);
+        self.n_running -= 1;
+        if self.instances[i].joined {
+            self.n_serving -= 1;
+        }
+        if let Some(k) = self.live.iter().position(|&j| j == i) {
+            self.live.swap_remove(k);
+        }
         self.counts.terminated += 1;
     }
 
     /// Adds instance-seconds up to `now`.
     fn accrue(&mut self, now: u64) {
         let dt = now.saturating_sub(self.cost_at) as f64 * 1e-9;
-        let running = self.instances.iter().filter(|i| i.gone_at.is_none()).count() as f64;
-        self.instance_secs += running * dt;
+        self.instance_secs += self.n_running as f64 * dt;
         self.cost_at = now;
     }
 
     /// Instance-hours since warm-up, up to `now`.
     pub fn instance_hours(&self, now: u64) -> f64 {
         let dt = now.saturating_sub(self.cost_at) as f64 * 1e-9;
-        let running = self.instances.iter().filter(|i| i.gone_at.is_none()).count() as f64;
-        (self.instance_secs + running * dt) / 3600.0
+        (self.instance_secs + self.n_running as f64 * dt) / 3600.0
     }
 
     /// Instance cost since warm-up [USD].
@@ -808,7 +834,7 @@ impl Fleet {
     /// load and warm-up), serving (joined, draining included).
     pub fn census(&self, now: u64) -> [u32; 3] {
         let mut c = [0; 3];
-        for i in self.instances.iter().filter(|i| i.gone_at.is_none()) {
+        for i in self.live.iter().map(|&k| &self.instances[k]) {
             let k = if i.joined {
                 2
             } else if now < i.phase_end[1] {

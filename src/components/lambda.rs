@@ -6,8 +6,9 @@
 //! pays its cold start first. New environments are limited per function to `scale_per_10s`
 //! (1,000) every 10 seconds, refilled continuously and never accumulating beyond that (the rule
 //! since late 2023); `legacy_scaling` gives the older burst of `legacy_burst` (500-3,000 by
-//! region) then +500 a minute. All functions of the region share `regional_limit` (1,000)
-//! concurrent executions. A request beyond either limit ends `throttled` (429) at once.
+//! region) then +500 a minute. `regional_limit` (1,000) caps this function's concurrent
+//! executions (the region's limit is shared by all its functions: give each function the share
+//! it can count on). A request beyond either limit ends `throttled` (429) at once.
 //!
 //! An environment idle for `idle_timeout` is reclaimed (Lambda does not document this; 10
 //! minutes is an assumption). `keep_warm` pings, every `every`, keep that many environments
@@ -170,6 +171,10 @@ impl Kind for Lambda {
         let keep_warm = spec.keep_warm.as_ref().map(|k| {
             if !(k.every.0.is_finite() && (1.0..=86_400.0).contains(&k.every.0)) {
                 b.issue("keep_warm.every", format!("must be a duration from 1 s to a day, got {} s", k.every.0));
+                ok = false;
+            }
+            if k.environments == 0 {
+                b.issue("keep_warm.environments", "must be at least 1 (or leave `keep_warm` out)");
                 ok = false;
             }
             if k.environments > spec.regional_limit {

@@ -333,17 +333,20 @@ impl Kind for Llm {
 }
 
 impl Llm {
-    /// Input and output tokens of `job` (output capped at `max_tokens`), drawn once and kept
-    /// on the job's attributes.
+    /// Input and output tokens of `job` (output capped at `max_tokens`): the intent's, or
+    /// drawn once on arrival (`kind_slot` marks the job as drawn, so a draw of 0 stays 0).
     fn tokens(&mut self, job: &mut Job) -> (u32, u32) {
-        let draw = |d: &Option<Dist>, rng: &mut SimRng| {
-            d.as_ref().map_or(0, |d| d.sample(rng).round().clamp(0.0, u32::MAX as f64) as u32)
-        };
-        if job.attrs.tokens_in == 0 {
-            job.attrs.tokens_in = draw(&self.def.input, &mut self.rng);
-        }
-        if job.attrs.tokens_out == 0 {
-            job.attrs.tokens_out = draw(&self.def.output, &mut self.rng);
+        if job.kind_slot == 0 {
+            job.kind_slot = 1;
+            let draw = |d: &Option<Dist>, rng: &mut SimRng| {
+                d.as_ref().map_or(0, |d| d.sample(rng).round().clamp(0.0, u32::MAX as f64) as u32)
+            };
+            if job.attrs.tokens_in == 0 {
+                job.attrs.tokens_in = draw(&self.def.input, &mut self.rng);
+            }
+            if job.attrs.tokens_out == 0 {
+                job.attrs.tokens_out = draw(&self.def.output, &mut self.rng);
+            }
         }
         (job.attrs.tokens_in, job.attrs.tokens_out.min(self.def.max_tokens))
     }
@@ -457,8 +460,8 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
         b.issue("ttft_per_input_token", format!("must be a duration from 0 to 1 s, got {per} s"));
         ok = false;
     }
-    if !(spec.tokens_per_s.is_finite() && spec.tokens_per_s > 0.0 && spec.tokens_per_s <= 1e6) {
-        b.issue("tokens_per_s", format!("must be a speed above 0 tokens/s, got {}", spec.tokens_per_s));
+    if !(spec.tokens_per_s.is_finite() && (0.01..=1e6).contains(&spec.tokens_per_s)) {
+        b.issue("tokens_per_s", format!("must be a speed from 0.01 to 1,000,000 tokens/s, got {}", spec.tokens_per_s));
         ok = false;
     }
     let mut dist = |b: &mut KindBuilder, f: &str, d: &Option<DistSpec>| match d {
@@ -478,13 +481,13 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
     let q = &spec.quota;
     for (f, v) in [("quota.rpm", q.rpm), ("quota.tpm", q.tpm)] {
         if let Some(v) = v
-            && !(v.is_finite() && v > 0.0 && v <= 1e12)
+            && !(v.is_finite() && (1.0..=1e12).contains(&v))
         {
-            b.issue(f, format!("must be a quota above 0 per minute, got {v}"));
+            b.issue(f, format!("must be a quota of at least 1 per minute, got {v}"));
             ok = false;
         }
     }
-    if let (Some(tpm), true) = (q.tpm, spec.max_tokens as f64 > q.tpm.unwrap_or(f64::INFINITY)) {
+    if let (Some(tpm), true) = (q.tpm, ok && spec.max_tokens as f64 > q.tpm.unwrap_or(f64::INFINITY)) {
         b.issue(
             "max_tokens",
             format!("a request's reservation ({}) exceeds the whole TPM quota ({tpm})", spec.max_tokens),

@@ -350,6 +350,9 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         crate::report::summary::Status::Overloaded { at_s, .. } => {
             format!("{} (OVERLOADED: stopped at {} s)", model.spec.name, crate::report::labels::sig(at_s, 3))
         }
+        crate::report::summary::Status::Stalled { at_s, .. } => {
+            format!("{} (STALLED: time stopped at {} s)", model.spec.name, crate::report::labels::sig(at_s, 3))
+        }
         _ => model.spec.name.clone(),
     };
     // The time actually simulated (less than run.duration when the run overloaded).

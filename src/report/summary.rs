@@ -23,6 +23,10 @@ pub enum Status {
     Completed,
     /// Stopped early: more than `run.max_in_flight` requests were in the system.
     Overloaded { at_s: f64, in_flight: u64 },
+    /// Stopped early: simulated time stopped advancing — more than 10 million events at one
+    /// instant (a loop with no delay, e.g. users with zero think time whose requests fail at
+    /// once).
+    Stalled { at_s: f64, events: u64 },
 }
 
 /// The whole summary.

@@ -10,6 +10,10 @@ use crate::model::Model;
 use crate::model::default_window;
 use crate::report::summary::{Status, Summary};
 
+/// Events at one simulated instant beyond which a run is stopped as stalled: time would never
+/// advance (every event schedules another at the same instant).
+const MAX_EVENTS_AT_ONE_INSTANT: u64 = 10_000_000;
+
 /// Everything one run produces.
 pub struct RunOutput {
     pub summary: Summary,
@@ -55,9 +59,20 @@ fn run_once(model: &Model) -> RunOutput {
     w.prime(model.warmup);
     let mut status = Status::Completed;
     let mut end = model.duration;
+    let (mut instant, mut at_instant) = (SimTime::ZERO, 0u64);
     while let Some((t, event)) = w.ctx.queue.pop() {
         if t > model.duration {
             break;
+        }
+        if t == instant {
+            at_instant += 1;
+            if at_instant > MAX_EVENTS_AT_ONE_INSTANT {
+                status = Status::Stalled { at_s: t.as_secs(), events: at_instant };
+                end = t;
+                break;
+            }
+        } else {
+            (instant, at_instant) = (t, 1);
         }
         w.ctx.now = t;
         w.ctx.events += 1;

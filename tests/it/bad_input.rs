@@ -595,7 +595,7 @@ fn bad_endpoint_pool_settings_name_their_field() {
         (
             "a speed of zero",
             pool(r#"{"instance": {"type": "t", "speed": 0}, "service": {"dist": "constant", "value": "1ms"}}"#),
-            vec!["endpoint_pool.instance.speed", "factor above 0"],
+            vec!["endpoint_pool.instance.speed", "factor from 0.001"],
         ),
         (
             "a negative provisioning lag",
@@ -671,7 +671,7 @@ fn bad_model_tier_settings_name_their_field() {
         (
             "tokens per second of zero",
             kind("llm", &format!(r#"{{"model": "m", "ttft": {c}, "tokens_per_s": 0}}"#)),
-            vec!["kind.llm.tokens_per_s", "above 0"],
+            vec!["kind.llm.tokens_per_s", "from 0.01"],
         ),
         (
             "a reservation larger than the TPM quota",

@@ -172,3 +172,23 @@ fn a_name_cannot_write_outside_output() {
     expect(&o.unwrap(), 2, "--set name=../../escaped: at `name`");
     assert!(!std::path::Path::new("../escaped").exists());
 }
+
+#[test]
+fn a_loop_with_no_delay_stops_as_stalled_instead_of_hanging() {
+    // One user with zero think time against a model allowing 1 request a minute: each refusal
+    // is immediate and the next message goes at the same instant, so time would never move.
+    let m = serde_json::json!({
+        "name": "loop", "run": {"duration": "5s", "seed": 1},
+        "sessions": {"u": {"users": 1, "think": {"dist": "constant", "value": "0s"}, "to": "llm"}},
+        "services": {"llm": {"servers": 10, "kind": {"llm": {"model": "m", "ttft": {"dist": "constant", "value": "0.5s"},
+            "tokens_per_s": 50, "quota": {"rpm": 1}}}}}
+    });
+    let out = capsim::sim::run(&crate::common::model(&m));
+    match out.summary.status {
+        capsim::report::summary::Status::Stalled { at_s, events } => {
+            assert_eq!(at_s, 0.5, "the second message's refusal starts the loop at 0.5 s");
+            assert!(events > 10_000_000);
+        }
+        other => panic!("expected a stalled run, got {other:?}"),
+    }
+}
