@@ -273,10 +273,7 @@ impl Kind for BatchServer {
     }
 
     fn summary(&self, now: SimTime) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.counts).unwrap_or_default();
-        if let (serde_json::Value::Object(o), serde_json::Value::Object(f)) = (&mut v, self.fleet.summary(now.0)) {
-            o.extend(f);
-        }
+        let mut v = self.fleet.summary_with(serde_json::to_value(self.counts).unwrap_or_default(), now.0);
         let c = &self.counts;
         let mean = (c.batches > 0).then(|| c.served as f64 / c.batches as f64);
         v["mean_batch_size"] = serde_json::json!(mean);
@@ -288,12 +285,10 @@ impl Kind for BatchServer {
         self.fleet.cost_usd(now.0)
     }
 
-    const COLUMNS: &'static [&'static str] =
-        &["instances_provisioning", "instances_loading", "instances_serving", "waiting", "utilization"];
+    const COLUMNS: &'static [&'static str] = Fleet::COLUMNS;
 
     fn window(&mut self, now: SimTime, out: &mut Vec<f64>) {
-        let [p, l, s] = self.fleet.census(now.0);
-        out.extend([p as f64, l as f64, s as f64, self.queue.len() as f64, self.fleet.window_utilization(now.0)]);
+        self.fleet.window(now.0, self.queue.len() as u64, out);
     }
 }
 

@@ -189,11 +189,7 @@ impl Kind for EndpointPool {
     }
 
     fn summary(&self, now: SimTime) -> serde_json::Value {
-        let mut v = serde_json::to_value(self.counts).unwrap_or_default();
-        let fleet = self.fleet.summary(now.0);
-        if let (serde_json::Value::Object(o), serde_json::Value::Object(f)) = (&mut v, fleet) {
-            o.extend(f);
-        }
+        let mut v = self.fleet.summary_with(serde_json::to_value(self.counts).unwrap_or_default(), now.0);
         let cost = self.fleet.cost_usd(now.0);
         let per = cost.filter(|_| self.counts.served > 0).map(|c| c / self.counts.served as f64);
         v["cost_per_inference_usd"] = serde_json::json!(per);
@@ -205,12 +201,10 @@ impl Kind for EndpointPool {
         self.fleet.cost_usd(now.0)
     }
 
-    const COLUMNS: &'static [&'static str] =
-        &["instances_provisioning", "instances_loading", "instances_serving", "waiting", "utilization"];
+    const COLUMNS: &'static [&'static str] = Fleet::COLUMNS;
 
     fn window(&mut self, now: SimTime, out: &mut Vec<f64>) {
-        let [p, l, s] = self.fleet.census(now.0);
-        out.extend([p as f64, l as f64, s as f64, self.waiting as f64, self.fleet.window_utilization(now.0)]);
+        self.fleet.window(now.0, self.waiting, out);
     }
 }
 

@@ -847,6 +847,25 @@ impl Fleet {
         c
     }
 
+    /// The time-series columns of a kind serving on a fleet ([`Fleet::window`]).
+    pub const COLUMNS: &'static [&'static str] =
+        &["instances_provisioning", "instances_loading", "instances_serving", "waiting", "utilization"];
+
+    /// Appends the [`Fleet::COLUMNS`] values for the window ending at `now`, with `waiting`
+    /// requests, and starts a new window.
+    pub fn window(&mut self, now: u64, waiting: u64, out: &mut Vec<f64>) {
+        let [p, l, s] = self.census(now);
+        out.extend([p as f64, l as f64, s as f64, waiting as f64, self.window_utilization(now)]);
+    }
+
+    /// A kind's own counters `v` (a JSON object) with the fleet's figures added.
+    pub fn summary_with(&self, mut v: serde_json::Value, now: u64) -> serde_json::Value {
+        if let (serde_json::Value::Object(o), serde_json::Value::Object(f)) = (&mut v, self.summary(now)) {
+            o.extend(f);
+        }
+        v
+    }
+
     /// Its figures since warm-up, at `now`.
     pub fn summary(&self, now: u64) -> serde_json::Value {
         let mut v = serde_json::to_value(self.counts).unwrap_or_default();
