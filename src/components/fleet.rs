@@ -9,8 +9,9 @@
 //! setting:
 //! 1. the metric: one datapoint per `period` (60 s; 10 s for the high-resolution concurrency
 //!    metric), the average over that period;
-//! 2. the alarm: `scale_out_datapoints` datapoints in a row above the target (3 of 3), or
-//!    `scale_in_datapoints` below 90 % of it (15 of 15);
+//! 2. the alarm: `scale_out_datapoints` datapoints above the target among the last
+//!    `scale_out_evaluation_periods` (3 of 3), or `scale_in_datapoints` below 90 % of it (15 of
+//!    15);
 //! 3. cooldowns: no scale-out within `scale_out_cooldown` of the last one, no scale-in within
 //!    `scale_in_cooldown` of the last scaling of either kind;
 //! 4. the instance: `provisioning`, `image_pull`, `model_download`, `model_load` (divided by
@@ -100,6 +101,10 @@ pub struct AutoscalingSpec {
     pub scale_out_datapoints: u32,
     #[serde(default = "fifteen")]
     pub scale_in_datapoints: u32,
+    /// The alarms' evaluation periods M: N of the last M datapoints must breach (default M =
+    /// N: N in a row; CloudWatch's "3 datapoints within 5 minutes" is N 3, M 5).
+    pub scale_out_evaluation_periods: Option<u32>,
+    pub scale_in_evaluation_periods: Option<u32>,
     /// Cooldowns (default 300 s each).
     pub scale_out_cooldown: Option<Quantity>,
     pub scale_in_cooldown: Option<Quantity>,
@@ -202,6 +207,9 @@ pub struct ScalingDef {
     pub target: Option<f64>,
     pub out_n: u32,
     pub in_n: u32,
+    /// Evaluation periods M of each alarm (≥ N).
+    pub out_m: u32,
+    pub in_m: u32,
     pub out_cool_ns: u64,
     pub in_cool_ns: u64,
     pub ignore_loading: bool,
@@ -339,6 +347,18 @@ fn check_scaling(b: &mut KindBuilder, s: &AutoscalingSpec) -> Option<ScalingDef>
             ok = false;
         }
     }
+    let out_m = s.scale_out_evaluation_periods.unwrap_or(s.scale_out_datapoints);
+    let in_m = s.scale_in_evaluation_periods.unwrap_or(s.scale_in_datapoints);
+    for (field, m, n) in [
+        ("scale_out_evaluation_periods", out_m, s.scale_out_datapoints),
+        ("scale_in_evaluation_periods", in_m, s.scale_in_datapoints),
+    ] {
+        if m < n || m > MAX_DATAPOINTS {
+            let msg = format!("must be from the datapoints needed ({n}) to {MAX_DATAPOINTS}, got {m}");
+            b.issue(&format!("autoscaling.{field}"), msg);
+            ok = false;
+        }
+    }
     let mut secs = |b: &mut KindBuilder, field: &str, q: Option<Quantity>| {
         let v = q.map_or(300.0, |q| q.0);
         if !(v.is_finite() && (0.0..=86_400.0).contains(&v)) {
@@ -407,6 +427,8 @@ fn check_scaling(b: &mut KindBuilder, s: &AutoscalingSpec) -> Option<ScalingDef>
         target: s.target,
         out_n: s.scale_out_datapoints,
         in_n: s.scale_in_datapoints,
+        out_m,
+        in_m,
         out_cool_ns,
         in_cool_ns,
         ignore_loading: s.ignore_loading_instances,
@@ -685,21 +707,25 @@ impl Fleet {
         if d > limit && self.first_breach.is_none() {
             self.first_breach = Some(now - s.period_ns);
         }
-        let keep = s.out_n.max(s.in_n).max(s.steps.as_ref().map_or(0, |st| st.datapoints)) as usize;
+        let keep = s.out_m.max(s.in_m).max(s.steps.as_ref().map_or(0, |st| st.datapoints)) as usize;
         self.datapoints.push_back(d);
         while self.datapoints.len() > keep {
             self.datapoints.pop_front();
         }
-        let last = |n: u32, f: &dyn Fn(f64) -> bool| {
-            self.datapoints.len() >= n as usize && self.datapoints.iter().rev().take(n as usize).all(|&x| f(x))
+        // N of the last M datapoints breach (M datapoints seen).
+        let n_of_m = |n: u32, m: u32, f: &dyn Fn(f64) -> bool| {
+            self.datapoints.len() >= m as usize
+                && self.datapoints.iter().rev().take(m as usize).filter(|&&x| f(x)).count() >= n as usize
         };
+        let last = |n: u32, f: &dyn Fn(f64) -> bool| n_of_m(n, n, f);
         let since = |t: Option<u64>, cool: u64| t.is_none_or(|t| now.saturating_sub(t) >= cool);
         let mut want = cap;
         if let Some(target) = s.target {
             // From zero instances, the metric is per one (requests waiting still count).
             let desired = (cap.max(1) as f64 * d / target).ceil().min(MAX_INSTANCES as f64) as u32;
-            let out = last(s.out_n, &|x| x > target) && since(self.last_out, s.out_cool_ns) && desired > cap;
-            let inward = last(s.in_n, &|x| x < 0.9 * target) && since(self.last_any, s.in_cool_ns) && desired < cap;
+            let out = n_of_m(s.out_n, s.out_m, &|x| x > target) && since(self.last_out, s.out_cool_ns) && desired > cap;
+            let inward =
+                n_of_m(s.in_n, s.in_m, &|x| x < 0.9 * target) && since(self.last_any, s.in_cool_ns) && desired < cap;
             if out || inward {
                 want = desired;
             }

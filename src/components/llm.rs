@@ -210,8 +210,8 @@ pub struct Llm {
     tpm: Option<Tokens>,
     in_flight: u32,
     generating: u32,
-    /// Waiting requests, by class (a single queue unless `priority`).
-    queues: Vec<VecDeque<ReqId>>,
+    /// Waiting requests with their input tokens, by class (a single queue unless `priority`).
+    queues: Vec<VecDeque<(ReqId, u32)>>,
     waiting: u64,
     recheck_set: bool,
     counts: LlmCounts,
@@ -391,25 +391,46 @@ impl Llm {
             self.generating += 1;
             return Go::Exit(TO_MODEL);
         }
-        if self.waiting >= self.def.queue_limit {
-            self.in_flight -= 1;
-            if let Some(t) = &mut self.tpm {
-                t.take(-(input as f64 + self.def.max_tokens as f64));
-            }
-            if let Some(r) = &mut self.rpm {
-                r.take(-1.0);
-            }
-            return self.throttle(|c| &mut c.throttled_capacity);
-        }
         let class = if self.def.priority { job.class as usize } else { 0 };
+        if self.waiting >= self.def.queue_limit {
+            // With priority, the newest waiting request of a lower class gives up its place
+            // (it is throttled instead): a higher class is never turned away while one waits.
+            let lower = self.queues.iter().rposition(|q| !q.is_empty()).filter(|&k| self.def.priority && k > class);
+            match lower {
+                Some(k) => {
+                    let (victim, victim_input) = self.queues[k].pop_back().expect("not empty");
+                    self.waiting -= 1;
+                    self.give_back(victim_input);
+                    self.counts.throttled_capacity += 1;
+                    self.window_throttles += 1;
+                    cx.out.wake_failed(victim, Outcome::Throttled);
+                }
+                None => {
+                    self.give_back(input);
+                    return self.throttle(|c| &mut c.throttled_capacity);
+                }
+            }
+        }
         if self.queues.len() <= class {
             self.queues.resize_with(class + 1, VecDeque::new);
         }
-        self.queues[class].push_back(cx.id);
+        self.queues[class].push_back((cx.id, input));
         self.waiting += 1;
         self.counts.max_waiting = self.counts.max_waiting.max(self.waiting);
         self.arm_recheck(cx);
         Go::Park
+    }
+
+    /// A request admitted to the quotas leaves before generating: its invocation, request
+    /// and token reservation (input + max_tokens) are given back.
+    fn give_back(&mut self, input: u32) {
+        self.in_flight -= 1;
+        if let Some(t) = &mut self.tpm {
+            t.take(-(input as f64 + self.def.max_tokens as f64));
+        }
+        if let Some(r) = &mut self.rpm {
+            r.take(-1.0);
+        }
     }
 
     fn throttle(&mut self, which: impl Fn(&mut LlmCounts) -> &mut u64) -> Go {
@@ -430,7 +451,7 @@ impl Llm {
         let mut free = self.free_slots(cx.now);
         while free > 0 && self.waiting > 0 {
             let Some(q) = self.queues.iter_mut().find(|q| !q.is_empty()) else { break };
-            let id = q.pop_front().expect("not empty");
+            let (id, _) = q.pop_front().expect("not empty");
             self.waiting -= 1;
             self.generating += 1;
             free -= 1;

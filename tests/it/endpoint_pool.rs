@@ -177,3 +177,20 @@ fn counting_only_serving_instances_over_scales_while_new_ones_load() {
     assert!(num(&counted, "max_instances") <= 11.0, "{counted}");
     assert!(num(&ignored, "max_instances") >= 2.0 * num(&counted, "max_instances"), "{ignored}");
 }
+
+#[test]
+fn an_n_of_m_alarm_fires_on_breaching_datapoints_that_are_not_in_a_row() {
+    // Load alternates minute by minute between 300/s (9,000 invocations per instance per
+    // minute, above the 3,000 target) and 10/s. Three in a row never happens; three of the last
+    // five first happens with the datapoint ending at 300 s.
+    let source = json!({"profile": [{"shape": "constant", "rate": 300, "duration": "60s"},
+        {"shape": "constant", "rate": 10, "duration": "60s"}], "after_profile": "repeat", "to": "front"});
+    let run_with = |m: u32| {
+        let pool = classifier(json!({"autoscaling": {"scale_out_evaluation_periods": m}}));
+        figures(&run(&model(&pool_model(source.clone(), pool, "600s"))))
+    };
+    let in_a_row = run_with(3);
+    assert_eq!(num(&in_a_row, "scale_outs"), 0.0, "{in_a_row}");
+    let three_of_five = run_with(5);
+    assert_eq!(num(&three_of_five["launches"][0], "launched_s"), 300.0, "{three_of_five}");
+}

@@ -134,3 +134,19 @@ fn the_model_router_switches_after_two_bad_minutes_and_back_after_two_good_ones(
     assert!((num(&r, "to_fallback") - 1800.0).abs() < 150.0, "{r}");
     assert!((num(&r, "switched_s") - 180.0).abs() < 1e-6, "{r}");
 }
+
+#[test]
+fn with_priority_a_full_queue_turns_away_the_lower_class_never_p0() {
+    // Two slots of 2.5 s (0.8 requests/s) and room for 20 waiting; 10 requests/s, 5 % of them P0
+    // (0.5/s, within capacity). When the queue is full, an arriving P0 request takes the place
+    // of the newest waiting P2 one, which is throttled: a P0 request is turned away only if 20
+    // P0 requests already wait (probability about 0.625^20, 10^-4).
+    let source = json!({"rate": 10, "to": "chat", "class_shares": {"p0": 0.05, "p1": 0.0, "p2": 0.95}});
+    let m = sonnet(200.0, json!({"on_demand": {"capacity": 2, "queue_limit": 20}, "priority": true}));
+    let out = run(&model(&llm_model(source, m, "2000s")));
+    let by = &out.summary.requests.by_class;
+    // A throttled request ends `rejected` (429).
+    assert_eq!((by["p0"].failed, by["p0"].rejected), (0, 0), "{:?}", by["p0"]);
+    assert!(by["p0"].completed > 800, "{:?}", by["p0"]);
+    assert!(by["p2"].rejected > 10_000, "{:?}", by["p2"]);
+}
