@@ -150,3 +150,42 @@ fn with_priority_a_full_queue_turns_away_the_lower_class_never_p0() {
     assert!(by["p0"].completed > 800, "{:?}", by["p0"]);
     assert!(by["p2"].rejected > 10_000, "{:?}", by["p2"]);
 }
+
+#[test]
+fn the_degradation_chain_goes_sonnet_haiku_cached_answer_template_in_that_order() {
+    // Sonnet is down from 100 s to 300 s and Haiku from 200 s to 300 s. Before 100 s every
+    // answer is Sonnet's; from 100 s to 200 s Haiku's (degraded); from 200 s to 300 s the FAQ
+    // cache answers the 30 % it holds and the rest get the template. The chain is policies:
+    // each call's fallback calls the next stage.
+    let m = json!({
+        "name": "chain",
+        "run": {"duration": "300s", "window": "100s", "seed": 8},
+        "sources": {"c": {"rate": 50, "to": "chat"}},
+        "policies": {
+            "to_sonnet": {"timeout": "10s", "fallback": {"call": "haiku_answer"}},
+            "to_haiku": {"timeout": "10s", "fallback": {"call": "cached_answer"}},
+            "to_cache": {"fallback": {"wait": "5ms"}}
+        },
+        "services": {
+            "chat": {"servers": 1000000, "flow": [{"call": "sonnet", "policy": "to_sonnet"}]},
+            "haiku_answer": {"servers": 1000000, "flow": [{"call": "haiku", "policy": "to_haiku"}]},
+            "cached_answer": {"servers": 1000000, "flow": [{"call": "faq_cache", "policy": "to_cache"}]},
+            "faq_cache": {"servers": 1000000, "flow": [{"work": constant(0.001)}], "faults": {"error_rate": 0.7}},
+            "sonnet": {"servers": 1000000, "kind": {"llm": sonnet(100.0, json!({}))},
+                "faults": {"outages": [{"from": "100s", "to": "300s"}]}},
+            "haiku": {"servers": 1000000, "kind": {"llm": {"model": "claude-3-haiku", "ttft": constant(0.3), "tokens_per_s": 95,
+                "output_tokens": constant(100.0)}}, "faults": {"outages": [{"from": "200s", "to": "300s"}]}}
+        }
+    });
+    let out = run(&model(&m));
+    let s = |n: &str| serde_json::to_value(&out.summary.services[n]).unwrap();
+    let ok = |n: &str| s(n)["outcomes"]["ok"].as_f64().unwrap();
+    let (sonnet, haiku, cache) = (ok("sonnet"), ok("haiku"), ok("faq_cache"));
+    // 50/s: about 5,000 messages in each 100 s stretch.
+    assert!((sonnet - 5000.0).abs() < 250.0, "Sonnet answers the first 100 s: {sonnet}");
+    assert!((haiku - 5000.0).abs() < 250.0, "Haiku the next 100 s: {haiku}");
+    assert!((cache - 1500.0).abs() < 150.0, "the FAQ cache 30 % of the last 100 s: {cache}");
+    let r = &out.summary.requests;
+    assert_eq!(r.failed + r.rejected, 0, "the template answers the rest: {r:?}");
+    assert!((r.degraded as f64 - 10_000.0).abs() < 400.0, "everything after 100 s is degraded: {r:?}");
+}
