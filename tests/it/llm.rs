@@ -90,10 +90,11 @@ fn with_priority_the_first_class_waits_least_for_shared_capacity() {
         let m = sonnet(200.0, json!({"on_demand": {"capacity": 10}, "priority": priority}));
         let out = run(&model(&llm_model(source.clone(), m, "2000s")));
         let by = &out.summary.latency_s.by_class;
-        [by["p0"].p99, by["p2"].p99]
+        [by["p0"].p99, by["p2"].p99, by["p0"].max, by["p2"].max]
     };
-    let [p0, p2] = p99(true);
+    let [p0, p2, p0_max, p2_max] = p99(true);
     assert!(p0 < 4.0 && p2 > 2.0 * p0, "p0 {p0} s, p2 {p2} s");
+    assert!(p0_max <= p2_max, "no P0 request waits longer than the longest P2 wait: {p0_max} s, {p2_max} s");
 }
 
 #[test]
