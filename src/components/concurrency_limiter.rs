@@ -214,7 +214,7 @@ impl Kind for ConcurrencyLimiter {
         let call = b.call("target", &spec.target, spec.policy.as_deref(), done, Some(failed))?;
         let mut exits = vec![call];
         if let Some(o) = &spec.overflow {
-            exits.push(b.call("overflow", o, spec.overflow_policy.as_deref(), RETURN, None)?);
+            exits.push(b.call_with("overflow_policy", "overflow", o, spec.overflow_policy.as_deref(), RETURN, None)?);
         } else if spec.overflow_policy.is_some() {
             b.issue("overflow_policy", "goes with `overflow`");
             ok = false;

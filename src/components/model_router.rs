@@ -124,7 +124,14 @@ impl Kind for ModelRouter {
         let failed = b.step(FAILED, vec![]);
         let done = b.step(DONE, vec![RETURN]);
         let primary = b.call("primary", &spec.primary, spec.policy.as_deref(), done, Some(failed))?;
-        let fallback = b.call("fallback", &spec.fallback, spec.fallback_policy.as_deref(), done, Some(failed))?;
+        let fallback = b.call_with(
+            "fallback_policy",
+            "fallback",
+            &spec.fallback,
+            spec.fallback_policy.as_deref(),
+            done,
+            Some(failed),
+        )?;
         b.entry = b.step(ADMIT, vec![primary, fallback]);
         ok.then(|| ModelRouterDef {
             switchable,

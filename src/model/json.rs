@@ -230,7 +230,7 @@ pub fn humanize(raw: &str) -> String {
     if let Some(variant) = raw.strip_prefix("unknown variant `").and_then(|r| r.split('`').next()) {
         let known: Vec<&str> = raw.split('`').skip(3).step_by(2).collect();
         let hint = closest(variant, &known).map_or(String::new(), |k| format!(" — did you mean `{k}`?"));
-        return format!("unknown kind `{variant}`{hint}; expected one of: {}", known.join(", "));
+        return format!("unknown choice `{variant}`{hint}; expected one of: {}", known.join(", "));
     }
     raw.to_string()
 }

@@ -65,7 +65,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "unknown distribution",
             with_station(r#"{"servers": 1, "service": {"dist": "weibull", "shape": 2}}"#),
-            vec!["stations.s.service", "unknown kind `weibull`", "exponential"],
+            vec!["stations.s.service", "unknown choice `weibull`", "exponential"],
         ),
         (
             "missing reference",
@@ -204,7 +204,7 @@ fn every_type_error_is_reported_at_once() {
         "sources.in.rate`: expected a number, got the text \"fast\"",
         "stations.s.servers",
         "stations.s.sevrice`: unknown field `sevrice` — did you mean `service`?",
-        "stations.s.service.dist`: unknown kind `weibul`; expected one of: constant, exponential",
+        "stations.s.service.dist`: unknown choice `weibul`; expected one of: constant, exponential",
         "stations.t.servers`: expected a whole number ≥ 0 (at most 4,294,967,295), got -1",
         "stations.t.service`: expected a distribution object",
         "run.duration",
@@ -477,7 +477,7 @@ fn bad_cache_settings_name_their_field() {
         (
             "an unknown kind",
             cache(r#"{"origin": "back", "ttl": "60s"}"#).replace(r#""kind": {"cache""#, r#""kind": {"cach""#),
-            vec!["services.c.kind", "unknown kind `cach`", "did you mean `cache`"],
+            vec!["services.c.kind", "unknown choice `cach`", "did you mean `cache`"],
         ),
         ("a misspelt setting", cache(r#"{"origin": "back", "tll": "60s"}"#), vec!["unknown field `tll`"]),
         (
@@ -725,7 +725,20 @@ fn bad_model_tier_settings_name_their_field() {
         (
             "a limiter calling an unknown service",
             kind("concurrency_limiter", r#"{"target": "nowhere", "max_concurrency": 5}"#),
-            vec!["kind.concurrency_limiter.target", "unknown service `nowhere`"],
+            vec!["kind.concurrency_limiter.target`", "unknown service `nowhere`"],
+        ),
+        (
+            "a limiter with an unknown policy",
+            kind("concurrency_limiter", r#"{"target": "back", "policy": "nope", "max_concurrency": 5}"#),
+            vec!["kind.concurrency_limiter.policy`", "unknown policy `nope`"],
+        ),
+        (
+            "an unknown overflow policy",
+            kind(
+                "concurrency_limiter",
+                r#"{"target": "back", "max_concurrency": 5, "overflow": "back", "overflow_policy": "nope"}"#,
+            ),
+            vec!["kind.concurrency_limiter.overflow_policy`", "unknown policy `nope`"],
         ),
         (
             "lambda memory of 64 MB",

@@ -274,7 +274,24 @@ impl Checker {
         p: &str,
         first_service: u32,
     ) -> Option<Pc> {
-        let service = self.callee(prog, name, &format!("{p}.call"), first_service)?;
+        let at = (format!("{p}.call"), format!("{p}.policy"));
+        self.call_op_at(prog, name, policy, then, p, (&at.0, &at.1), first_service)
+    }
+
+    /// [`Checker::call_op`] with the callee's and the policy's own field paths (a kind's
+    /// settings name them as they like: `target`, `origin`, `overflow_policy`…).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn call_op_at(
+        &mut self,
+        prog: &mut Program,
+        name: &str,
+        policy: Option<&str>,
+        then: Pc,
+        p: &str,
+        (callee_path, policy_path): (&str, &str),
+        first_service: u32,
+    ) -> Option<Pc> {
+        let service = self.callee(prog, name, callee_path, first_service)?;
         let policy = match policy {
             None => None,
             Some(pn) => match prog.policies.iter().position(|d| d.name == pn) {
@@ -282,7 +299,7 @@ impl Checker {
                 None => {
                     let known: Vec<&str> = prog.policies.iter().map(|d| d.name.as_str()).collect();
                     let msg = format!("unknown policy `{pn}`; `policies` lists: {}", list(&known));
-                    self.issue(format!("{p}.policy"), msg);
+                    self.issue(policy_path.to_string(), msg);
                     return None;
                 }
             },

@@ -81,8 +81,24 @@ impl KindBuilder<'_> {
         then: Pc,
         on_fail: Option<Pc>,
     ) -> Option<Pc> {
+        self.call_with("policy", field, callee, policy, then, on_fail)
+    }
+
+    /// [`KindBuilder::call`] whose policy is set in the field `policy_field` (problems with the
+    /// policy are reported there, with the callee at `field`).
+    pub fn call_with(
+        &mut self,
+        policy_field: &str,
+        field: &str,
+        callee: &str,
+        policy: Option<&str>,
+        then: Pc,
+        on_fail: Option<Pc>,
+    ) -> Option<Pc> {
         let p = format!("{}.{field}", self.path);
-        let pc = self.checker.call_op(self.prog, callee, policy, then, &p, self.first_service)?;
+        let policy_path = format!("{}.{policy_field}", self.path);
+        let at = (p.as_str(), policy_path.as_str());
+        let pc = self.checker.call_op_at(self.prog, callee, policy, then, &p, at, self.first_service)?;
         if let Op::Call { site, .. } = self.prog.ops[pc as usize] {
             self.prog.sites[site as usize].on_fail = on_fail;
         }
