@@ -491,19 +491,10 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         b.issue("prewarm", msg);
         ok = false;
     }
-    let mut bypass = Vec::new();
-    for (i, name) in spec.bypass_intents.iter().enumerate() {
-        match b.intent_index(name) {
-            Some(k) => {
-                bypass.resize(bypass.len().max(k + 1), false);
-                bypass[k] = true;
-            }
-            None => {
-                b.issue(&format!("bypass_intents.{i}"), format!("unknown intent `{name}`"));
-                ok = false;
-            }
-        }
-    }
+    let bypass = b.intent_flags("bypass_intents", &spec.bypass_intents).unwrap_or_else(|| {
+        ok = false;
+        Vec::new()
+    });
     let mut bypass_spaces = vec![false; b.key_spaces().len()];
     for (i, name) in spec.bypass_keys.iter().enumerate() {
         match b.key_space_index(name) {

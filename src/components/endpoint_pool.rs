@@ -106,6 +106,8 @@ pub struct EndpointPool {
     queues: Vec<VecDeque<ReqId>>,
     waiting: u64,
     turn: usize,
+    /// A buffer for the load balancer's list of serving instances.
+    scratch: Vec<usize>,
     counts: PoolCounts,
 }
 
@@ -141,6 +143,7 @@ impl Kind for EndpointPool {
             shared: VecDeque::new(),
             waiting: 0,
             turn: 0,
+            scratch: Vec::new(),
             counts: PoolCounts::default(),
         }
     }
@@ -259,8 +262,18 @@ impl EndpointPool {
 
     /// Per-instance routing: the load balancer's pick among the serving instances.
     fn balance(&mut self) -> Option<usize> {
-        let mut open: Vec<usize> = self.fleet.live.iter().copied().filter(|&i| self.open(i)).collect();
+        // The serving instances in index order, in a buffer kept between requests.
+        let mut open = std::mem::take(&mut self.scratch);
+        open.clear();
+        open.extend(self.fleet.live.iter().copied().filter(|&i| self.open(i)));
         open.sort_unstable();
+        let pick = self.pick(&open);
+        self.scratch = open;
+        pick
+    }
+
+    /// The load balancer's rule over `open` (serving instances, in index order).
+    fn pick(&mut self, open: &[usize]) -> Option<usize> {
         if open.is_empty() {
             return None;
         }

@@ -95,19 +95,10 @@ impl Kind for ModelRouter {
 
     fn compile(spec: &ModelRouterSpec, b: &mut KindBuilder) -> Option<ModelRouterDef> {
         let mut ok = true;
-        let mut switchable = Vec::new();
-        for (i, name) in spec.intents.iter().enumerate() {
-            match b.intent_index(name) {
-                Some(k) => {
-                    switchable.resize(switchable.len().max(k + 1), false);
-                    switchable[k] = true;
-                }
-                None => {
-                    b.issue(&format!("intents.{i}"), format!("unknown intent `{name}`"));
-                    ok = false;
-                }
-            }
-        }
+        let switchable = b.intent_flags("intents", &spec.intents).unwrap_or_else(|| {
+            ok = false;
+            Vec::new()
+        });
         if !(spec.threshold.is_finite() && (0.0..1.0).contains(&spec.threshold)) {
             b.issue("threshold", format!("must be a share from 0 to below 1, got {}", spec.threshold));
             ok = false;

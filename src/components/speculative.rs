@@ -65,19 +65,10 @@ impl Kind for Speculative {
 
     fn compile(spec: &SpeculativeSpec, b: &mut KindBuilder) -> Option<SpeculativeDef> {
         let mut ok = true;
-        let mut needed = Vec::new();
-        for (i, name) in spec.needed_by.iter().enumerate() {
-            match b.intent_index(name) {
-                Some(k) => {
-                    needed.resize(needed.len().max(k + 1), false);
-                    needed[k] = true;
-                }
-                None => {
-                    b.issue(&format!("needed_by.{i}"), format!("unknown intent `{name}`"));
-                    ok = false;
-                }
-            }
-        }
+        let needed = b.intent_flags("needed_by", &spec.needed_by).unwrap_or_else(|| {
+            ok = false;
+            Vec::new()
+        });
         if spec.needed_by.is_empty() {
             b.issue("needed_by", "name the intents that use the result (at least one)");
             ok = false;

@@ -47,6 +47,26 @@ impl KindBuilder<'_> {
         self.checker.intent_names.iter().position(|n| n == name)
     }
 
+    /// Per intent index, whether the intent is one of `names` (the list at `field`); unknown
+    /// names are reported at `field.<i>` and make it `None`.
+    pub fn intent_flags(&mut self, field: &str, names: &[String]) -> Option<Vec<bool>> {
+        let mut flags = Vec::new();
+        let mut ok = true;
+        for (i, name) in names.iter().enumerate() {
+            match self.intent_index(name) {
+                Some(k) => {
+                    flags.resize(flags.len().max(k + 1), false);
+                    flags[k] = true;
+                }
+                None => {
+                    self.issue(&format!("{field}.{i}"), format!("unknown intent `{name}`"));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(flags)
+    }
+
     /// The model's key space names, by index (as in a request's `space`).
     pub fn key_spaces(&self) -> &[String] {
         &self.checker.key_space_names
