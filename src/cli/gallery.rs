@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::experiment::Profile;
-use crate::gallery::{self, tally};
+use crate::gallery::{self, Tally};
 
 /// Arguments of `capsim gallery`.
 #[derive(Args, Debug)]
@@ -42,17 +42,16 @@ pub fn gallery(args: GalleryArgs) -> Result<()> {
     };
     let entries = gallery::run(&opts)?;
     let runs: usize = entries.iter().flat_map(|e| &e.table.results).map(|r| r.values.first().map_or(0, Vec::len)).sum();
-    let (r, d, x) = tally(&entries);
     crate::say!(
-        "gallery: {} experiment{}, {runs} runs in {:.1} s; {} claims: {r} reproduced, {d} direction only, {x} differ",
+        "gallery: {} experiment{}, {runs} runs in {:.1} s; {}",
         entries.len(),
         if entries.len() == 1 { "" } else { "s" },
         start.elapsed().as_secs_f64(),
-        r + d + x
+        Tally::of(&entries).headline()
     );
     for e in &entries {
         for c in e.claims.iter().filter(|c| c.verdict != crate::experiment::claims::Verdict::Reproduced) {
-            crate::say!("  {} / {}: {} — {}", e.exp.spec.name, c.id, c.verdict.label(), c.note);
+            crate::say!("  {} / {} ({}): {} — {}", e.exp.spec.name, c.id, c.kind.label(), c.verdict.label(), c.note);
         }
     }
     crate::say!("wrote {0}/README.md, {0}/index.html and one folder per experiment", opts.out.display());

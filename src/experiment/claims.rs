@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::Param;
-use super::spec::{ClaimSpec, Direction, ExperimentSpec, SideSpec};
+use super::spec::{ClaimKind, ClaimSpec, Direction, ExperimentSpec, SideSpec};
 use super::sweep::PointResult;
 use crate::model::Issue;
 use crate::report::labels::sig;
@@ -59,6 +59,10 @@ impl Verdict {
 #[derive(Clone, Debug)]
 pub struct ClaimResult {
     pub id: String,
+    /// Outcome of the mechanisms (counted) or calibration (listed apart).
+    pub kind: ClaimKind,
+    /// For a calibration row: why its figure is not an outcome.
+    pub calibration: String,
     pub source: String,
     pub claim: String,
     pub metric: String,
@@ -103,6 +107,7 @@ pub fn check(spec: &ExperimentSpec, params: &[Param], points: &[Vec<Value>], iss
                 _ => bad(".tolerance", "give exactly one of `relative` or `absolute`, ≥ 0".into()),
             }
         }
+        kind_checks(c, &mut bad);
         let chart = match &c.chart {
             Some(f) if !stems.contains(f) => {
                 bad(".chart", format!("`{f}` is not a chart of this experiment; charts: {}", stems.join(", ")));
@@ -119,6 +124,32 @@ pub fn check(spec: &ExperimentSpec, params: &[Param], points: &[Vec<Value>], iss
         }
     }
     out
+}
+
+/// A calibration row says why; an outcome does not; a citation names a file of the shared
+/// folder (no absolute path, no `..`) and at least one non-empty quote.
+fn kind_checks(c: &ClaimSpec, bad: &mut impl FnMut(&str, String)) {
+    match (c.kind, &c.calibration) {
+        (ClaimKind::Calibration, None) => {
+            bad(".calibration", "a calibration row says why its figure is not an outcome (e.g. \"the hit rate is set in the model\")".into())
+        }
+        (ClaimKind::Outcome, Some(_)) => {
+            bad(".calibration", "only for `kind: calibration`; an outcome's figure comes from the mechanisms".into())
+        }
+        (_, Some(w)) if w.trim().is_empty() => bad(".calibration", "must say why, in words".into()),
+        _ => {}
+    }
+    if let Some(cites) = &c.cites {
+        let path = std::path::Path::new(&cites.file);
+        let inside = !cites.file.is_empty()
+            && path.components().all(|p| matches!(p, std::path::Component::Normal(_)));
+        if !inside {
+            bad(".cites.file", format!("`{}` must be a relative path inside the shared folder, e.g. seeds/000_….txt", cites.file));
+        }
+        if cites.quotes.is_empty() || cites.quotes.iter().any(|q| q.trim().is_empty()) {
+            bad(".cites.quotes", "give each figure as the file writes it (e.g. \"800ms\"); none may be empty".into());
+        }
+    }
 }
 
 /// The point indices of a claim, or (field, problem).
@@ -208,6 +239,8 @@ pub fn evaluate(claim: &Claim, params: &[Param], points: &[Vec<Value>], results:
     let c = &claim.spec;
     let mut r = ClaimResult {
         id: c.id.clone(),
+        kind: c.kind,
+        calibration: c.calibration.clone().unwrap_or_default(),
         source: c.source.clone(),
         claim: c.claim.clone(),
         metric: c.metric.clone(),
@@ -335,10 +368,12 @@ fn off_by(iv: Interval, reference: f64, tol: f64) -> String {
 
 /// claims.csv: one row per claim.
 pub fn csv(results: &[ClaimResult]) -> String {
-    let mut o = String::from("id,source,claim,metric,points,reference,capsim_mean,capsim_ci95,verdict,note\n");
+    let mut o =
+        String::from("id,kind,source,claim,metric,points,reference,capsim_mean,capsim_ci95,verdict,note,calibration\n");
     for r in results {
         let cells = [
             &r.id,
+            &r.kind.label().to_string(),
             &r.source,
             &r.claim,
             &r.metric,
@@ -348,6 +383,7 @@ pub fn csv(results: &[ClaimResult]) -> String {
             &r.capsim_ci95,
             &r.verdict.label().to_string(),
             &r.note,
+            &r.calibration,
         ];
         let row: Vec<String> = cells.iter().map(|c| super::output::csv_field(c)).collect();
         o.push_str(&row.join(","));

@@ -96,6 +96,47 @@ pub struct ClaimSpec {
     pub chart: Option<String>,
     /// Why capsim's figure may differ, when that is known (shown where it differs).
     pub note: Option<String>,
+    /// `outcome`: the figure comes out of the mechanisms and counts among reproduced claims;
+    /// `calibration`: it echoes an input, follows by construction or is a timeout's clip, and is
+    /// listed apart, uncounted (docs/experiments.md, "Rules of a claim").
+    pub kind: ClaimKind,
+    /// For a `calibration` row: why its figure is not an outcome, in one sentence (e.g. "the
+    /// semantic cache's hit rate is set to 0.15 in the model").
+    pub calibration: Option<String>,
+    /// The text the reference figures are taken from, quoted as written there: checked by a test
+    /// against the file beside the repository (`../shared/`).
+    pub cites: Option<CitesSpec>,
+}
+
+/// Whether a claim's figure is an outcome of the mechanisms or a calibration.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    Outcome,
+    Calibration,
+}
+
+impl ClaimKind {
+    /// As written in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            ClaimKind::Outcome => "outcome",
+            ClaimKind::Calibration => "calibration",
+        }
+    }
+}
+
+/// Where a claim's reference figures are written: a file of the shared folder beside the
+/// repository and the figures or words exactly as that file writes them.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CitesSpec {
+    /// Path under `../shared/`, e.g. `seeds/000_092e243262ba9e3f.txt` or
+    /// `reference/calibration.md`.
+    pub file: String,
+    /// Each figure (or phrase) as the file writes it, e.g. `800ms` or `8%`; each must occur in
+    /// the file.
+    pub quotes: Vec<String>,
 }
 
 /// One side of a before → after claim.

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 
 use crate::experiment::claims::{ClaimResult, Verdict};
+use crate::experiment::spec::ClaimKind;
 use crate::experiment::output::Table;
 use crate::experiment::sweep::{Options as SweepOptions, bar_style, run_sweep};
 use crate::experiment::{Experiment, Profile, load_profile};
@@ -122,11 +123,42 @@ fn select(all: Vec<(String, Experiment)>, only: &[String]) -> Result<Vec<(String
     Ok(all.into_iter().filter(|(f, e)| only.iter().any(|o| e.spec.name == *o || stem(f) == *o)).collect())
 }
 
-/// Claims counted by verdict: (reproduced, direction only, differs).
-pub fn tally(entries: &[Entry]) -> (usize, usize, usize) {
-    let all = entries.iter().flat_map(|e| &e.claims);
-    let count = |v: Verdict| all.clone().filter(|c| c.verdict == v).count();
-    (count(Verdict::Reproduced), count(Verdict::DirectionOnly), count(Verdict::Differs))
+/// Outcome claims counted by verdict, and the calibration rows (checked, never counted).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub reproduced: usize,
+    pub direction_only: usize,
+    pub differs: usize,
+    pub calibration: usize,
+}
+
+impl Tally {
+    /// Counts the claims of `entries`.
+    pub fn of(entries: &[Entry]) -> Tally {
+        let mut t = Tally::default();
+        for c in entries.iter().flat_map(|e| &e.claims) {
+            match (c.kind, c.verdict) {
+                (ClaimKind::Calibration, _) => t.calibration += 1,
+                (_, Verdict::Reproduced) => t.reproduced += 1,
+                (_, Verdict::DirectionOnly) => t.direction_only += 1,
+                (_, Verdict::Differs) => t.differs += 1,
+            }
+        }
+        t
+    }
+
+    /// The headline: "61 outcome claims: 40 reproduced, 15 direction only, 6 differ; 23 calibration rows apart."
+    pub fn headline(&self) -> String {
+        format!(
+            "{} outcome claims: {} reproduced, {} direction only, {} differ; {} calibration rows listed apart \
+             (checked, not counted: their figures echo an input, follow by construction or are a timeout's clip).",
+            self.reproduced + self.direction_only + self.differs,
+            self.reproduced,
+            self.direction_only,
+            self.differs,
+            self.calibration
+        )
+    }
 }
 
 /// The profile in words, for headings.

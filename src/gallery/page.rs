@@ -8,8 +8,9 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::readme::{VERDICTS, with_interval};
-use super::{Entry, profile_words, settings_words, tally};
+use super::{Entry, Tally, profile_words, settings_words};
 use crate::experiment::claims::{ClaimResult, Verdict};
+use crate::experiment::spec::ClaimKind;
 use crate::experiment::{Profile, plain};
 use crate::report::html::{STYLE, esc, esc_marked, inline_png};
 use crate::report::labels::{metric_label, sig};
@@ -29,10 +30,9 @@ pub fn html(entries: &[Entry], out: &Path, profile: Profile) -> Result<String> {
         esc_marked(profile_words(profile))
     );
     let _ = writeln!(b, "<p class=\"muted\">{}</p>", esc_marked(VERDICTS));
-    let (r, d, x) = tally(entries);
-    let _ =
-        writeln!(b, "<h2>Claims</h2>\n<p>{} claims: {r} reproduced, {d} direction only, {x} differ.</p>", r + d + x);
-    b.push_str(&claims_table(entries.iter().flat_map(|e| e.claims.iter().map(move |c| (e, c))), true));
+    let _ = writeln!(b, "<h2>Claims</h2>\n<p>{}</p>", esc(&Tally::of(entries).headline()));
+    let outcomes = entries.iter().flat_map(|e| e.claims.iter().filter(|c| c.kind == ClaimKind::Outcome).map(move |c| (e, c)));
+    b.push_str(&claims_table(outcomes, true));
     for e in entries {
         section(&mut b, e, out)?;
     }
@@ -102,9 +102,12 @@ fn section(b: &mut String, e: &Entry, out: &Path) -> Result<()> {
         );
     }
     b.push_str("</table>\n");
-    if !e.claims.is_empty() {
-        b.push_str("<h3>Claims</h3>\n");
-        b.push_str(&claims_table(e.claims.iter().map(|c| (e, c)), false));
+    for (kind, heading) in [(ClaimKind::Outcome, "Claims"), (ClaimKind::Calibration, "Calibration rows (checked, not counted)")] {
+        let rows: Vec<&ClaimResult> = e.claims.iter().filter(|c| c.kind == kind).collect();
+        if !rows.is_empty() {
+            let _ = writeln!(b, "<h3>{heading}</h3>");
+            b.push_str(&claims_table(rows.into_iter().map(|c| (e, c)), false));
+        }
     }
     b.push_str("<h3>Charts</h3>\n");
     for (k, c) in spec.charts.iter().enumerate() {

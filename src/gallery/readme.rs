@@ -4,11 +4,13 @@
 
 use std::fmt::Write as _;
 
-use super::{Entry, profile_words, settings_words, tally};
+use super::{Entry, Tally, profile_words, settings_words};
 use crate::experiment::Profile;
 use crate::experiment::claims::ClaimResult;
+use crate::experiment::spec::ClaimKind;
 
-/// The whole README.md.
+/// The whole README.md: the headline, an overview of experiments, then per experiment its
+/// outcome claims and, apart, its calibration rows.
 pub fn markdown(entries: &[Entry], profile: Profile) -> String {
     let mut o = String::from("# capsim gallery\n\n");
     let _ = writeln!(
@@ -19,41 +21,81 @@ pub fn markdown(entries: &[Entry], profile: Profile) -> String {
         profile_words(profile)
     );
     o.push_str(VERDICTS);
-    let (r, d, x) = tally(entries);
-    let _ = writeln!(o, "\n{} claims: {r} reproduced, {d} direction only, {x} differ.\n", r + d + x);
-    o.push_str("| experiment | claim | source | reference | capsim (mean ± 95 %) | verdict | note | chart |\n");
-    o.push_str("|---|---|---|---|---|---|---|---|\n");
+    o.push_str(KINDS);
+    let _ = writeln!(o, "\n**{}**\n", Tally::of(entries).headline());
+    o.push_str("| experiment | reproduced | direction only | differs | calibration rows |\n|---|---|---|---|---|\n");
     for e in entries {
-        for c in &e.claims {
+        let t = Tally::of(std::slice::from_ref(e));
+        let n = &e.exp.spec.name;
+        let _ = writeln!(
+            o,
+            "| [{n}](#{n}) | {} | {} | {} | {} |",
+            t.reproduced, t.direction_only, t.differs, t.calibration
+        );
+    }
+    for e in entries {
+        experiment(&mut o, e);
+    }
+    o
+}
+
+/// One experiment's section: what it is, its outcome claims, its calibration rows.
+fn experiment(o: &mut String, e: &Entry) {
+    let n = &e.exp.spec.name;
+    let _ = writeln!(
+        o,
+        "\n## {n}\n\n`{}`: {} — {}. Files: [points.csv]({n}/points.csv){}, sweep.json, charts.\n",
+        e.file,
+        e.exp.spec.description.trim_end_matches('.'),
+        settings_words(&e.exp),
+        if e.claims.is_empty() { String::new() } else { format!(", [claims.csv]({n}/claims.csv)") },
+    );
+    let outcomes: Vec<&ClaimResult> = e.claims.iter().filter(|c| c.kind == ClaimKind::Outcome).collect();
+    let calibration: Vec<&ClaimResult> = e.claims.iter().filter(|c| c.kind == ClaimKind::Calibration).collect();
+    if !outcomes.is_empty() {
+        o.push_str("| claim | source | reference | capsim (mean ± 95 %) | verdict | note | chart |\n");
+        o.push_str("|---|---|---|---|---|---|---|\n");
+        for c in outcomes {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} | **{}** | {} | {} |",
-                cell(&e.exp.spec.name),
+                "| {} | {} | {} | {} | **{}** | {} | {} |",
                 cell(&c.claim),
                 cell(&c.source),
                 cell(&c.reference),
                 cell(&with_interval(c)),
                 c.verdict.label(),
                 cell(&c.note),
-                c.chart.as_ref().map_or(String::new(), |f| format!("[{f}]({}/{f}.png)", e.exp.spec.name))
+                chart_link(n, c)
             );
         }
     }
-    o.push_str("\n## Experiments\n\n");
-    for e in entries {
-        let _ = writeln!(
-            o,
-            "- **{}** (`{}`): {} — {}. Files: [points.csv]({n}/points.csv){}, sweep.json, charts.",
-            e.exp.spec.name,
-            e.file,
-            e.exp.spec.description.trim_end_matches('.'),
-            settings_words(&e.exp),
-            if e.claims.is_empty() { String::new() } else { format!(", [claims.csv]({}/claims.csv)", e.exp.spec.name) },
-            n = e.exp.spec.name
-        );
+    if !calibration.is_empty() {
+        o.push_str("\nCalibration rows (checked, not counted among the claims):\n\n");
+        o.push_str("| row | why it is calibration | reference | capsim (mean ± 95 %) | check | chart |\n");
+        o.push_str("|---|---|---|---|---|---|\n");
+        for c in calibration {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&c.claim),
+                cell(&c.calibration),
+                cell(&c.reference),
+                cell(&with_interval(c)),
+                c.verdict.label(),
+                chart_link(n, c)
+            );
+        }
     }
-    o
 }
+
+fn chart_link(experiment: &str, c: &ClaimResult) -> String {
+    c.chart.as_ref().map_or(String::new(), |f| format!("[{f}]({experiment}/{f}.png)"))
+}
+
+/// What the two kinds of row mean.
+pub const KINDS: &str = "A claim counts only when its figure is an **outcome** of the mechanisms. \
+A figure that echoes an input, follows by construction or is pinned at a timeout is a **calibration** \
+row: it is still checked, and listed apart under its experiment (docs/experiments.md, \"Rules of a claim\").\n";
 
 /// How to read a verdict.
 pub const VERDICTS: &str = "Verdicts: **reproduced** — capsim's 95 % interval comes within the \

@@ -10,6 +10,7 @@ mod batch_server;
 mod blocks;
 mod cache;
 mod calls;
+mod cites;
 mod cli;
 mod closed_loop;
 mod common;
