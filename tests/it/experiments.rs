@@ -259,7 +259,7 @@ fn comparing_a_configuration_with_itself_shows_no_difference() {
 /// A valid claim on the malformed-experiment base, with `over` replacing fields.
 fn claim(over: Value) -> Value {
     let mut c = json!({"id": "c", "source": "test", "claim": "p99", "metric": "latency_s.e2e.p99",
-                       "at": {"servers": 10, "rate": 5}, "reference": 1.0});
+                       "at": {"servers": 10, "rate": 5}, "reference": 1.0, "kind": "outcome"});
     for (k, v) in over.as_object().unwrap() {
         if v.is_null() {
             c.as_object_mut().unwrap().remove(k);
@@ -320,6 +320,14 @@ fn malformed_experiments_name_their_field() {
         (json!({"claims": [claim(json!({"chart": "nope"}))]}), "claims.0.chart"),
         (json!({"claims": [claim(json!({})), claim(json!({}))]}), "used by another claim"),
         (json!({"claims": [claim(json!({})), ], "replications": 1}), "at least 2 replications"),
+        (json!({"claims": [claim(json!({"kind": "calibration"}))]}), "`claims.0.calibration`: a calibration row says why"),
+        (json!({"claims": [claim(json!({"calibration": "set in the model"}))]}), "only for `kind: calibration`"),
+        (json!({"claims": [claim(json!({"kind": "input"}))]}), "claims.0.kind"),
+        (json!({"claims": [claim(json!({"kind": null}))]}), "kind"),
+        (json!({"claims": [claim(json!({"cites": {"file": "../etc/passwd", "quotes": ["x"]}}))]}), "claims.0.cites.file"),
+        (json!({"claims": [claim(json!({"cites": {"file": "/etc/passwd", "quotes": ["x"]}}))]}), "claims.0.cites.file"),
+        (json!({"claims": [claim(json!({"cites": {"file": "seeds/a.txt", "quotes": []}}))]}), "claims.0.cites.quotes"),
+        (json!({"claims": [claim(json!({"cites": {"file": "seeds/a.txt", "quote": ["8%"]}}))]}), "quote"),
         (
             json!({"claims": [claim(json!({"at": null, "before": {"at": {"servers": 10, "rate": 5}}, "after": {"at": {"servers": 11, "rate": 5}}, "reference": null}))]}),
             "claims.0.direction",

@@ -90,17 +90,19 @@ fn wrong_claims_are_reported_as_such() {
         "metrics": ["stations.server.mean_wait_s"],
         "claims": [
             {"id": "too_low", "source": "made up", "claim": "wait is 0.3 s", "metric": "stations.server.mean_wait_s",
-             "at": {"servers": 10}, "reference": 0.3, "tolerance": {"relative": 0.05}},
+             "at": {"servers": 10}, "reference": 0.3, "tolerance": {"relative": 0.05}, "kind": "outcome"},
+            {"id": "echo", "source": "made up", "claim": "utilisation is λ/cμ", "metric": "stations.server.mean_wait_s",
+             "at": {"servers": 10}, "reference": 0.3, "kind": "calibration", "calibration": "an echo of the inputs"},
             {"id": "wrong_way", "source": "made up", "claim": "a server more makes it worse", "metric": "stations.server.mean_wait_s",
-             "before": {"at": {"servers": 10}}, "after": {"at": {"servers": 11}}, "direction": "increase"},
+             "before": {"at": {"servers": 10}}, "after": {"at": {"servers": 11}}, "direction": "increase", "kind": "outcome"},
             {"id": "only_way", "source": "made up", "claim": "it drops, but to 0.5 s", "metric": "stations.server.mean_wait_s",
              "before": {"at": {"servers": 10}, "reference": 0.6687}, "after": {"at": {"servers": 11}, "reference": 0.5},
-             "tolerance": {"relative": 0.05}}
+             "tolerance": {"relative": 0.05}, "kind": "outcome"}
         ]
     });
     std::fs::write(dir.join("wrong.json"), serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     let exp = load(&dir.join("wrong.json")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(exp.spec.claims.len(), 3);
+    assert_eq!(exp.spec.claims.len(), 4);
     let claims = &run(&options(&dir, &dir.join("out"), Profile::Full, &[])).unwrap()[0].claims;
     let verdict = |id: &str| claims.iter().find(|c| c.id == id).unwrap().clone();
     let low = verdict("too_low");
@@ -112,5 +114,8 @@ fn wrong_claims_are_reported_as_such() {
     assert!(only.note.contains("after"), "{}", only.note);
     let readme = read(&dir.join("out/README.md"));
     assert!(readme.contains("**differs**") && readme.contains("**direction only**"));
+    // The calibration row is checked but not counted: 3 outcome claims, 1 calibration row apart.
+    assert!(readme.contains("3 outcome claims: 0 reproduced, 1 direction only, 2 differ; 1 calibration rows"), "{readme}");
+    assert!(readme.contains("Calibration rows") && readme.contains("| utilisation is λ/cμ | an echo of the inputs |"), "{readme}");
     let _ = std::fs::remove_dir_all(&dir);
 }
