@@ -55,12 +55,33 @@ impl Piece {
     }
 }
 
-/// A compiled rate profile.
+/// A compiled rate profile. Piece boundaries are whole nanoseconds, accumulated as integers,
+/// so consecutive pieces meet exactly and a repeated profile's period is exact: no rounding can
+/// leave a point of time outside every piece (which once made a repeated profile spin for ever).
 #[derive(Clone, Debug)]
 pub struct RateProfile {
     pieces: Vec<Piece>,
     after: AfterProfile,
-    period: f64,
+    /// Length of one pass of the pieces [ns] (0 for a constant rate).
+    period_ns: u64,
+    /// Expected arrivals in one pass of the pieces [requests].
+    period_mass: f64,
+}
+
+/// Where a point of time falls: piece `k` of pass `cycle`, or the held rate past the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cursor {
+    Piece { k: usize, cycle: u64 },
+    Tail,
+}
+
+/// Seconds to whole nanoseconds (saturating; durations are validated far below the bound).
+fn to_ns(s: f64) -> u64 {
+    (s * 1e9).round().clamp(0.0, u64::MAX as f64) as u64
+}
+
+fn to_s(ns: u64) -> f64 {
+    ns as f64 / 1e9
 }
 
 impl RateProfile {
@@ -69,41 +90,50 @@ impl RateProfile {
         RateProfile {
             pieces: vec![Piece { t0: 0.0, t1: f64::INFINITY, r0: rate, r1: rate }],
             after: AfterProfile::Hold,
-            period: f64::INFINITY,
+            period_ns: 0,
+            period_mass: f64::INFINITY,
         }
     }
 
     /// Compiles checked segments (rates ≥ 0, durations > 0).
     pub fn from_segments(segments: &[SegmentSpec], after: AfterProfile) -> RateProfile {
         let mut pieces = Vec::new();
-        let mut t = 0.0;
-        let mut push = |t: &mut f64, len: f64, r0: f64, r1: f64| {
-            if len > 0.0 {
-                pieces.push(Piece { t0: *t, t1: *t + len, r0, r1 });
-                *t += len;
+        let mut t = 0u64;
+        let mut push = |t: &mut u64, len: u64, r0: f64, r1: f64| {
+            if len > 0 {
+                let end = t.saturating_add(len);
+                pieces.push(Piece { t0: to_s(*t), t1: to_s(end), r0, r1 });
+                *t = end;
             }
         };
         for seg in segments {
             match *seg {
-                SegmentSpec::Constant { rate, duration } => push(&mut t, duration.0, rate, rate),
-                SegmentSpec::Ramp { from, to, duration } => push(&mut t, duration.0, from, to),
+                SegmentSpec::Constant { rate, duration } => push(&mut t, to_ns(duration.0), rate, rate),
+                SegmentSpec::Ramp { from, to, duration } => push(&mut t, to_ns(duration.0), from, to),
                 SegmentSpec::Step { from, to, steps, duration } => {
-                    let n = steps.max(1);
+                    let n = u64::from(steps.max(1));
+                    let total = to_ns(duration.0);
                     for k in 0..n {
                         let r = if n == 1 { to } else { from + (to - from) * k as f64 / (n - 1) as f64 };
-                        push(&mut t, duration.0 / n as f64, r, r);
+                        // Step k ends at ⌊total·(k+1)/n⌋: the steps add up to the duration exactly.
+                        let len = (u128::from(total) * u128::from(k + 1) / u128::from(n)
+                            - u128::from(total) * u128::from(k) / u128::from(n))
+                            as u64;
+                        push(&mut t, len, r, r);
                     }
                 }
                 SegmentSpec::Spike { base, peak, at, length, duration } => {
-                    let at = at.0.min(duration.0);
-                    let len = length.0.min(duration.0 - at);
+                    let total = to_ns(duration.0);
+                    let at = to_ns(at.0).min(total);
+                    let len = to_ns(length.0).min(total - at);
                     push(&mut t, at, base, base);
                     push(&mut t, len, peak, peak);
-                    push(&mut t, duration.0 - at - len, base, base);
+                    push(&mut t, total - at - len, base, base);
                 }
             }
         }
-        RateProfile { period: t, pieces, after }
+        let period_mass = pieces.iter().map(Piece::mass).sum();
+        RateProfile { period_ns: t, pieces, after, period_mass }
     }
 
     /// The rate, if it is the same at all times (the common case, worth a fast path).
@@ -117,7 +147,7 @@ impl RateProfile {
 
     /// The value at time `t` [s] (0 past the end of a profile that stops).
     pub fn value_at(&self, t: f64) -> f64 {
-        self.piece_at(t).map_or(0.0, |p| p.rate_at(t))
+        self.piece_at(t).map_or(0.0, |p| p.rate_at(t.clamp(p.t0, p.t1)))
     }
 
     /// The pieces, in time order.
@@ -127,55 +157,113 @@ impl RateProfile {
 
     /// The piece in force at time `t` [s] (extending the profile past its end as `after` says).
     pub fn piece_at(&self, t: f64) -> Option<Piece> {
-        if let Some(p) = self.pieces.get(self.pieces.partition_point(|p| p.t1 <= t)) {
-            return Some(*p);
+        self.locate(t).map(|c| self.piece(c))
+    }
+
+    /// Where `t` [s] falls, or `None` past the end of a profile that stops.
+    fn locate(&self, t: f64) -> Option<Cursor> {
+        let last = self.pieces.last()?;
+        if t < last.t1 {
+            return Some(Cursor::Piece { k: self.pieces.partition_point(|p| p.t1 <= t), cycle: 0 });
         }
-        let last = *self.pieces.last()?;
         match self.after {
             AfterProfile::Stop => None,
-            AfterProfile::Hold => Some(Piece { t0: last.t1, t1: f64::INFINITY, r0: last.r1, r1: last.r1 }),
+            AfterProfile::Hold => Some(Cursor::Tail),
             AfterProfile::Repeat => {
-                let cycles = (t / self.period).floor();
-                let local = t - cycles * self.period;
-                let p = self.pieces.get(self.pieces.partition_point(|p| p.t1 <= local)).unwrap_or(&last);
-                let off = cycles * self.period;
-                Some(Piece { t0: p.t0 + off, t1: p.t1 + off, r0: p.r0, r1: p.r1 })
+                let ns = to_ns(t);
+                let (cycle, local) = (ns / self.period_ns, to_s(ns % self.period_ns));
+                // `local` < the period, so some piece ends after it.
+                let k = self.pieces.partition_point(|p| p.t1 <= local).min(self.pieces.len() - 1);
+                Some(Cursor::Piece { k, cycle })
             }
+        }
+    }
+
+    /// The piece a cursor points at, shifted to its pass.
+    fn piece(&self, c: Cursor) -> Piece {
+        let last = self.pieces[self.pieces.len() - 1];
+        match c {
+            Cursor::Tail => Piece { t0: last.t1, t1: f64::INFINITY, r0: last.r1, r1: last.r1 },
+            Cursor::Piece { k, cycle: 0 } => self.pieces[k],
+            Cursor::Piece { k, cycle } => {
+                let off = u128::from(cycle) * u128::from(self.period_ns);
+                let shift = |x: f64| ((off + u128::from(to_ns(x))) as f64) / 1e9;
+                let p = self.pieces[k];
+                Piece { t0: shift(p.t0), t1: shift(p.t1), r0: p.r0, r1: p.r1 }
+            }
+        }
+    }
+
+    /// The piece after the cursor's, or `None` past the end of a profile that stops.
+    fn next(&self, c: Cursor) -> Option<Cursor> {
+        match c {
+            Cursor::Tail => Some(Cursor::Tail),
+            Cursor::Piece { k, cycle } if k + 1 < self.pieces.len() => Some(Cursor::Piece { k: k + 1, cycle }),
+            Cursor::Piece { cycle, .. } => match self.after {
+                AfterProfile::Stop => None,
+                AfterProfile::Hold => Some(Cursor::Tail),
+                AfterProfile::Repeat => Some(Cursor::Piece { k: 0, cycle: cycle.saturating_add(1) }),
+            },
         }
     }
 
     /// ∫ r over [0, t] [requests]: the expected number of arrivals by `t`.
     pub fn integral(&self, t: f64) -> f64 {
-        let mut total = 0.0;
-        let mut s = 0.0;
-        while s < t {
-            let Some(p) = self.piece_at(s) else { break };
+        let (mut total, mut s) = (0.0, 0.0);
+        let mut cur = self.locate(0.0);
+        while let Some(c) = cur {
+            let p = self.piece(c);
             let end = p.t1.min(t);
-            total += 0.5 * (p.rate_at(s) + p.rate_at(end)) * (end - s);
-            s = end;
+            if end > s {
+                total += 0.5 * (p.rate_at(s) + p.rate_at(end)) * (end - s);
+            }
+            if p.t1 >= t || c == Cursor::Tail {
+                break;
+            }
+            s = s.max(p.t1);
+            cur = self.next(c);
         }
         total
     }
 
     /// The time at which `mass` more expected arrivals have accumulated after `t` [s], or `None`
-    /// if the rate never supplies that much (the source is done).
+    /// if the rate never supplies that much (the source is done). Walks the pieces one by one
+    /// from the one in force at `t`, skipping whole passes of a repeated profile at once, so it
+    /// always ends.
     pub fn advance(&self, mut t: f64, mut mass: f64) -> Option<f64> {
+        let mut cur = self.locate(t)?;
+        if let (AfterProfile::Repeat, Cursor::Piece { k, cycle }) = (self.after, cur) {
+            if self.period_mass <= 0.0 {
+                return None;
+            }
+            let skip = (mass / self.period_mass).floor() - 1.0;
+            if skip >= 1.0 {
+                let skip = skip.min(1e15) as u64;
+                mass -= skip as f64 * self.period_mass;
+                t += skip as f64 * to_s(self.period_ns);
+                cur = Cursor::Piece { k, cycle: cycle.saturating_add(skip) };
+            }
+        }
         loop {
-            let p = self.piece_at(t)?;
-            let a = p.rate_at(t);
-            let b = p.rate_at(p.t1.min(f64::MAX));
-            let avail = if p.t1.is_infinite() { f64::INFINITY } else { 0.5 * (a + b) * (p.t1 - t) };
-            if mass <= avail {
-                let slope = if p.t1.is_infinite() { 0.0 } else { (p.r1 - p.r0) / (p.t1 - p.t0) };
+            let p = self.piece(cur);
+            let t0 = t.clamp(p.t0, p.t1);
+            let a = p.rate_at(t0);
+            if p.t1.is_infinite() {
+                return (a > 0.0).then(|| t0 + mass / a);
+            }
+            let avail = 0.5 * (a + p.r1) * (p.t1 - t0);
+            if mass <= avail && avail > 0.0 {
+                let slope = (p.r1 - p.r0) / (p.t1 - p.t0);
                 if slope == 0.0 {
-                    return if a > 0.0 { Some(t + mass / a) } else { None };
+                    return (a > 0.0).then(|| t0 + mass / a);
                 }
                 // Solve a·x + slope·x²/2 = mass for the smallest x ≥ 0 (stable form).
                 let disc = (a * a + 2.0 * slope * mass).max(0.0);
-                return Some(t + 2.0 * mass / (a + disc.sqrt()));
+                return Some((t0 + 2.0 * mass / (a + disc.sqrt())).min(p.t1));
             }
             mass -= avail;
             t = p.t1;
+            cur = self.next(cur)?;
         }
     }
 }
@@ -218,5 +306,55 @@ mod tests {
         }
         let stopped = RateProfile::from_segments(&segs, AfterProfile::Stop);
         assert_eq!(stopped.advance(0.0, 1e6), None);
+    }
+
+    /// Found by hostile testing: pieces whose lengths do not add up exactly in floating point
+    /// (0.1 s + 0.2 s; a step of 3 over 1 s) made a repeated profile spin for ever.
+    #[test]
+    fn repeated_profiles_with_inexact_lengths_always_advance() {
+        let cases = [
+            vec![
+                SegmentSpec::Constant { rate: 50.0, duration: q(0.1) },
+                SegmentSpec::Constant { rate: 10.0, duration: q(0.2) },
+            ],
+            vec![SegmentSpec::Step { from: 3.0, to: 30.0, steps: 3, duration: q(1.0) }],
+            vec![
+                SegmentSpec::Ramp { from: 0.0, to: 7.0, duration: q(0.7) },
+                SegmentSpec::Constant { rate: 0.0, duration: q(0.1) },
+            ],
+        ];
+        for segs in &cases {
+            let p = RateProfile::from_segments(segs, AfterProfile::Repeat);
+            let (mut t, mut n) = (0.0, 0u64);
+            while t < 1000.0 {
+                // A mass that does not divide the pieces' masses, so draws rarely land on a boundary.
+                let next = p.advance(t, 0.7071).expect("a repeated profile with arrivals never ends");
+                assert!(next > t || next == t && n > 0, "time must move: {t} → {next}");
+                (t, n) = (next, n + 1);
+            }
+            // One draw per 0.7071 of mass: n ≈ ∫ r over [0, 1000 s] / 0.7071, give or take the last.
+            let want = p.integral(1000.0);
+            assert!((n as f64 - want / 0.7071).abs() <= 2.0, "{n} draws, want {}", want / 0.7071);
+            // A jump of many passes at once lands where the integral says.
+            let far = p.advance(0.5, 1e7).unwrap();
+            assert!(((p.integral(far) - p.integral(0.5)) - 1e7).abs() < 1e-3 * 1e7, "far jump to {far}");
+        }
+        // By hand: 3,333 passes of 7 arrivals, then 0.1 s at 50/s = 23,336 by 1,000 s.
+        let first = RateProfile::from_segments(&cases[0], AfterProfile::Repeat);
+        assert!((first.integral(1000.0) - 23_336.0).abs() < 1e-6, "{}", first.integral(1000.0));
+        let silent =
+            RateProfile::from_segments(&[SegmentSpec::Constant { rate: 0.0, duration: q(0.3) }], AfterProfile::Repeat);
+        assert_eq!(silent.advance(0.0, 1.0), None, "a profile with no arrivals ends its source");
+    }
+
+    #[test]
+    fn steps_add_up_to_their_duration_exactly() {
+        let p = RateProfile::from_segments(
+            &[SegmentSpec::Step { from: 1.0, to: 3.0, steps: 3, duration: q(1.0) }],
+            AfterProfile::Stop,
+        );
+        assert_eq!(p.pieces().len(), 3);
+        assert_eq!(p.pieces()[2].t1, 1.0);
+        assert!(p.pieces().windows(2).all(|w| w[0].t1 == w[1].t0), "pieces meet exactly");
     }
 }

@@ -192,3 +192,48 @@ fn a_loop_with_no_delay_stops_as_stalled_instead_of_hanging() {
         other => panic!("expected a stalled run, got {other:?}"),
     }
 }
+
+/// Runs capsim with `args`, killing it and failing if it has not ended within `limit_s`.
+fn run_within(args: &[&str], limit_s: u64) -> Output {
+    let mut child = capsim().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > limit_s {
+            let _ = child.kill();
+            panic!("capsim {} did not end within {limit_s} s", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Found by hostile testing: a repeated profile whose piece lengths do not add up exactly in
+/// floating point (0.1 s + 0.2 s, or 3 steps over 1 s) made every command spin for ever.
+#[test]
+fn a_repeated_profile_with_inexact_lengths_ends() {
+    let dir = temp_dir("repeat");
+    for (k, profile) in [
+        serde_json::json!([{"shape": "constant", "rate": 5, "duration": "0.1s"}, {"shape": "constant", "rate": 1, "duration": "0.2s"}]),
+        serde_json::json!([{"shape": "step", "from": 1, "to": 4, "steps": 3, "duration": "1s"}]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let m = serde_json::json!({
+            "name": "repeat", "run": {"duration": "10m", "seed": 1},
+            "sources": {"a": {"profile": profile, "after_profile": "repeat", "to": "s"}},
+            "stations": {"s": {"servers": 4, "service": {"dist": "exponential", "mean": "0.1s"}}}
+        });
+        let file = dir.join(format!("m{k}.json"));
+        std::fs::write(&file, m.to_string()).unwrap();
+        let out = dir.join(format!("out{k}"));
+        let o = run_within(&["run", file.to_str().unwrap(), "--no-charts", "--out", out.to_str().unwrap()], 60);
+        expect(&o, 0, "");
+        let s: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        // Mean rate: (5·0.1 + 1·0.2)/0.3 = 2.33/s, or (1 + 2.5 + 4)/3 = 2.5/s, over 600 s.
+        let want = [1400.0, 1500.0][k];
+        let got = s["requests"]["arrived"].as_f64().unwrap();
+        assert!((got - want).abs() < 4.0 * want.sqrt(), "profile {k}: {got} arrivals, want about {want}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
