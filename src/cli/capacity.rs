@@ -56,7 +56,7 @@ pub struct CapacityArgs {
     #[arg(long, default_value_t = 0.005)]
     pub tolerance: f64,
     /// Most probes to run (at least 2).
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, value_parser = super::parse_probes)]
     pub max_probes: usize,
 }
 
@@ -74,7 +74,10 @@ impl Slo {
     pub fn parse(s: &str) -> Result<Slo, String> {
         for op in ["<=", ">="] {
             if let Some((m, v)) = s.split_once(op) {
-                let value = v.trim().parse().map_err(|_| format!("`{v}` is not a number in SLO `{s}`"))?;
+                let value: f64 = v.trim().parse().map_err(|_| format!("`{v}` is not a number in SLO `{s}`"))?;
+                if !value.is_finite() {
+                    return Err(format!("the limit `{}` in SLO `{s}` must be a finite number", v.trim()));
+                }
                 return Ok(Slo { metric: m.trim().to_string(), op: op.to_string(), value });
             }
         }
@@ -135,6 +138,8 @@ struct Search<'a> {
     args: &'a CapacityArgs,
     integer: bool,
     probes: Vec<Probe>,
+    /// Simulated time run so far, over every probe and replication [s].
+    simulated_s: f64,
 }
 
 impl Search<'_> {
@@ -149,6 +154,20 @@ impl Search<'_> {
             Err(e) if !self.probes.is_empty() => return Ok(Err(Invalid(e.to_string()))),
             Err(e) => return Err(e).with_context(|| format!("model with {}={x}", self.args.vary)),
         };
+        let cost = model.duration.as_secs() * c.replications as f64;
+        if self.simulated_s + cost > crate::model::limits::MAX_SEARCH_SIMULATED_S {
+            let why = format!(
+                "the search would exceed its budget of {} years of simulated time over all probes ({} runs of {} s each here)",
+                crate::model::limits::MAX_SEARCH_SIMULATED_S / (365.25 * 86_400.0),
+                c.replications,
+                model.duration.as_secs()
+            );
+            if self.probes.is_empty() {
+                bail!("{}={x}: {why}", self.args.vary);
+            }
+            return Ok(Err(Invalid(why)));
+        }
+        self.simulated_s += cost;
         let runs = replicate(&[model], c.replications, c.seed, c.threads)?.remove(0);
         let summaries: Vec<Value> =
             runs.iter().map(|r| serde_json::to_value(&r.summary).expect("serialises")).collect();
@@ -246,7 +265,7 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
         (Some(x), _, _) | (None, Some(x), _) | (None, None, Some(x)) => x,
         (None, None, None) => bail!("`{}` has no numeric value in the model: give --lo or --hi", args.vary),
     };
-    let mut s = Search { args: &args, integer, probes: Vec::new() };
+    let mut s = Search { args: &args, integer, probes: Vec::new(), simulated_s: 0.0 };
     let result = search(&mut s, start)?;
     let dir =
         args.common.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("{}-capacity", base.spec.name)));

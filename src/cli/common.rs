@@ -16,7 +16,7 @@ pub struct ModelArgs {
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
     pub set: Vec<Override>,
     /// Replications per configuration.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = super::parse_replications)]
     pub replications: usize,
     /// Base seed; replication k uses the same derived seed in every configuration.
     #[arg(long, default_value_t = 1)]
@@ -28,7 +28,7 @@ pub struct ModelArgs {
     #[arg(long)]
     pub warmup: Option<String>,
     /// Worker threads; 0 (the default) uses every core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = super::parse_threads)]
     pub threads: usize,
     /// Output folder.
     #[arg(long)]

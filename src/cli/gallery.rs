@@ -19,7 +19,7 @@ pub struct GalleryArgs {
     #[arg(long, value_name = "NAME")]
     pub only: Vec<String>,
     /// Worker threads; 0 (the default) uses every core. The outputs do not depend on it.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = super::parse_threads)]
     pub threads: usize,
     /// Output folder.
     #[arg(long, default_value = "output")]

@@ -64,6 +64,29 @@ pub fn parse_override(s: &str) -> Result<Override, String> {
     Override::parse(s)
 }
 
+/// A whole number of at least `lo` and at most `hi`, with the bound named in the error.
+fn bounded(s: &str, lo: usize, hi: usize, what: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}`: {what} must be a whole number from {lo} to {hi}")),
+    }
+}
+
+/// clap value parser for `--threads` (0: one per core).
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    bounded(s, 0, crate::model::limits::MAX_THREADS, "worker threads (0: one per core)")
+}
+
+/// clap value parser for `--replications` of compare and capacity.
+pub fn parse_replications(s: &str) -> Result<usize, String> {
+    bounded(s, 1, crate::model::limits::MAX_REPLICATIONS, "replications")
+}
+
+/// clap value parser for `--max-probes`.
+pub fn parse_probes(s: &str) -> Result<usize, String> {
+    bounded(s, 2, crate::model::limits::MAX_PROBES, "probes")
+}
+
 /// Parses arguments, runs the subcommand, and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
@@ -131,7 +154,7 @@ fn validate(path: &std::path::Path, set: &[Override]) -> anyhow::Result<()> {
 
 /// Whether `path` holds an experiment file (a JSON object naming a `model` and `parameters`).
 fn is_experiment(path: &std::path::Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    let Ok(text) = model::limits::read_bounded(path) else { return false };
     let doc: serde_json::Value = serde_json::from_str(model::json::strip_bom(&text)).unwrap_or_default();
     doc.get("model").is_some_and(|m| m.is_string()) && doc.get("parameters").is_some()
 }

@@ -17,7 +17,7 @@ pub struct SweepArgs {
     /// The experiment file (JSON).
     pub experiment: PathBuf,
     /// Worker threads; 0 (the default) uses every core. The output does not depend on it.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = super::parse_threads)]
     pub threads: usize,
     /// Output folder (default output/<experiment name>/, or …/shard-K-of-N/ for a shard).
     #[arg(long)]

@@ -49,10 +49,10 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
     let mut issues = Vec::new();
     let params = expand(&spec, &mut issues);
     let model_path = resolve_model_path(path, &spec.model);
-    let model_text = match std::fs::read_to_string(&model_path) {
+    let model_text = match crate::model::limits::read_bounded(&model_path) {
         Ok(t) => t,
         Err(e) => {
-            issues.push(Issue::new("model", format!("cannot read model file {}: {e}", model_path.display())));
+            issues.push(Issue::new("model", format!("model file {}: {e}", model_path.display())));
             return Err(locate(issues));
         }
     };

@@ -36,6 +36,47 @@ pub const MAX_POINTS: usize = 100_000;
 /// maximum): one replication's figures are kept for every run.
 pub const MAX_RUNS: u64 = 10_000_000;
 
+/// Largest input file read whole (a model, an experiment) [bytes]: 16 MiB. The largest bundled
+/// model is a few kB; a file past this is a mistake (`capsim run /dev/zero`), refused before it
+/// fills memory.
+pub const MAX_INPUT_BYTES: u64 = 16 << 20;
+
+/// Reads a whole input file of at most [`MAX_INPUT_BYTES`], reading no more than that even from
+/// a device or pipe whose size is unknown. The error is in the user's words.
+pub fn read_bounded(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(format!(
+            "the file is larger than {} MiB, the most capsim reads (is it the right file?)",
+            MAX_INPUT_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| format!("the file is not UTF-8 text (bad byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+/// Most worker threads a command may start: a thread per core is best, and 1,024 is beyond any
+/// machine capsim runs on; each thread reserves a stack for its runs.
+pub const MAX_THREADS: usize = 1024;
+
+/// Most replications per configuration of `compare` and `capacity`: every replication's
+/// summary is kept to form the intervals, and 10,000 already narrows an interval 30 times
+/// more than the default 10.
+pub const MAX_REPLICATIONS: usize = 10_000;
+
+/// Most probes of one capacity search: a bisection halves its bracket each probe, so 200 is
+/// far past double precision.
+pub const MAX_PROBES: usize = 200;
+
+/// Most simulated time one capacity search may run, over all its probes and replications [s]:
+/// 10 years (about 3 × 10⁸ s). The default search (40 probes × 10 replications of a one-hour
+/// model) uses 0.5 % of it; a search that varies `run.duration` stops doubling at about
+/// 180 days per run instead of heading for the 100-year limit.
+pub const MAX_SEARCH_SIMULATED_S: f64 = 10.0 * 365.25 * 86_400.0;
+
 /// Longest name used as a folder (model and experiment names, chart files).
 pub const MAX_NAME_LEN: usize = 100;
 

@@ -191,9 +191,9 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Model, FileError> {
 /// A file's label (its path as given) and text, or an error naming it.
 pub fn read_file(path: &Path) -> Result<(String, String), FileError> {
     let label = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match limits::read_bounded(path) {
         Ok(text) => Ok((label, text)),
-        Err(e) => Err(FileError::one(&label, Issue::new("", format!("cannot read the file: {e}")))),
+        Err(e) => Err(FileError::one(&label, Issue::new("", e))),
     }
 }
 

@@ -237,3 +237,109 @@ fn a_repeated_profile_with_inexact_lengths_ends() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Found by hostile testing: `capsim run /dev/zero` read until memory ran out; flags that
+/// multiply work or memory had no bound (`--threads 100000` panicked, `--replications 1e9`
+/// aborted allocating 16 GB); an SLO of `inf` or `NaN` hung the chart. Each is refused at once.
+#[test]
+fn inputs_and_flags_that_multiply_memory_or_time_are_bounded() {
+    let dir = temp_dir("bounds");
+    let out = dir.join("o");
+    let o = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["run", "/dev/zero", "--out", o], "larger than 16 MiB"),
+        (vec!["validate", "/dev/zero"], "larger than 16 MiB"),
+        (vec!["sweep", "experiments/mmc_servers.json", "--threads", "100000", "--out", o], "from 0 to 1024"),
+        (vec!["gallery", "--threads", "5000", "--out", o], "from 0 to 1024"),
+        (
+            vec![
+                "compare",
+                "models/mm1.json",
+                "--set",
+                "stations.server.servers=2",
+                "--replications",
+                "1000000000",
+                "--out",
+                o,
+            ],
+            "from 1 to 10000",
+        ),
+        (
+            vec![
+                "capacity",
+                "models/mm1.json",
+                "--vary",
+                "sources.arrivals.rate",
+                "--slo",
+                "latency_s.e2e.p99<=inf",
+                "--out",
+                o,
+            ],
+            "must be a finite number",
+        ),
+        (
+            vec![
+                "capacity",
+                "models/mm1.json",
+                "--vary",
+                "sources.arrivals.rate",
+                "--slo",
+                "latency_s.e2e.p99<=NaN",
+                "--out",
+                o,
+            ],
+            "must be a finite number",
+        ),
+        (
+            vec![
+                "capacity",
+                "models/mm1.json",
+                "--vary",
+                "sources.arrivals.rate",
+                "--slo",
+                "latency_s.e2e.p99<=5",
+                "--max-probes",
+                "100000",
+                "--out",
+                o,
+            ],
+            "from 2 to 200",
+        ),
+    ];
+    for (args, fragment) in cases {
+        let o = run_within(&args, 30);
+        let t = text(&o);
+        assert!(!t.contains("panicked"), "{args:?} panicked:\n{t}");
+        assert_ne!(o.status.code(), Some(0), "{args:?} succeeded:\n{t}");
+        assert!(t.contains(fragment), "{args:?} lacks `{fragment}`:\n{t}");
+    }
+    assert!(!out.exists(), "nothing was written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Found by hostile testing: a capacity search varying `run.duration` doubled it toward the
+/// 100-year limit. The search's total simulated time is bounded, and it says so when it stops.
+#[test]
+fn a_capacity_search_stops_at_its_simulated_time_budget() {
+    let dir = temp_dir("budget");
+    let out = dir.join("o");
+    let args = [
+        "capacity",
+        "models/mm1.json",
+        "--vary",
+        "run.duration",
+        "--slo",
+        "requests.arrived>=0",
+        "--replications",
+        "2",
+        "--warmup",
+        "0s",
+        "--set",
+        "sources.arrivals.rate=0.00001",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = run_within(&args, 120);
+    expect(&o, 0, "would exceed its budget of 10 years of simulated time");
+    let _ = std::fs::remove_dir_all(&dir);
+}
