@@ -25,3 +25,4 @@ mod llm;
 mod queueing;
 mod sources;
 mod speculative;
+mod walkthrough;
