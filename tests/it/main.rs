@@ -26,3 +26,4 @@ mod llm;
 mod queueing;
 mod sources;
 mod speculative;
+mod walkthrough;
