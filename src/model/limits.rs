@@ -14,6 +14,12 @@ pub const MAX_WINDOWS: f64 = 100_000.0;
 /// entry and maybe a queue place (about 200 bytes), so 20 million is about 4 GB per run.
 pub const MAX_IN_FLIGHT: u64 = 20_000_000;
 
+/// Most services and stations in one model: each carries counters, latency histograms and two
+/// columns per time-series window, so 60,000 idle services took 4.4 GB and wrote an 839 MB
+/// timeseries.csv. The seeds' whole chatbot has about 30; 2,000 leaves room for generated
+/// models and keeps a run's fixed memory near 150 MB.
+pub const MAX_SERVICES: usize = 2_000;
+
 /// Most closed-loop users over all populations: each carries about 70 bytes of state in the
 /// event list (the 1-million-user benchmark peaks at 72 MiB), so 10 million is about 0.7 GB.
 pub const MAX_USERS: u64 = 10_000_000;

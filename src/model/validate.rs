@@ -165,6 +165,15 @@ impl Checker {
                 );
             }
         }
+        let services = spec.services.len() + spec.stations.len();
+        if services > MAX_SERVICES {
+            self.issue(
+                "services",
+                format!(
+                    "{services} services and stations; at most {MAX_SERVICES} are allowed (each keeps counters, histograms and time-series columns in memory)"
+                ),
+            );
+        }
         if r.max_in_flight == 0 || r.max_in_flight > MAX_IN_FLIGHT {
             self.issue(
                 "run.max_in_flight",

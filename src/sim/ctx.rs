@@ -41,6 +41,14 @@ impl Ctx {
         Ctx { now: SimTime::ZERO, queue: EventQueue::default(), reqs: Slab::default(), events: 0 }
     }
 
+    /// A context whose request table is expected to hold at most `max_in_flight` entries (the
+    /// run stops past them) plus what one event adds, so its growth stops doubling there.
+    pub fn bounded(max_in_flight: u64) -> Ctx {
+        let mut c = Ctx::new();
+        c.reqs.set_limit(usize::try_from(max_in_flight).unwrap_or(usize::MAX).saturating_add(4096));
+        c
+    }
+
     /// Schedules `event` `delay_s` seconds from now.
     #[inline]
     pub fn after(&mut self, delay_s: f64, event: Event) {

@@ -163,7 +163,7 @@ impl World {
             ..Totals::default()
         };
         World {
-            ctx: Ctx::new(),
+            ctx: Ctx::bounded(model.max_in_flight),
             ops: p.ops.clone().into_boxed_slice(),
             branch_pcs: p.branch_pcs.clone().into_boxed_slice(),
             windows: Windows::new(model.window, services.len()),

@@ -343,3 +343,21 @@ fn a_capacity_search_stops_at_its_simulated_time_budget() {
     expect(&o, 0, "would exceed its budget of 10 years of simulated time");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Found by hostile testing: nothing bounded the number of services (60,000 idle ones took
+/// 4.4 GB; `validate` said ok).
+#[test]
+fn the_number_of_services_is_bounded() {
+    let dir = temp_dir("services");
+    let mut stations = serde_json::Map::new();
+    for k in 0..2001 {
+        stations
+            .insert(format!("s{k}"), serde_json::json!({"servers": 1, "service": {"dist": "constant", "value": "1s"}}));
+    }
+    let m = serde_json::json!({"name": "many", "run": {"duration": "1m"}, "sources": {"a": {"rate": 1, "to": "s0"}}, "stations": stations});
+    let file = dir.join("many.json");
+    std::fs::write(&file, m.to_string()).unwrap();
+    let o = run_within(&["validate", file.to_str().unwrap()], 30);
+    expect(&o, 2, "2001 services and stations; at most 2000 are allowed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
