@@ -108,7 +108,11 @@ pub fn deserialize_all<T: serde::de::DeserializeOwned>(doc: &Value) -> Result<T,
         let path = dotted(err.path());
         let raw = err.inner().to_string();
         let missing = missing_field(&raw).map(|k| join(&path, k));
-        let ours = missing.as_ref().is_some_and(|m| removed.contains(m));
+        // A problem at a field we removed, or at an object holding one (an enum that lost its
+        // only key, a struct that lost a required field), is our doing, not the user's.
+        let holds_removed =
+            removed.iter().any(|r| r.strip_prefix(path.as_str()).is_some_and(|rest| rest.starts_with('.')));
+        let ours = missing.as_ref().is_some_and(|m| removed.contains(m)) || holds_removed;
         if !ours {
             if issues.iter().any(|i| i.path == path && i.message == humanize(&raw)) {
                 return Err(issues);

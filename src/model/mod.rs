@@ -1,6 +1,7 @@
 //! Model files: raw spec (serde) → checked [`Model`], with `--set` overrides and error locations.
 
 pub mod dist;
+pub mod either;
 pub mod error;
 pub mod json;
 pub mod limits;

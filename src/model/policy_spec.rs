@@ -8,6 +8,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::either;
 use super::quantity::Quantity;
 
 /// A named call policy.
@@ -71,11 +72,24 @@ pub enum Backoff {
 }
 
 /// Jitter as written in the file.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[derive(Clone, Copy, Debug, Serialize, JsonSchema, PartialEq)]
 #[serde(untagged)]
 pub enum JitterSpec {
     Kind(JitterKind),
     Uniform { uniform: Quantity },
+}
+
+impl<'de> Deserialize<'de> for JitterSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        if v.is_string() {
+            return either::read(v, "jitter").map(JitterSpec::Kind);
+        }
+        let example = "\"full\" or {\"uniform\": \"50ms\"}";
+        let (_, q) =
+            either::one_key(v, &["uniform"], "a jitter (none, full, equal, decorrelated, or uniform)", example)?;
+        either::read(q, "jitter's uniform width").map(|uniform| JitterSpec::Uniform { uniform })
+    }
 }
 
 impl Default for JitterSpec {
@@ -145,11 +159,24 @@ pub struct BreakerSpec {
 }
 
 /// The breaker's rolling window.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum BreakerWindow {
     Calls { calls: u32 },
     Duration { duration: Quantity },
+}
+
+impl<'de> Deserialize<'de> for BreakerWindow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let example = "{\"calls\": 100} or {\"duration\": \"30s\"}";
+        let (key, x) = either::one_key(v, &["calls", "duration"], "a breaker window", example)?;
+        if key == "calls" {
+            either::read(x, "window's call count").map(|calls| BreakerWindow::Calls { calls })
+        } else {
+            either::read(x, "window's duration").map(|duration| BreakerWindow::Duration { duration })
+        }
+    }
 }
 
 /// The slow-call rule of a breaker.

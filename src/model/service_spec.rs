@@ -21,6 +21,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dist::DistSpec;
+use super::either;
 use super::quantity::Quantity;
 use super::spec::Discipline;
 use crate::components::kinds::KindSpec;
@@ -133,11 +134,25 @@ pub struct StepSpec {
 }
 
 /// A sub-flow: one step, or a list of steps run in sequence.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum SubFlow {
     One(Box<StepSpec>),
     Many(Vec<StepSpec>),
+}
+
+impl<'de> Deserialize<'de> for SubFlow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        match v {
+            serde_json::Value::Array(_) => either::read(v, "list of steps").map(SubFlow::Many),
+            serde_json::Value::Object(_) => either::read(v, "step").map(SubFlow::One),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a step (an object such as {{\"call\": \"catalog\"}}) or a list of steps, got {}",
+                either::kind_of(&other)
+            ))),
+        }
+    }
 }
 
 impl SubFlow {
@@ -151,13 +166,24 @@ impl SubFlow {
 }
 
 /// How many branches of a `parallel` step must succeed before the flow goes on.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum WaitSpec {
     /// `"all"` or `"first"`.
     Word(WaitWord),
     /// `{"k": n}`: the first n successes.
     K { k: u16 },
+}
+
+impl<'de> Deserialize<'de> for WaitSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        if v.is_string() {
+            return either::read(v, "wait").map(WaitSpec::Word);
+        }
+        let (_, k) = either::one_key(v, &["k"], "a wait (\"all\", \"first\" or {\"k\": n})", "{\"k\": 2}")?;
+        either::read(k, "wait's k").map(|k| WaitSpec::K { k })
+    }
 }
 
 /// `all` or `first`.

@@ -361,3 +361,65 @@ fn the_number_of_services_is_bounded() {
     expect(&o, 2, "2001 services and stations; at most 2000 are allowed");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Found by hostile testing: values written in two forms (a word or an object; one step or a
+/// list) accepted unknown fields, dropped one of two given fields, and said "data did not match
+/// any variant of untagged enum SubFlow"; a mistake inside a kind added a spurious "expected map
+/// with a single key". Each now names the field, what is allowed, and only the real problem.
+#[test]
+fn two_form_values_are_read_strictly_and_explained() {
+    let cases = [
+        (
+            "models/dependency_tiers.json",
+            r#"policies.tier2_catalog.breaker.window={"calls":10,"duration":"5s"}"#,
+            "give either `calls` or `duration` in a breaker window, not both",
+        ),
+        (
+            "models/dependency_tiers.json",
+            r#"policies.tier2_catalog.breaker.window={"cals":10}"#,
+            "a breaker window has no field `cals`; it takes `calls` or `duration`",
+        ),
+        (
+            "models/dependency_tiers.json",
+            r#"policies.tier1.retry.jitter={"uniform":"5ms","x":1}"#,
+            "has no field `x`; it takes `uniform`",
+        ),
+        (
+            "models/dependency_tiers.json",
+            r#"policies.tier1.retry.jitter="ful""#,
+            "unknown choice `ful` — did you mean `full`?",
+        ),
+        (
+            "models/dependency_tiers.json",
+            r#"services.orchestrator.flow.1.wait={"k":2,"x":1}"#,
+            "a wait (\"all\", \"first\" or {\"k\": n}) has no field `x`",
+        ),
+        (
+            "models/dependency_tiers.json",
+            r#"services.orchestrator.flow.1.parallel.0={"call":"catalog","polcy":"tier3"}"#,
+            "at `polcy` in this step: unknown field `polcy` — did you mean `policy`?",
+        ),
+        (
+            "models/dependency_tiers.json",
+            r#"services.orchestrator.flow.1.parallel.0=[{"call":"catalog"},{"wrok":1}]"#,
+            "at `1.wrok` in this list of steps: unknown field `wrok`",
+        ),
+        (
+            "models/dependency_tiers.json",
+            "services.orchestrator.flow.1.parallel.0=5",
+            "expected a step (an object such as",
+        ),
+        (
+            "models/cache_stampede.json",
+            r#"services.catalog_cache.kind.cache.ttl="5 parsecs""#,
+            "unknown duration unit `parsecs`",
+        ),
+    ];
+    for (model, set, fragment) in cases {
+        let o = run_within(&["validate", model, "--set", set], 30);
+        expect(&o, 2, fragment);
+        let t = text(&o);
+        assert!(t.contains("1 problem in"), "one problem only for {set}:\n{t}");
+        assert!(!t.contains("untagged enum") && !t.contains("single key"), "{t}");
+    }
+}
