@@ -12,7 +12,7 @@ pub mod world;
 
 pub use ctx::{Ctx, Event};
 pub use job::{Attrs, Job, NO_SERVICE, Origin, Outcome};
-pub use run::{RunOutput, run, skeleton_summary};
+pub use run::{FinishedRun, Status, run};
 pub use world::World;
 
 /// Stack for threads that run simulations [bytes]: the main thread's 8 MiB rather than a worker's
