@@ -58,7 +58,8 @@ mod tests {
 
     /// A 10 s warm-up window holding 10 requests, then one 10 s window per level in `levels`.
     fn rows(levels: &[u64]) -> Vec<WindowRow> {
-        std::iter::once(10).chain(levels.iter().copied())
+        std::iter::once(10)
+            .chain(levels.iter().copied())
             .enumerate()
             .map(|(k, in_flight)| WindowRow {
                 t_start: k as f64 * 10.0,

@@ -3,12 +3,14 @@
 //! buckets, holding a slot while waiting (Erlang C and Pollaczek–Khinchine), Zipf keys, and the
 //! accounting identity of outcomes.
 
+use crate::common::run;
 use capsim::components::Drawer;
 use capsim::engine::{SimTime, stream};
 use capsim::model::program::{Jitter, LimitDef, RetryDef};
 use capsim::model::{Draws, policy_spec::LimitScope};
 use capsim::policy::{Limiter, backoff_s};
-use capsim::sim::{Attrs, RunOutput, run};
+use capsim::report::output::RunOutput;
+use capsim::sim::Attrs;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
