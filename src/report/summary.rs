@@ -13,9 +13,12 @@ use crate::model::program::Origin;
 use crate::report::recovery::{Recovery, recovery};
 use crate::report::services::{PolicyCounts, ServiceSummary, worst_window_p99s};
 use crate::report::warnings::warnings;
-pub use crate::sim::Status;
 use crate::sim::world::Counts;
 use crate::sim::{FinishedRun, World};
+
+/// How the run ended (`status`): the simulation's own [`crate::sim::Status`], named here too
+/// beside the other types of summary.json.
+pub use crate::sim::Status;
 
 /// The whole summary.
 #[derive(Clone, Debug, Serialize)]

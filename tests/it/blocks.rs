@@ -101,7 +101,7 @@ fn overload_stops_the_run_with_a_report() {
     }));
     let s = crate::common::run(&m).summary;
     match s.status {
-        capsim::report::summary::Status::Overloaded { at_s, in_flight } => {
+        capsim::sim::Status::Overloaded { at_s, in_flight } => {
             assert_eq!(in_flight, 1001);
             // About 1,000 / 99 ≈ 10 s of excess arrivals.
             assert!(at_s > 5.0 && at_s < 20.0, "stopped at {at_s}");
