@@ -130,7 +130,7 @@ fn mmc() -> (u64, u64) {
     let sets: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
     let m = load_str("models/mmc.json", &text, &sets).unwrap();
     let out = capsim::sim::run(&m);
-    (out.summary.requests.arrived, out.summary.engine.events)
+    (out.world.totals.all.arrived, out.world.ctx.events)
 }
 
 fn sessions(duration: &str) -> (u64, u64) {
@@ -141,7 +141,7 @@ fn sessions(duration: &str) -> (u64, u64) {
     );
     let m = load_str("million", &text, &[]).unwrap();
     let out = capsim::sim::run(&m);
-    (out.summary.requests.arrived, out.summary.engine.events)
+    (out.world.totals.all.arrived, out.world.ctx.events)
 }
 
 fn flow(duration: &str) -> (u64, u64) {
@@ -163,7 +163,7 @@ fn flow(duration: &str) -> (u64, u64) {
     );
     let m = load_str("flow", &text, &[]).unwrap();
     let out = capsim::sim::run(&m);
-    (out.summary.requests.arrived, out.summary.engine.events)
+    (out.world.totals.all.arrived, out.world.ctx.events)
 }
 
 /// models/cache_stampede.json with 100,000 keys (all prewarmed) at 5,000 requests/s for 10
@@ -184,7 +184,7 @@ fn stampede() -> (u64, u64) {
     let out = capsim::sim::run(&m);
     let wall = t.elapsed().as_secs_f64();
     eprintln!("stampede-10m: 600 simulated s in {wall:.2} s wall: {:.0}x real time", 600.0 / wall);
-    (out.summary.requests.arrived, out.summary.engine.events)
+    (out.world.totals.all.arrived, out.world.ctx.events)
 }
 
 /// The model tier at 10,000 requests/s for 120 simulated seconds.
@@ -216,7 +216,7 @@ fn model_tier() -> (u64, u64) {
     let out = capsim::sim::run(&m);
     let wall = t.elapsed().as_secs_f64();
     eprintln!("model-tier-2m: 120 simulated s in {wall:.2} s wall: {:.0}x real time", 120.0 / wall);
-    (out.summary.requests.arrived, out.summary.engine.events)
+    (out.world.totals.all.arrived, out.world.ctx.events)
 }
 
 /// The yardstick: the least an M/M/c simulation can do.

@@ -1,7 +1,8 @@
-//! Fuzzes loading then running: any model text that loads is run with `capsim::sim::run`, after
-//! clamping the run to at most 1 simulated second, warm-up below that and at most 10,000
-//! requests in flight. `run.window` is deliberately left alone: a window count that grows
-//! without bound (duration / window) is a bug class this target is meant to find.
+//! Fuzzes loading then running: any model text that loads is run with `capsim::sim::run` and
+//! its outputs built (`RunOutput::build`: summary, recovery, warnings), after clamping the run
+//! to at most 1 simulated second, warm-up below that and at most 10,000 requests in flight.
+//! `run.window` is deliberately left alone: a window count that grows without bound (duration /
+//! window) is a bug class this target is meant to find.
 #![no_main]
 
 use capsim::engine::SimTime;
@@ -18,5 +19,5 @@ fuzz_target!(|data: &[u8]| {
         model.warmup = SimTime(model.duration.0 / 2);
     }
     model.max_in_flight = model.max_in_flight.min(MAX_IN_FLIGHT);
-    let _ = capsim::sim::run(&model);
+    let _ = capsim::report::output::RunOutput::build(&model, capsim::sim::run(&model));
 });

@@ -16,7 +16,7 @@ use crate::experiment::replicate::replicate;
 use crate::model::Override;
 use crate::report::charts::{Chart, LineChart, Series};
 use crate::report::labels::{metric_label, param_label, sig};
-use crate::sim::skeleton_summary;
+use crate::report::summary::Summary;
 use crate::stats::t_interval;
 
 /// Which edge of the feasible region to find.
@@ -251,7 +251,7 @@ fn check_args(args: &CapacityArgs) -> Result<()> {
 pub fn capacity(args: CapacityArgs) -> Result<()> {
     check_args(&args)?;
     let base = args.common.load(&[])?;
-    let skeleton = serde_json::to_value(skeleton_summary(&base))?;
+    let skeleton = serde_json::to_value(Summary::skeleton(&base))?;
     for s in &args.slo {
         if !crate::experiment::metric_exists(&skeleton, &s.metric) {
             bail!("--slo {}: `{}` is not a number in summary.json (see docs/metrics.md)", s.metric, s.metric);

@@ -14,7 +14,7 @@ use crate::experiment::replicate::{numeric_leaves, replicate};
 use crate::metrics::Latency;
 use crate::model::Override;
 use crate::report::charts::{Chart, LineChart, Series, cdf_points, latency_unit, time_unit};
-use crate::sim::RunOutput;
+use crate::report::output::RunOutput;
 use crate::stats::{paired, t_interval};
 
 /// Arguments of `capsim compare`.

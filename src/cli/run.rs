@@ -10,9 +10,10 @@ use super::common::with_run_settings;
 use super::parse_override;
 use crate::model::{self, Override};
 use crate::report::labels::sig;
-use crate::report::summary::{Status, Summary};
+use crate::report::output::RunOutput;
+use crate::report::summary::Summary;
 use crate::report::write::write_run;
-use crate::sim;
+use crate::sim::{self, Status};
 
 /// Arguments of `capsim run`.
 #[derive(Args, Debug)]
@@ -71,7 +72,7 @@ pub const EXIT_OVERLOADED: i32 = 3;
 pub fn run(args: RunArgs) -> Result<i32> {
     let mut model = model::load(&args.model, &args.overrides())?;
     model.trace = args.trace.unwrap_or(0);
-    let out = sim::run(&model);
+    let out = RunOutput::build(&model, sim::run(&model));
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&model.spec.name));
     let charts = write_run(&dir, &model, &out, !args.no_charts)?;
     crate::say_raw!("{}", human(&out.summary));

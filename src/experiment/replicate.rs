@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use crate::engine::rng::replication_seed;
 use crate::model::Model;
-use crate::sim::{RunOutput, run};
+use crate::report::output::RunOutput;
+use crate::sim::run;
 
 /// Runs `reps` replications of each model on `threads` threads (0: one per core); the result
 /// is indexed `[model][replication]` whatever the thread count.
@@ -20,7 +21,7 @@ pub fn replicate(models: &[Model], reps: usize, seed: u64, threads: usize) -> Re
             .map(|&(m, r)| {
                 let mut model = models[m].clone();
                 model.seed = replication_seed(seed, r as u64);
-                run(&model)
+                RunOutput::build(&model, run(&model))
             })
             .collect()
     });

@@ -15,6 +15,7 @@ use crate::report::timeseries::column;
 use super::shard::Shard;
 use super::{Experiment, metric};
 use crate::engine::rng::replication_seed;
+use crate::report::output::RunOutput;
 use crate::sim::run;
 use crate::stats::{mser5, t_interval};
 
@@ -110,7 +111,7 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
 fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
     let mut model = exp.points[index].model.clone();
     model.seed = replication_seed(exp.spec.seed, rep as u64);
-    let out = run(&model);
+    let out = RunOutput::build(&model, run(&model));
     let summary = serde_json::to_value(&out.summary).expect("a summary serialises");
     let metrics = exp.spec.metrics.iter().map(|m| metric(&summary, m).unwrap_or(f64::NAN)).collect();
     let (level, starts) = if rep < exp.spec.replications as usize {

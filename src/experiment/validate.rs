@@ -9,7 +9,7 @@ use super::spec::{ChartKind, Combine, ExperimentSpec, ParameterSpec};
 use super::{Experiment, Param, Point, claims, metric_exists, point_overrides, resolve_model_path};
 use crate::model::limits::{MAX_POINTS, MAX_RUNS, MAX_VALUES, check_file_name};
 use crate::model::{FileError, Issue, Model, load_str, located, parse_typed, read_file};
-use crate::sim::skeleton_summary;
+use crate::report::summary::Summary;
 
 /// Which settings of an experiment to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -212,7 +212,7 @@ fn skeleton_names(model: &Model) -> Vec<String> {
 
 /// Metrics, precision and charts must name fields that exist.
 fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues: &mut Vec<Issue>) {
-    let skeleton = serde_json::to_value(skeleton_summary(model)).expect("a summary serialises");
+    let skeleton = serde_json::to_value(Summary::skeleton(model)).expect("a summary serialises");
     if spec.metrics.is_empty() {
         issues.push(Issue::new("metrics", "list at least one metric, e.g. \"latency_s.e2e.p99\""));
     }

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 
 use crate::metrics::WindowRow;
 use crate::model::Model;
-use crate::sim::RunOutput;
+use crate::report::output::RunOutput;
 
 static FONT: Once = Once::new();
 const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");

@@ -1,11 +1,14 @@
-//! Outputs of a run: summary.json, timeseries.csv, the resolved model, and charts.
+//! Outputs of a run, built from the raw figures the simulation leaves (`sim::FinishedRun`):
+//! summary.json, timeseries.csv, the resolved model, and charts.
 
 pub mod charts;
 pub mod html;
 pub mod labels;
+pub mod output;
 pub mod recovery;
 pub mod services;
 pub mod stacked;
 pub mod summary;
 pub mod timeseries;
+pub mod warnings;
 pub mod write;

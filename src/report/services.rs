@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::components::Service;
 use crate::components::call_stats::OutcomeCounts;
 use crate::engine::SimTime;
-use crate::metrics::LatencySummary;
+use crate::metrics::{LatencySummary, WindowRow};
+use crate::model::Model;
 
 /// One service's figures after warm-up.
 #[derive(Clone, Debug, Serialize)]
@@ -95,6 +96,19 @@ impl ServiceSummary {
             mean_queue_len: st.mean_queue_len,
             mean_wait_s: st.mean_wait_s,
             kind: BTreeMap::new(),
+        }
+    }
+}
+
+/// Sets each service's `worst_window_p99_s`: the highest of its per-window p99s in `rows` after
+/// `model`'s warm-up (windows where no attempt ended have none).
+pub fn worst_window_p99s(model: &Model, rows: &[WindowRow], services: &mut BTreeMap<String, ServiceSummary>) {
+    let warmup_s = model.warmup.as_secs();
+    for (i, s) in model.program.services.iter().enumerate() {
+        let measured = rows.iter().filter(|r| r.t_start >= warmup_s);
+        let worst = measured.filter_map(|r| r.p99s.get(i).copied().filter(|p| p.is_finite())).reduce(f64::max);
+        if let Some(out) = services.get_mut(&s.name) {
+            out.worst_window_p99_s = worst;
         }
     }
 }

@@ -10,24 +10,15 @@ use crate::cost::{CostSummary, Driver};
 use crate::metrics::{LatencySummary, PathPart};
 use crate::model::Model;
 use crate::model::program::Origin;
-use crate::report::recovery::Recovery;
-use crate::report::services::{PolicyCounts, ServiceSummary};
-use crate::sim::World;
+use crate::report::recovery::{Recovery, recovery};
+use crate::report::services::{PolicyCounts, ServiceSummary, worst_window_p99s};
+use crate::report::warnings::warnings;
 use crate::sim::world::Counts;
+use crate::sim::{FinishedRun, World};
 
-/// How the run ended.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum Status {
-    /// Ran to `run.duration`.
-    Completed,
-    /// Stopped early: more than `run.max_in_flight` requests were in the system.
-    Overloaded { at_s: f64, in_flight: u64 },
-    /// Stopped early: simulated time stopped advancing — more than 10 million events at one
-    /// instant (a loop with no delay, e.g. users with zero think time whose requests fail at
-    /// once).
-    Stalled { at_s: f64, events: u64 },
-}
+/// How the run ended (`status`): the simulation's own [`crate::sim::Status`], named here too
+/// beside the other types of summary.json.
+pub use crate::sim::Status;
 
 /// The whole summary.
 #[derive(Clone, Debug, Serialize)]
@@ -117,8 +108,27 @@ pub struct SessionSummary {
 }
 
 impl Summary {
-    /// Reads the summary off a finished world.
-    pub fn build(model: &Model, w: &World, status: Status, wall_s: f64) -> Summary {
+    /// summary.json of a finished run of `model`: the world's figures, each service's worst
+    /// window, the recovery after the model's fault windows and the warnings.
+    pub fn build(model: &Model, run: &FinishedRun) -> Summary {
+        let mut s = Summary::figures(model, &run.world, run.status.clone(), run.wall_s);
+        let rows = run.world.windows.rows();
+        worst_window_p99s(model, rows, &mut s.services);
+        s.recovery = recovery(model, rows, run.end().as_secs());
+        s.warnings = warnings(run, rows);
+        s
+    }
+
+    /// The summary of a world that has not run: every field present, all zero. Used to check
+    /// that metric paths exist before running anything.
+    pub fn skeleton(model: &Model) -> Summary {
+        let mut s = Summary::figures(model, &World::new(model), Status::Completed, 0.0);
+        s.recovery = recovery(model, &[], 0.0);
+        s
+    }
+
+    /// The figures read off world `w` at its clock (recovery and warnings left empty).
+    fn figures(model: &Model, w: &World, status: Status, wall_s: f64) -> Summary {
         let now = w.ctx.now;
         // Zero when the run ended before the warm-up did; rates over it are then NaN (null).
         let measured_s = now.since(model.warmup) as f64 / 1e9;
@@ -204,14 +214,7 @@ impl Summary {
             critical_path: critical_path(model, w),
             sessions,
             cost_usd: cost(model, w, measured_s),
-            recovery: crate::report::recovery::trigger(model).map(|(from, to)| Recovery {
-                trigger_from_s: from,
-                trigger_to_s: to,
-                baseline_goodput_per_s: f64::NAN,
-                baseline_in_flight: f64::NAN,
-                recovered: 0,
-                time_s: f64::NAN,
-            }),
+            recovery: None,
             warnings: Vec::new(),
         }
     }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use super::{charts, timeseries};
 use crate::model::Model;
-use crate::sim::RunOutput;
+use crate::report::output::RunOutput;
 
 /// Writes summary.json, timeseries.csv, model.resolved.json and (unless `charts` is false) the
 /// PNG charts into `dir`, creating it. Returns the paths of the charts written.

@@ -1,6 +1,7 @@
 //! One run: a world built from a model, driven by the event loop until the run's end. Requests
 //! move through the flow program (`flow.rs`): every top-level request, call and parallel branch
-//! is a [`Job`] in the slab.
+//! is a [`Job`] in the slab. A run returns raw figures ([`FinishedRun`]); `report/` turns them
+//! into what is written, and nothing here imports it.
 
 mod calls;
 mod ctx;
@@ -12,7 +13,7 @@ pub mod world;
 
 pub use ctx::{Ctx, Event};
 pub use job::{Attrs, Job, NO_SERVICE, Origin, Outcome};
-pub use run::{RunOutput, run, skeleton_summary};
+pub use run::{FinishedRun, Status, run};
 pub use world::World;
 
 /// Stack for threads that run simulations [bytes]: the main thread's 8 MiB rather than a worker's

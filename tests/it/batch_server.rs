@@ -2,7 +2,8 @@
 //! figures: a saturated server completes max_batch ÷ (a + b × max_batch × K) requests per
 //! second per slot; a lone request waits `max_wait`, then takes a + b × K.
 
-use capsim::sim::{RunOutput, run};
+use crate::common::run;
+use capsim::report::output::RunOutput;
 use serde_json::{Value, json};
 
 use crate::common::model;

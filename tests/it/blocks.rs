@@ -19,7 +19,7 @@ fn fork_join_waits_for_the_slowest_branch() {
         },
         "joins": {"j": {"to": "after"}}
     }));
-    let s = capsim::sim::run(&m).summary;
+    let s = crate::common::run(&m).summary;
     assert!(s.requests.completed > 400);
     assert!((s.latency_s.e2e.mean - 3.5).abs() < 1e-9, "mean {}", s.latency_s.e2e.mean);
     assert!((s.latency_s.e2e.max - 3.5).abs() < 1e-9);
@@ -41,7 +41,7 @@ fn rejected_branch_rejects_the_parent() {
         },
         "joins": {"j": {"to": "end"}}
     }));
-    let s = capsim::sim::run(&m).summary;
+    let s = crate::common::run(&m).summary;
     assert_eq!(s.requests.arrived, 20);
     assert_eq!(s.requests.rejected, 10);
     assert_eq!(s.requests.completed, 10);
@@ -61,7 +61,7 @@ fn probability_router_splits_by_weight() {
             "b": {"servers": 100, "service": {"dist": "constant", "value": "1ms"}}
         }
     }));
-    let s = capsim::sim::run(&m).summary;
+    let s = crate::common::run(&m).summary;
     let n = s.requests.arrived as f64;
     let a = s.stations["a"].arrivals as f64;
     let sd = (n * 0.25 * 0.75).sqrt();
@@ -85,7 +85,7 @@ fn class_router_sends_each_class_its_way() {
             "slow": {"delay": {"dist": "constant", "value": "2s"}}
         }
     }));
-    let s = capsim::sim::run(&m).summary;
+    let s = crate::common::run(&m).summary;
     assert!((s.latency_s.by_class["chat"].max - 0.01).abs() < 1e-9);
     assert!((s.latency_s.by_class["batch"].mean - 2.0).abs() < 1e-9);
 }
@@ -99,9 +99,9 @@ fn overload_stops_the_run_with_a_report() {
         "sources": {"in": {"rate": 100, "to": "s"}},
         "stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": 1}}}
     }));
-    let s = capsim::sim::run(&m).summary;
+    let s = crate::common::run(&m).summary;
     match s.status {
-        capsim::report::summary::Status::Overloaded { at_s, in_flight } => {
+        capsim::sim::Status::Overloaded { at_s, in_flight } => {
             assert_eq!(in_flight, 1001);
             // About 1,000 / 99 ≈ 10 s of excess arrivals.
             assert!(at_s > 5.0 && at_s < 20.0, "stopped at {at_s}");
@@ -118,7 +118,7 @@ fn single_class_figures_equal_the_overall_ones() {
         "sources": {"in": {"rate": 2, "to": "s"}},
         "stations": {"s": {"servers": 1, "service": {"dist": "exponential", "mean": "100ms"}}}
     }));
-    let s = capsim::sim::run(&m).summary;
+    let s = crate::common::run(&m).summary;
     assert!(s.latency_s.e2e.mean > 0.0);
     assert_eq!(s.latency_s.by_class["default"], s.latency_s.e2e);
 }

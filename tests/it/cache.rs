@@ -2,7 +2,8 @@
 //! ratio of one key read as a Poisson stream, one origin call per expiry with coalescing,
 //! stale-while-revalidate, invalidations, and LRU against Che's approximation.
 
-use capsim::sim::{RunOutput, run};
+use crate::common::run;
+use capsim::report::output::RunOutput;
 use serde_json::{Value, json};
 
 use crate::common::model;

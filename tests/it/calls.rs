@@ -3,12 +3,14 @@
 //! buckets, holding a slot while waiting (Erlang C and Pollaczek–Khinchine), Zipf keys, and the
 //! accounting identity of outcomes.
 
+use crate::common::run;
 use capsim::components::Drawer;
 use capsim::engine::{SimTime, stream};
 use capsim::model::program::{Jitter, LimitDef, RetryDef};
 use capsim::model::{Draws, policy_spec::LimitScope};
 use capsim::policy::{Limiter, backoff_s};
-use capsim::sim::{Attrs, RunOutput, run};
+use capsim::report::output::RunOutput;
+use capsim::sim::Attrs;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
@@ -336,7 +338,7 @@ fn abandoned_attempts_count_towards_the_overload_stop() {
     m["run"]["max_in_flight"] = json!(20000);
     let out = run(&model(&m));
     match out.summary.status {
-        capsim::report::summary::Status::Overloaded { at_s, .. } => assert!(at_s < 60.0, "stopped at {at_s} s"),
+        capsim::sim::Status::Overloaded { at_s, .. } => assert!(at_s < 60.0, "stopped at {at_s} s"),
         s => panic!("expected an overload stop, got {s:?}"),
     }
     // Only the requests still inside their 1 ms are in flight (about 1 at 1,000 requests/s).

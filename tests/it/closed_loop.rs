@@ -29,7 +29,7 @@ fn population(users: u32) -> capsim::model::Model {
 #[test]
 fn throughput_obeys_response_time_law() {
     // X = N / (R + Z) holds for any run long enough that edge effects vanish.
-    let out = capsim::sim::run(&population(12));
+    let out = crate::common::run(&population(12));
     let s = &out.summary;
     let x = s.requests.throughput_per_s;
     let law = 12.0 / (s.latency_s.e2e.mean + 10.0);
@@ -65,7 +65,7 @@ fn sessions_end_and_restart() {
         }},
         "stations": {"s": {"servers": 4, "service": {"dist": "constant", "value": "500ms"}}}
     }));
-    let out = capsim::sim::run(&m);
+    let out = crate::common::run(&m);
     let u = &out.summary.sessions["u"];
     // Session k ends at 8.5k − 4 s ≤ 852 → 100 done; the 101st starts at 851 s and its first
     // message completes at 851.5 s.

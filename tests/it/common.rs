@@ -1,8 +1,9 @@
-//! Helpers: build models from JSON values, run replications in parallel, read summary fields.
+//! Helpers: build models from JSON values, run them (simulation, then report), run replications
+//! in parallel, read summary fields.
 
 use capsim::engine::rng::replication_seed;
 use capsim::model::{Model, load_str};
-use capsim::sim::{RunOutput, run};
+use capsim::report::output::RunOutput;
 use capsim::stats::{Interval, t_interval};
 use rayon::prelude::*;
 use serde_json::Value;
@@ -10,6 +11,11 @@ use serde_json::Value;
 /// Checks a model given as JSON, panicking with the full error if it is invalid.
 pub fn model(v: &Value) -> Model {
     load_str("test-model", &v.to_string(), &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs `m` and builds its outputs, as `capsim run` does.
+pub fn run(m: &Model) -> RunOutput {
+    RunOutput::build(m, capsim::sim::run(m))
 }
 
 /// Runs `reps` replications of `m` with seeds derived from 1000 and returns each metric.

@@ -22,7 +22,7 @@ fn bill_matches_hand_computation() {
         "stations": {"gpu": {"servers": 3, "service": {"dist": "constant", "value": "1s"},
             "cost": [{"driver": "instance_hours", "price": "ml.g5.xlarge", "servers_per_unit": 2}]}}
     }));
-    let s = capsim::sim::run(&m).summary;
+    let s = crate::common::run(&m).summary;
     let c = &s.cost_usd;
     let msgs = s.sessions["u"].messages as f64;
     // Each user cycles every 12 s: 600 messages per user over 2 h (±1 at the edges).

@@ -1,8 +1,8 @@
 //! Same model and seed ⇒ byte-identical outputs (apart from `engine.wall_s`); different seeds
 //! and common random numbers behave as designed.
 
+use crate::common::run;
 use capsim::model::load_str;
-use capsim::sim::run;
 
 fn summary_without_wall(path: &str, seed: u64) -> (String, String) {
     let text = std::fs::read_to_string(path).unwrap();
@@ -49,7 +49,7 @@ fn adding_a_station_leaves_arrivals_unchanged() {
                      "b": {"servers": 1, "service": {"dist": "exponential", "mean": "100ms"}, "to": "end"}}}"#;
     let one = run(&load_str("a", base, &[]).unwrap());
     let two = run(&load_str("b", more, &[]).unwrap());
-    let arrivals = |o: &capsim::sim::RunOutput| o.rows.iter().map(|r| r.arrivals).collect::<Vec<_>>();
+    let arrivals = |o: &capsim::report::output::RunOutput| o.rows.iter().map(|r| r.arrivals).collect::<Vec<_>>();
     assert_eq!(arrivals(&one), arrivals(&two));
     assert_eq!(one.summary.stations["a"].mean_wait_s, two.summary.stations["a"].mean_wait_s);
 }

@@ -3,7 +3,8 @@
 //! routing); after a load step the first new instance serves exactly when the delay chain
 //! says; cooldowns hold; scale-in drains; warm-up, scheduled actions, load speed and cost.
 
-use capsim::sim::{RunOutput, run};
+use crate::common::run;
+use capsim::report::output::RunOutput;
 use serde_json::{Value, json};
 
 use crate::common::{interval, model};

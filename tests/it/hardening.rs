@@ -183,9 +183,9 @@ fn a_loop_with_no_delay_stops_as_stalled_instead_of_hanging() {
         "services": {"llm": {"servers": 10, "kind": {"llm": {"model": "m", "ttft": {"dist": "constant", "value": "0.5s"},
             "tokens_per_s": 50, "quota": {"rpm": 1}}}}}
     });
-    let out = capsim::sim::run(&crate::common::model(&m));
+    let out = crate::common::run(&crate::common::model(&m));
     match out.summary.status {
-        capsim::report::summary::Status::Stalled { at_s, events } => {
+        capsim::sim::Status::Stalled { at_s, events } => {
             assert_eq!(at_s, 0.5, "the second message's refusal starts the loop at 0.5 s");
             assert!(events > 10_000_000);
         }

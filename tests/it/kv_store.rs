@@ -2,7 +2,8 @@
 //! item size and consistency, a partition's hard cap and burst, write sharding, on-demand
 //! capacity following the previous peak.
 
-use capsim::sim::{RunOutput, run};
+use crate::common::run;
+use capsim::report::output::RunOutput;
 use serde_json::{Value, json};
 
 use crate::common::model;

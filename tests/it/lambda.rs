@@ -2,7 +2,8 @@
 //! requests gets at most 1,000 new environments in any 10 s and the cold starts equal the
 //! environments created; the regional limit; warm reuse; keep-warm pings; the price.
 
-use capsim::sim::{RunOutput, run};
+use crate::common::run;
+use capsim::report::output::RunOutput;
 use serde_json::{Value, json};
 
 use crate::common::model;

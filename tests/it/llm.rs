@@ -4,7 +4,8 @@
 //! the first-token time plus output ÷ speed; priority serves the first class first; the
 //! semantic cache answers its share.
 
-use capsim::sim::{RunOutput, run};
+use crate::common::run;
+use capsim::report::output::RunOutput;
 use serde_json::{Value, json};
 
 use crate::common::model;

@@ -22,6 +22,7 @@ mod gallery;
 mod hardening;
 mod kv_store;
 mod lambda;
+mod layers;
 mod llm;
 mod queueing;
 mod sources;

@@ -126,7 +126,7 @@ fn littles_law_per_station() {
     for path in ["models/tandem.json", "models/fork_join.json", "models/sessions.json"] {
         let text = std::fs::read_to_string(path).unwrap();
         let m = capsim::model::load_str(path, &text, &[]).unwrap();
-        let out = capsim::sim::run(&m);
+        let out = crate::common::run(&m);
         for (name, s) in &out.summary.stations {
             let lq = s.throughput_per_s * s.mean_wait_s;
             let l = s.utilization * s.servers as f64 + s.mean_queue_len;

@@ -36,7 +36,7 @@ fn profile_shape_is_followed_in_time() {
         "run": {"duration": "10m", "window": "5m"},
         "sources": {"in": {"profile": [{"shape": "ramp", "from": 0, "to": 100, "duration": "10m"}], "to": "end"}}
     }));
-    let out = capsim::sim::run(&m);
+    let out = crate::common::run(&m);
     let first = out.rows[0].arrivals as f64;
     let total = out.summary.requests.arrived as f64;
     assert_eq!(out.rows.len(), 2);
@@ -53,7 +53,7 @@ fn deterministic_arrivals_and_limit() {
         "run": {"duration": "60s"},
         "sources": {"in": {"interarrival": {"dist": "constant", "value": "250ms"}, "limit": 100, "to": "end"}}
     }));
-    let out = capsim::sim::run(&m);
+    let out = crate::common::run(&m);
     assert_eq!(out.summary.requests.arrived, 100);
     assert_eq!(out.summary.requests.completed, 100);
     assert_eq!(out.summary.latency_s.e2e.max, 0.0);

@@ -1,7 +1,7 @@
 //! The `speculative` service kind: retrieval started beside classification is used by the
 //! intents that need it and wasted, in the background, for the others.
 
-use capsim::sim::run;
+use crate::common::run;
 use serde_json::json;
 
 use crate::common::model;
