@@ -892,6 +892,16 @@ impl Fleet {
         v
     }
 
+    /// From the first breach `b` [ns] to when the first instance launched after it is warm [s]:
+    /// joined, and past its first request's initialisation (at once with warm-up). None while
+    /// no such instance has served a request.
+    fn warm_reaction(&self, b: u64) -> Option<f64> {
+        let warm = |i: &Instance| Some(i.warm_at?.max(i.joins()));
+        let first =
+            self.instances.iter().filter(|i| i.phase_end[4] > 0 && i.launched >= b).min_by_key(|i| i.joins())?;
+        Some(warm(first)?.saturating_sub(b) as f64 * 1e-9)
+    }
+
     /// Its figures since warm-up, at `now`.
     pub fn summary(&self, now: u64) -> serde_json::Value {
         let mut v = serde_json::to_value(self.counts).unwrap_or_default();
@@ -915,6 +925,7 @@ impl Fleet {
             Some(s(first.joins() - b))
         });
         v["reaction_s"] = serde_json::json!(reaction);
+        v["reaction_warm_s"] = serde_json::json!(self.first_breach.and_then(|b| self.warm_reaction(b)));
         let launches: Vec<serde_json::Value> = self
             .instances
             .iter()

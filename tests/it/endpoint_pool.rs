@@ -93,6 +93,21 @@ fn after_a_load_step_the_first_new_instance_serves_when_the_delay_chain_says() {
 }
 
 #[test]
+fn the_warm_reaction_adds_the_first_requests_initialisation_unless_warmed_up() {
+    // After the step the queue is long, so the first new instance starts requests the moment it
+    // joins and is warm 55 s later (its first request's initialisation). With warm-up it joins
+    // 55 s later and is warm at once. The breach and the launches are the same in both runs, so
+    // the new capacity serves at full speed at the same moment.
+    let run_with =
+        |extra: Value| figures(&run(&model(&pool_model(step_at(630.0, 1400.0), classifier(extra), "1400s"))));
+    let cold = run_with(json!({}));
+    assert!((num(&cold, "reaction_warm_s") - num(&cold, "reaction_s") - 55.0).abs() < 1e-6, "{cold}");
+    let warm = run_with(json!({"startup": {"warm_up": true}}));
+    assert!((num(&warm, "reaction_warm_s") - num(&warm, "reaction_s")).abs() < 1e-6, "{warm}");
+    assert!((num(&warm, "reaction_warm_s") - num(&cold, "reaction_warm_s")).abs() < 1e-6, "{warm} {cold}");
+}
+
+#[test]
 fn cooldowns_hold_between_scale_outs() {
     // A pool that can never catch up (max far above, load growing): successive scale-outs are
     // at least the 300 s cooldown apart; with a 120 s cooldown, at least 120 s.
