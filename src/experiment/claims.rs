@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::Param;
-use super::spec::{ClaimKind, ClaimSpec, Direction, ExperimentSpec, SideSpec};
+use super::spec::{ChangeMeasure, ChangeSpec, ClaimKind, ClaimSpec, Direction, ExperimentSpec, SideSpec};
 use super::sweep::PointResult;
 use crate::model::Issue;
 use crate::report::labels::sig;
@@ -178,8 +178,18 @@ fn locate(c: &ClaimSpec, params: &[Param], points: &[Vec<Value>]) -> Result<Poin
             if before == after {
                 return err(".after.at", "is the same point as `before`".into());
             }
+            if let Some(ch) = &c.change {
+                if !ch.reference.is_finite() || (ch.measure != ChangeMeasure::Difference && ch.direction().is_none()) {
+                    return err(".change.reference", "must be a finite number that implies a direction".into());
+                }
+                if b.reference.is_some() || a.reference.is_some() {
+                    return err(".change", "give the change or each side's reference, not both".into());
+                }
+            }
             match (expected_direction(c, b, a), c.direction) {
-                (None, None) => err(".direction", "give `reference` on both sides (different) or `direction`".into()),
+                (None, None) => {
+                    err(".direction", "give `reference` on both sides (different), `change`, or `direction`".into())
+                }
                 (Some(d), Some(given)) if d != given => err(".direction", "contradicts the references".into()),
                 _ => Ok(Points::Pair { before, after }),
             }
@@ -190,6 +200,9 @@ fn locate(c: &ClaimSpec, params: &[Param], points: &[Vec<Value>]) -> Result<Poin
 
 /// The direction the references imply, when both are given and differ.
 fn expected_direction(c: &ClaimSpec, b: &SideSpec, a: &SideSpec) -> Option<Direction> {
+    if let Some(d) = c.change.as_ref().and_then(|ch| ch.direction()) {
+        return Some(d);
+    }
     match (b.reference, a.reference) {
         (Some(x), Some(y)) if y < x => Some(Direction::Decrease),
         (Some(x), Some(y)) if y > x => Some(Direction::Increase),
@@ -320,6 +333,12 @@ fn pair(r: &mut ClaimResult, c: &ClaimSpec, b: &[f64], a: &[f64], tol: impl Fn(f
         r.note = format!("capsim shows no significant {way} ({change}).");
         return;
     }
+    if let Some(ch) = &c.change {
+        change_claim(r, c, ch, b, a, &change);
+        let sides = format!("capsim's before → after: {} → {}.", sig(ib.mean, 4), sig(ia.mean, 4));
+        r.note = if r.note.is_empty() { sides } else { format!("{} {sides}", r.note) };
+        return;
+    }
     let within =
         |iv: Interval, reference: Option<f64>| reference.is_some_and(|x| (iv.mean - x).abs() <= tol(x) + iv.half_width);
     if c.tolerance.is_some() && within(ib, before.reference) && within(ia, after.reference) {
@@ -338,6 +357,30 @@ fn pair(r: &mut ClaimResult, c: &ClaimSpec, b: &[f64], a: &[f64], tol: impl Fn(f
         }
         n.push('.');
         n
+    };
+}
+
+/// Fills in a claim about the change itself: its reference against the change measured
+/// replication by replication (the direction has been checked already).
+fn change_claim(r: &mut ClaimResult, c: &ClaimSpec, ch: &ChangeSpec, b: &[f64], a: &[f64], significant: &str) {
+    let changes: Vec<f64> = b.iter().zip(a).map(|(&x, &y)| ch.of(x, y)).collect();
+    let iv = t_interval(&changes, 0.95);
+    r.reference = format!("{} = {}", ch.words(), sig(ch.reference, 6));
+    r.capsim_mean = sig(iv.mean, 4);
+    r.capsim_ci95 = sig(iv.half_width, 2);
+    let tol = tolerance(c, ch.reference);
+    if c.tolerance.is_some() && (iv.mean - ch.reference).abs() <= tol + iv.half_width {
+        r.verdict = Verdict::Reproduced;
+        return;
+    }
+    r.verdict = Verdict::DirectionOnly;
+    r.note = if c.tolerance.is_none() {
+        format!("The claim gives no tolerance; the change goes the claimed way ({significant}).")
+    } else {
+        format!(
+            "The change goes the claimed way ({significant}) but its size is off: {}",
+            off_by(iv, ch.reference, tol)
+        )
     };
 }
 

@@ -286,7 +286,7 @@ fn malformed_experiments_name_their_field() {
         (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "lines": "zzz"}]}), "charts.0.lines"),
         (json!({"combine": "zip"}), "same number of values"),
         (json!({"parameters": [{"path": "stations.server.servers", "values": [0]}]}), "stations.server.servers"),
-        (json!({"model": "no/such/model.json"}), "cannot read model file"),
+        (json!({"model": "no/such/model.json"}), "cannot read the file"),
         (json!({"replications": 0}), "replications"),
         (
             json!({"precision": {"metric": "latency_s.e2e.mean", "relative_half_width": 0.1, "max_replications": 10}}),

@@ -97,12 +97,18 @@ fn wrong_claims_are_reported_as_such() {
              "before": {"at": {"servers": 10}}, "after": {"at": {"servers": 11}}, "direction": "increase", "kind": "outcome"},
             {"id": "only_way", "source": "made up", "claim": "it drops, but to 0.5 s", "metric": "stations.server.mean_wait_s",
              "before": {"at": {"servers": 10}, "reference": 0.6687}, "after": {"at": {"servers": 11}, "reference": 0.5},
-             "tolerance": {"relative": 0.05}, "kind": "outcome"}
+             "tolerance": {"relative": 0.05}, "kind": "outcome"},
+            {"id": "ratio", "source": "Erlang C", "claim": "an 11th server cuts the wait to 0.322 of what it was",
+             "metric": "stations.server.mean_wait_s", "before": {"at": {"servers": 10}}, "after": {"at": {"servers": 11}},
+             "change": {"measure": "ratio", "reference": 0.32186}, "tolerance": {"relative": 0.1}, "kind": "outcome"},
+            {"id": "cut_30", "source": "made up", "claim": "an 11th server cuts the wait by 30 %",
+             "metric": "stations.server.mean_wait_s", "before": {"at": {"servers": 10}}, "after": {"at": {"servers": 11}},
+             "change": {"measure": "relative", "reference": -0.3}, "tolerance": {"absolute": 0.05}, "kind": "outcome"}
         ]
     });
     std::fs::write(dir.join("wrong.json"), serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     let exp = load(&dir.join("wrong.json")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(exp.spec.claims.len(), 4);
+    assert_eq!(exp.spec.claims.len(), 6);
     let claims = &run(&options(&dir, &dir.join("out"), Profile::Full, &[])).unwrap()[0].claims;
     let verdict = |id: &str| claims.iter().find(|c| c.id == id).unwrap().clone();
     let low = verdict("too_low");
@@ -112,11 +118,19 @@ fn wrong_claims_are_reported_as_such() {
     let only = verdict("only_way");
     assert_eq!(only.verdict, Verdict::DirectionOnly, "{}", only.note);
     assert!(only.note.contains("after"), "{}", only.note);
+    // Claims on the change itself: Erlang C's ratio 0.2152 / 0.6687 = 0.3219 holds; a 30 % cut
+    // goes the right way but is far from capsim's 68 %.
+    let ratio = verdict("ratio");
+    assert_eq!(ratio.verdict, Verdict::Reproduced, "{} ± {}: {}", ratio.capsim_mean, ratio.capsim_ci95, ratio.note);
+    assert_eq!(ratio.reference, "after ÷ before = 0.32186");
+    let cut = verdict("cut_30");
+    assert_eq!(cut.verdict, Verdict::DirectionOnly, "{}", cut.note);
+    assert!(cut.note.contains("size is off") && cut.note.contains("below the reference -0.3"), "{}", cut.note);
     let readme = read(&dir.join("out/README.md"));
     assert!(readme.contains("**differs**") && readme.contains("**direction only**"));
     // The calibration row is checked but not counted: 3 outcome claims, 1 calibration row apart.
     assert!(
-        readme.contains("3 outcome claims: 0 reproduced, 1 direction only, 2 differ; 1 calibration rows"),
+        readme.contains("5 outcome claims: 1 reproduced, 2 direction only, 2 differ; 1 calibration rows"),
         "{readme}"
     );
     assert!(
