@@ -55,6 +55,22 @@ struct Comparison<'a> {
     replications: usize,
     seed: u64,
     metrics: &'a [Row],
+    /// Metrics that only configuration A's summaries have (e.g. a kind or a recovery section
+    /// that B lacks), so they cannot be paired.
+    only_in_a: Vec<String>,
+    /// Metrics that only configuration B's summaries have.
+    only_in_b: Vec<String>,
+}
+
+/// The numeric metric paths of the first run of each side that the other side lacks.
+pub fn one_sided(a: &[RunOutput], b: &[RunOutput]) -> (Vec<String>, Vec<String>) {
+    let paths = |runs: &[RunOutput]| -> std::collections::BTreeSet<String> {
+        runs.first().map_or_else(Default::default, |o| {
+            numeric_leaves(&serde_json::to_value(&o.summary).expect("serialises")).into_iter().map(|(p, _)| p).collect()
+        })
+    };
+    let (pa, pb) = (paths(a), paths(b));
+    (pa.difference(&pb).cloned().collect(), pb.difference(&pa).cloned().collect())
 }
 
 /// Paired rows for every metric present in both configurations.
@@ -111,6 +127,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     let mb = c.load(&args.b).context("configuration B")?;
     let runs = replicate(&[ma.clone(), mb], c.replications, c.seed, c.threads)?;
     let rows = rows(&runs[0], &runs[1]);
+    let (only_in_a, only_in_b) = one_sided(&runs[0], &runs[1]);
     let dir = c.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("{}-compare", ma.spec.name)));
     std::fs::create_dir_all(&dir)?;
     let doc = Comparison {
@@ -120,6 +137,8 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         replications: c.replications,
         seed: c.seed,
         metrics: &rows,
+        only_in_a,
+        only_in_b,
     };
     std::fs::write(dir.join("compare.json"), serde_json::to_string_pretty(&doc)? + "\n")?;
     let mut csv = String::from("metric,a_mean,b_mean,diff,ci95,significant,relative\n");
@@ -135,6 +154,19 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     let mut written = cdf_chart(&runs, &labels, &ma.spec.name).save_both(&dir, "before_after_cdf")?;
     written.extend(p99_chart(&runs, &labels, &ma).save_both(&dir, "before_after_p99")?);
     crate::say_raw!("{}", table(&rows, c.replications, &labels));
+    for (side, only) in [("A", &doc.only_in_a), ("B", &doc.only_in_b)] {
+        if !only.is_empty() {
+            let shown: Vec<&str> = only.iter().take(5).map(String::as_str).collect();
+            crate::say!(
+                "{} metric{} only configuration {side} has, so not compared (listed in compare.json's only_in_{}): {}{}",
+                only.len(),
+                if only.len() == 1 { "" } else { "s" },
+                side.to_lowercase(),
+                shown.join(", "),
+                if only.len() > shown.len() { ", …" } else { "" }
+            );
+        }
+    }
     crate::say!("wrote {}/compare.json, compare.csv", dir.display());
     for w in written {
         crate::say!("wrote {}", w.display());

@@ -423,3 +423,32 @@ fn two_form_values_are_read_strictly_and_explained() {
         assert!(!t.contains("untagged enum") && !t.contains("single key"), "{t}");
     }
 }
+
+/// Found by hostile testing: `compare` left out, without a word, metrics that only one side
+/// has (here the recovery section of the side with a fault).
+#[test]
+fn compare_names_the_metrics_only_one_side_has() {
+    let dir = temp_dir("onesided");
+    let out = dir.join("o");
+    let args = [
+        "compare",
+        "models/dependency_tiers.json",
+        "--b",
+        r#"services.catalog.faults={"outages":[{"from":"2m","to":"3m"}]}"#,
+        "--replications",
+        "2",
+        "--duration",
+        "5m",
+        "--warmup",
+        "1m",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = run_within(&args, 120);
+    expect(&o, 0, "metrics only configuration B has, so not compared");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).unwrap()).unwrap();
+    let only_b: Vec<&str> = doc["only_in_b"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(only_b.contains(&"recovery.recovered"), "{only_b:?}");
+    assert_eq!(doc["only_in_a"].as_array().unwrap().len(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
