@@ -12,6 +12,11 @@
 //!
 //! A manual cap (`max_concurrency` 15 while the controller wants more) holds the limit there:
 //! "p99=600ms < target=1200ms, growing 15 -> 15" (runbook 3).
+//!
+//! The controller watches whole calls, or — for answers streamed at `streamed_tokens_per_s` —
+//! each call's time to its first token: the call's time less its output tokens (the request's
+//! `tokens_out`) at that speed. For a target `llm` of that speed this is the model's own
+//! first-token time (waiting for a slot, retries and backoff included).
 
 use std::collections::VecDeque;
 
@@ -66,8 +71,12 @@ pub struct AdaptiveSpec {
     /// Multiplies the limit on throttles or a slow P99 (default 0.9).
     #[serde(default = "backoff")]
     pub backoff: f64,
-    /// The P99 the controller keeps calls under.
+    /// The P99 the controller keeps calls (or their first tokens) under.
     pub target_p99: Quantity,
+    /// Answers are streamed at this many tokens a second (the target model's `tokens_per_s`):
+    /// the controller then watches time to first token instead of whole calls (default: whole
+    /// calls).
+    pub streamed_tokens_per_s: Option<f64>,
 }
 
 fn ten() -> u32 {
@@ -90,6 +99,8 @@ pub struct Aimd {
     pub increase: u32,
     pub backoff: f64,
     pub target_p99_s: f64,
+    /// Seconds per output token streamed (0: the controller watches whole calls).
+    pub streamed_s_per_token: f64,
 }
 
 impl Aimd {
@@ -137,6 +148,11 @@ pub struct LimiterCounts {
     pub limit_changes: u64,
 }
 
+/// When the limit first stood at the cap, since warm-up [ns] (0 if it did at warm-up's end).
+fn at_cap(limit: u32, max: u32, now: u64, since: u64) -> Option<u64> {
+    (limit >= max).then_some(now.saturating_sub(since))
+}
+
 /// A running limiter.
 pub struct ConcurrencyLimiter {
     def: ConcurrencyLimiterDef,
@@ -156,6 +172,8 @@ pub struct ConcurrencyLimiter {
     win_at: u64,
     /// The limit's history: (time [s], limit), the first 1,000 changes.
     history: Vec<(f64, u32)>,
+    /// Time from warm-up's end until the limit first reached the cap [ns].
+    reached_cap: Option<u64>,
 }
 
 impl Kind for ConcurrencyLimiter {
@@ -198,6 +216,11 @@ impl Kind for ConcurrencyLimiter {
                 b.issue("adaptive.target_p99", format!("must be a duration above 0, got {} s", a.target_p99.0));
                 ok = false;
             }
+            let tps = a.streamed_tokens_per_s.unwrap_or(f64::INFINITY);
+            if tps.is_nan() || tps <= 0.0 {
+                b.issue("adaptive.streamed_tokens_per_s", format!("must be a speed above 0 tokens/s, got {tps}"));
+                ok = false;
+            }
             Aimd {
                 initial: a.initial.min(spec.max_concurrency),
                 min: a.min,
@@ -206,6 +229,7 @@ impl Kind for ConcurrencyLimiter {
                 increase: a.increase,
                 backoff: a.backoff,
                 target_p99_s: a.target_p99.0,
+                streamed_s_per_token: if tps > 0.0 && tps.is_finite() { 1.0 / tps } else { 0.0 },
             }
         });
         let limit = spec.queue_limit.unwrap_or(u32::MAX);
@@ -250,6 +274,7 @@ impl Kind for ConcurrencyLimiter {
             win_area: 0.0,
             win_at: 0,
             history: vec![(0.0, limit)],
+            reached_cap: at_cap(limit, def.max, 0, 0),
         }
     }
 
@@ -304,6 +329,7 @@ impl Kind for ConcurrencyLimiter {
             }
         }
         self.limit = next;
+        self.reached_cap = self.reached_cap.or_else(|| at_cap(next, self.def.max, cx.now.0, self.since));
         (self.ended, self.throttled) = (0, 0);
         self.interval.reset();
         cx.out.timer(SimTime(cx.now.0 + a.interval_ns), TICK);
@@ -314,6 +340,7 @@ impl Kind for ConcurrencyLimiter {
         self.advance(now.0);
         self.counts = LimiterCounts { max_waiting: self.queue.len() as u64, ..LimiterCounts::default() };
         (self.area, self.since) = (0.0, now.0);
+        self.reached_cap = at_cap(self.limit, self.def.max, now.0, now.0);
     }
 
     fn summary(&self, now: SimTime) -> serde_json::Value {
@@ -325,6 +352,7 @@ impl Kind for ConcurrencyLimiter {
         v["mean_in_flight"] = serde_json::json!((secs > 0.0).then(|| area / secs));
         v["calls_per_min"] = serde_json::json!((secs > 0.0).then(|| self.counts.calls as f64 * 6e10 / secs));
         v["limit_history"] = serde_json::json!(self.history);
+        v["reached_cap_s"] = serde_json::json!(self.reached_cap.map(|ns| ns as f64 * 1e-9));
         v
     }
 
@@ -357,7 +385,9 @@ impl ConcurrencyLimiter {
         self.advance(now);
         self.in_flight -= 1;
         self.ended += 1;
-        self.interval.record(now.saturating_sub(job.call_born.0).max(1));
+        let streaming = self.def.adaptive.map_or(0.0, |a| a.streamed_s_per_token * job.attrs.tokens_out as f64);
+        let took = now.saturating_sub(job.call_born.0).saturating_sub(SimTime::from_secs(streaming).0);
+        self.interval.record(took.max(1));
         match outcome {
             Some(Outcome::Throttled) => {
                 self.throttled += 1;
@@ -385,7 +415,16 @@ mod tests {
 
     #[test]
     fn aimd_follows_the_exact_limit_sequence_for_a_scripted_pattern() {
-        let a = Aimd { initial: 10, min: 2, max: 14, interval_ns: 1, increase: 1, backoff: 0.9, target_p99_s: 1.2 };
+        let a = Aimd {
+            initial: 10,
+            min: 2,
+            max: 14,
+            interval_ns: 1,
+            increase: 1,
+            backoff: 0.9,
+            target_p99_s: 1.2,
+            streamed_s_per_token: 0.0,
+        };
         // (ended, throttled, p99): fast ×3, a throttle, fast, slow, idle, fast ×5 (to the cap).
         let script = [
             (50, 0, 0.6),

@@ -184,6 +184,9 @@ const MAX_SLOTS: u32 = 1_000_000;
 const RECHECK: u32 = 0;
 /// How often waiting requests look again for capacity freed by other tenants [ns].
 const RECHECK_NS: u64 = 1_000_000_000;
+/// Requests a time-series window needs for its throttled share to count towards the worst
+/// window (Hystrix's request volume threshold: a share of 2 requests says little).
+const MIN_WINDOW_ASKED: u64 = 20;
 
 /// Counters since warm-up.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -217,8 +220,12 @@ pub struct Llm {
     counts: LlmCounts,
     first_token: Latency,
     since: SimTime,
-    /// Throttles in the open time-series window.
+    /// Throttles in the open time-series window, and requests that reached the quotas in it.
     window_throttles: u64,
+    window_asked: u64,
+    /// The throttled share of each time-series window since warm-up with at least
+    /// [`MIN_WINDOW_ASKED`] requests (at most one per window of the run).
+    window_shares: Vec<f64>,
 }
 
 impl Kind for Llm {
@@ -252,6 +259,8 @@ impl Kind for Llm {
             first_token: Latency::with_digits(3),
             since: SimTime::ZERO,
             window_throttles: 0,
+            window_asked: 0,
+            window_shares: Vec::new(),
         }
     }
 
@@ -294,6 +303,7 @@ impl Kind for Llm {
         self.counts = LlmCounts { max_in_flight: self.in_flight, max_waiting: self.waiting, ..LlmCounts::default() };
         self.first_token.reset();
         self.since = now;
+        self.window_shares.clear();
     }
 
     fn summary(&self, now: SimTime) -> serde_json::Value {
@@ -304,6 +314,7 @@ impl Kind for Llm {
         v["throttled"] = serde_json::json!(throttled);
         let asked = c.requests - c.cache_hits;
         v["throttled_share"] = serde_json::json!((asked > 0).then(|| throttled as f64 / asked as f64));
+        v["window_throttled_share"] = window_share_summary(&self.window_shares);
         v["cache_hit_ratio"] = serde_json::json!((c.requests > 0).then(|| c.cache_hits as f64 / c.requests as f64));
         v["first_token_s"] = serde_json::to_value(self.first_token.summary()).unwrap_or_default();
         let secs = now.since(self.since) as f64 * 1e-9;
@@ -328,8 +339,21 @@ impl Kind for Llm {
     fn window(&mut self, now: SimTime, out: &mut Vec<f64>) {
         let free = self.free_slots(now) as f64;
         out.extend([self.in_flight as f64, self.waiting as f64, self.window_throttles as f64, free]);
-        self.window_throttles = 0;
+        if self.window_asked >= MIN_WINDOW_ASKED {
+            self.window_shares.push(self.window_throttles as f64 / self.window_asked as f64);
+        }
+        (self.window_throttles, self.window_asked) = (0, 0);
     }
+}
+
+/// The median and the highest throttled share of the windows (`null`s if there are none): a
+/// typical and the worst reading of a throttle rate taken over one window, as a breaker or a
+/// CloudWatch datapoint takes it. The median of an even count is the lower middle value.
+fn window_share_summary(shares: &[f64]) -> serde_json::Value {
+    let mut sorted = shares.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let p50 = sorted.len().checked_sub(1).map(|last| sorted[last / 2]);
+    serde_json::json!({ "p50": p50, "max": sorted.last(), "windows": sorted.len() })
 }
 
 impl Llm {
@@ -362,6 +386,7 @@ impl Llm {
                 return Go::Hold { secs: latency.sample(&mut self.rng).max(0.0), exit: CACHED };
             }
         }
+        self.window_asked += 1;
         let (input, _) = self.tokens(job);
         if self.def.provisioned.is_none() {
             if self.in_flight >= self.def.concurrency {

@@ -191,3 +191,123 @@ fn the_degradation_chain_goes_sonnet_haiku_cached_answer_template_in_that_order(
     assert_eq!(r.failed + r.rejected, 0, "the template answers the rest: {r:?}");
     assert!((r.degraded as f64 - 10_000.0).abs() < 400.0, "everything after 100 s is degraded: {r:?}");
 }
+
+#[test]
+fn window_throttle_shares_are_erlang_b_per_window_and_thin_windows_are_left_out() {
+    // 20 requests/s of 0.5 s each against 10 concurrent invocations: an offered load of 10,
+    // so each 10 s window loses Erlang B(10, 10) = 0.2146 of its ~200 requests. Its share has
+    // a standard error of about 0.03, so the median of ~100 windows lies within 0.02 of it.
+    // The first 200 s bring 0.5 requests/s (about 5 a window, under the 20 needed): left out.
+    let (a, c) = (10.0, 10);
+    let b = (1..=c).fold(1.0, |b, k| a * b / (k as f64 + a * b));
+    let source = json!({"profile": [{"shape": "constant", "rate": 0.5, "duration": "200s"},
+        {"shape": "constant", "rate": 20, "duration": "1000s"}], "to": "chat"});
+    let m = sonnet(0.0, json!({"ttft": constant(0.5), "quota": {"concurrency": c}}));
+    let f = figures(&run(&model(&llm_model(source, m, "1200s"))));
+    let w = &f["window_throttled_share"];
+    assert_eq!(num(w, "windows"), 100.0, "only the 100 busy windows count: {w}");
+    assert!((num(w, "p50") - b).abs() < 0.02, "median {w} vs Erlang B {b}");
+    assert!(num(w, "max") > num(w, "p50") + 0.03 && num(w, "max") < 0.5, "{w}");
+}
+
+#[test]
+fn the_model_router_sends_intents_to_a_template_the_fallback_or_the_primary_and_counts_the_saving() {
+    // 40 % simple (1,000 in, 100 out) always to Haiku, 30 % chitchat (500 in, 50 out) to a
+    // 20 ms template, 30 % complex to Sonnet. Each simple request saves its tokens at Sonnet's
+    // prices less Haiku's: 1,000 × (3 − 0.25) + 100 × (15 − 1.25) per million = $0.004125;
+    // each chitchat one all of Sonnet's: 500 × 3 + 50 × 15 per million = $0.00225.
+    let tok = |i: f64, o: f64, share: f64| json!({"share": share, "tokens_in": constant(i), "tokens_out": constant(o)});
+    let llm = |name: &str, p: &str| {
+        json!({"model": name, "ttft": constant(0.5), "tokens_per_s": 100,
+        "input_price": format!("bedrock.{p}.input_token"), "output_price": format!("bedrock.{p}.output_token")})
+    };
+    let prices = |p: &str| json!({"input_price": format!("bedrock.{p}.input_token"), "output_price": format!("bedrock.{p}.output_token")});
+    let m = json!({
+        "name": "static-router",
+        "run": {"duration": "500s", "seed": 5},
+        "intents": {"simple": tok(1000.0, 100.0, 0.4), "chitchat": tok(500.0, 50.0, 0.3), "complex": tok(1500.0, 80.0, 0.3)},
+        "sources": {"c": {"rate": 20, "to": "router"}},
+        "services": {
+            "router": {"servers": 1000000, "kind": {"model_router": {"primary": "sonnet", "fallback": "haiku",
+                "always": ["simple"], "template": {"intents": ["chitchat"], "wait": "20ms"},
+                "saving": {"primary": prices("sonnet-3.5"), "fallback": prices("haiku-3")}}}},
+            "sonnet": {"servers": 1000000, "kind": {"llm": llm("claude-3.5-sonnet", "sonnet-3.5")}},
+            "haiku": {"servers": 1000000, "kind": {"llm": llm("claude-3-haiku", "haiku-3")}}
+        }
+    });
+    let out = run(&model(&m));
+    let r = serde_json::to_value(&out.summary.services["router"]).unwrap()["model_router"].clone();
+    let (fb, tpl, prim, n) =
+        (num(&r, "to_fallback"), num(&r, "to_template"), num(&r, "to_primary"), num(&r, "requests"));
+    assert_eq!(fb + tpl + prim, n, "{r}");
+    // About 10,000 requests: each share's standard error is under 0.005.
+    for (got, share) in [(fb, 0.4), (tpl, 0.3), (prim, 0.3)] {
+        assert!((got / n - share).abs() < 0.02, "{got} of {n} vs {share}: {r}");
+    }
+    let expect = fb * 0.004125 + tpl * 0.00225;
+    assert!((num(&r, "saved_usd") - expect).abs() < 1e-9 * expect, "{r} vs {expect}");
+    assert!((num(&r, "saved_usd_per_1k_requests") - expect * 1000.0 / n).abs() < 1e-9, "{r}");
+    // The template answers in 20 ms and costs nothing; only Haiku sees the simple requests.
+    let chit = &out.summary.latency_s.by_intent["chitchat"];
+    assert!((chit.max - 0.02).abs() < 1e-9, "{chit:?}");
+    let haiku = serde_json::to_value(&out.summary.services["haiku"]).unwrap()["llm"].clone();
+    assert_eq!(num(&haiku, "requests"), fb, "{haiku}");
+}
+
+#[test]
+fn a_router_refuses_an_intent_routed_twice_and_an_unknown_price() {
+    let m = |settings: Value| {
+        json!({
+            "name": "bad-router",
+            "intents": {"simple": {"share": 0.5}, "complex": {"share": 0.5}},
+            "sources": {"c": {"rate": 1, "to": "router"}},
+            "services": {
+                "router": {"servers": 10, "kind": {"model_router": settings}},
+                "a": {"servers": 10, "flow": [{"work": constant(0.1)}]},
+                "b": {"servers": 10, "flow": [{"work": constant(0.1)}]}
+            }
+        })
+        .to_string()
+    };
+    let twice = m(json!({"primary": "a", "fallback": "b", "always": ["simple"], "template": {"intents": ["simple"]}}));
+    let msg = capsim::model::load_str("bad.json", &twice, &[]).map(|_| ()).unwrap_err().to_string();
+    assert!(msg.contains("model_router.template.intents") && msg.contains("`simple` is routed twice"), "{msg}");
+    let price = m(json!({"primary": "a", "fallback": "b", "saving": {
+        "primary": {"input_price": "nope", "output_price": "bedrock.sonnet-3.5.output_token"},
+        "fallback": {"input_price": "bedrock.haiku-3.input_token", "output_price": "bedrock.haiku-3.output_token"}}}));
+    let msg = capsim::model::load_str("bad.json", &price, &[]).map(|_| ()).unwrap_err().to_string();
+    assert!(
+        msg.contains("model_router.saving.primary.input_price") && msg.contains("`nope` is not in the price table"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_controller_watching_first_tokens_grows_where_one_watching_whole_calls_shrinks() {
+    // Calls of 0.5 s to the first token plus 100 tokens at 100 tokens/s (1.5 s in all) against
+    // a P99 target of 1 s. Watching whole calls, every 5 s interval is "slow": the limit falls
+    // from 10 by ×0.9 to its floor of 2. Watching first tokens (0.5 s), every interval is fast:
+    // +1 per interval from 10 to the cap of 20, reached at the 10th interval, 50 s in
+    // (requests arrive 20 a second, so calls end in every interval).
+    for (streamed, limit, reached) in [(None, 2.0, Value::Null), (Some(100.0), 20.0, json!(50.0))] {
+        let mut adaptive = json!({"initial": 10, "min": 2, "interval": "5s", "target_p99": "1s"});
+        if let Some(tps) = streamed {
+            adaptive["streamed_tokens_per_s"] = json!(tps);
+        }
+        let m = json!({
+            "name": "aimd",
+            "run": {"duration": "120s", "seed": 2},
+            "intents": {"any": {"share": 1.0, "tokens_in": constant(100.0), "tokens_out": constant(100.0)}},
+            "sources": {"c": {"rate": 20, "to": "pool"}},
+            "services": {
+                "pool": {"servers": 1000000, "kind": {"concurrency_limiter": {"target": "sonnet", "max_concurrency": 20,
+                    "adaptive": adaptive}}},
+                "sonnet": {"servers": 1000000, "kind": {"llm": {"model": "m", "ttft": constant(0.5), "tokens_per_s": 100}}}
+            }
+        });
+        let out = run(&model(&m));
+        let p = serde_json::to_value(&out.summary.services["pool"]).unwrap()["concurrency_limiter"].clone();
+        assert_eq!(num(&p, "limit"), limit, "streamed {streamed:?}: {p}");
+        assert_eq!(p["reached_cap_s"], reached, "streamed {streamed:?}: {p}");
+    }
+}
