@@ -11,7 +11,7 @@ use super::plain;
 use super::spec::{ChartKind, ChartSpec};
 use super::sweep::PointResult;
 use crate::report::charts::{Censor, LineChart, Series};
-use crate::report::labels::metric_label;
+use crate::report::labels::{metric_label, metric_words};
 use crate::stats::{t_interval, wilson};
 
 /// A window latency at or below this [s] is no measurement: every call in the window was
@@ -19,12 +19,12 @@ use crate::stats::{t_interval, wilson};
 const NO_LATENCY_S: f64 = 1e-6;
 
 /// (mean, low, high) of a metric's replication values for a chart's band: a Wilson interval
-/// when `share` and each value is 0 or 1 (a 0/1 outcome per replication); otherwise the 95 %
-/// t-interval, kept within [0, 1] for a share and above 0 for values that are never negative.
-/// `high` is infinite when one replication gives no interval.
-pub fn band(values: &[f64], share: bool) -> (f64, f64, f64) {
+/// for a 0/1 outcome per replication (`bernoulli`, e.g. whether a run recovered); otherwise the
+/// 95 % t-interval, kept within [0, 1] for a share and above 0 for values that are never
+/// negative. `high` is infinite when one replication gives no interval.
+pub fn band(values: &[f64], share: bool, bernoulli: bool) -> (f64, f64, f64) {
     let n = values.len();
-    if share && n > 0 && values.iter().all(|&v| v == 0.0 || v == 1.0) {
+    if bernoulli && n > 0 && values.iter().all(|&v| v == 0.0 || v == 1.0) {
         let k: f64 = values.iter().sum();
         let (lo, hi) = wilson(k, n as f64, 0.95);
         return (k / n as f64, lo, hi);
@@ -149,11 +149,23 @@ impl Table {
                 format!("Each line: the first of {n} replications (one run; the claims use the mean over all {n}).")
             }
             ChartKind::Pareto => format!("Each point: the mean over {n} replications."),
-            ChartKind::Line if self.is_share(c) => format!(
-                "Lines: the mean over {n} replications; shaded: 95 % confidence band (Wilson's for a 0/1 outcome), within 0 and 1."
+            ChartKind::Line if self.is_share(c) && self.bernoulli(&c.y) => format!(
+                "Lines: the share of {n} replications; shaded: 95 % Wilson score interval (each replication is a 0/1 outcome)."
             ),
+            ChartKind::Line if self.is_share(c) => {
+                format!("Lines: the mean over {n} replications; shaded: 95 % confidence band, kept within 0 and 1.")
+            }
             ChartKind::Line => format!("Lines: the mean over {n} replications; shaded: 95 % confidence band."),
         }
+    }
+
+    /// Whether metric `name` is a 0/1 outcome per replication: every value 0 or 1, and not a
+    /// fraction of many events (`…share`, `…ratio`, which can be 0 or 1 in every run too).
+    fn bernoulli(&self, name: &str) -> bool {
+        let Some(m) = self.spec.metrics.iter().position(|x| x == name) else { return false };
+        let last = name.rsplit('.').next().unwrap_or(name);
+        !(last.ends_with("share") || last.ends_with("ratio"))
+            && self.results.iter().flat_map(|r| &r.values[m]).all(|&v| v == 0.0 || v == 1.0)
     }
 
     /// The value of `name` at a point: a parameter's, or a metric's replication values.
@@ -185,7 +197,7 @@ impl Table {
             .enumerate()
             .flat_map(|(j, y)| {
                 let one = ChartSpec { y: (*y).clone(), also: Vec::new(), ..c.clone() };
-                let metric = c.legend.get(j).cloned().unwrap_or_else(|| metric_label(y));
+                let metric = c.legend.get(j).cloned().unwrap_or_else(|| metric_words(y));
                 let single = ys.len() == 1;
                 self.line_groups(&one).into_iter().map(move |(key, mut s)| {
                     s.name = match (s.name.is_empty(), single) {
@@ -231,7 +243,7 @@ impl Table {
                 None => groups.push((name, key, vec![r])),
             }
         }
-        let share = self.is_share(c);
+        let (share, bernoulli) = (self.is_share(c), self.is_share(c) && self.bernoulli(&c.y));
         let unless = c
             .censor
             .as_ref()
@@ -246,7 +258,7 @@ impl Table {
                 pts.sort_by(|a, b| a.0.total_cmp(&b.0));
                 for (x, r) in pts {
                     let Some(ys) = self.values(r, &c.y) else { continue };
-                    let (mean, lo, hi) = band(&ys, share);
+                    let (mean, lo, hi) = band(&ys, share, bernoulli);
                     let censored = unless.is_some_and(|u| r.values[u].iter().any(|&v| v == 0.0));
                     if censored {
                         // At least one run gives only a lower bound: so does the mean.
@@ -274,7 +286,13 @@ impl Table {
 
     /// A time series per value of `lines`: the first point with that value matching `at`.
     fn time_series(&self, c: &ChartSpec) -> Vec<(String, Series)> {
-        let k = self.spec.charts.iter().position(|x| std::ptr::eq(x, c)).unwrap_or(0);
+        // The chart's index (its time series are stored by index): this very spec, or an equal one.
+        let json = |x: &ChartSpec| serde_json::to_string(x).unwrap_or_default();
+        let k = self.spec.charts.iter().position(|x| std::ptr::eq(x, c)).or_else(|| {
+            let want = json(c);
+            self.spec.charts.iter().position(|x| json(x) == want)
+        });
+        let Some(k) = k else { return Vec::new() };
         let line = c.lines.as_ref().and_then(|l| self.params.iter().position(|p| &p.name == l));
         let mut out: Vec<(String, Series)> = Vec::new();
         let mut seen: Vec<String> = Vec::new();
@@ -349,27 +367,30 @@ mod tests {
     #[test]
     fn share_bands_stay_within_zero_and_one() {
         // 2 of 3 replications recovered: Wilson's interval (0.20766, 0.93851), see stats.rs.
-        let (m, lo, hi) = band(&[1.0, 1.0, 0.0], true);
+        let (m, lo, hi) = band(&[1.0, 1.0, 0.0], true, true);
         assert!((m - 2.0 / 3.0).abs() < 1e-12);
         assert!((lo - 0.207660).abs() < 1e-5 && (hi - 0.938508).abs() < 1e-5, "{lo} {hi}");
         // Shares that are not 0/1: t-interval 0.1 ± 4.3027 · 0.17321 / √3 = 0.1 ± 0.43027, cut at 0.
-        let (m, lo, hi) = band(&[0.0, 0.0, 0.3], true);
+        let (m, lo, hi) = band(&[0.0, 0.0, 0.3], true, false);
         assert!((m - 0.1).abs() < 1e-12 && lo == 0.0 && (hi - 0.53027).abs() < 1e-4, "{lo} {hi}");
+        // A share of many events that is 0 in every run is not a 0/1 outcome: no Wilson band
+        // up to 0.56, but the t-interval of three zeros, [0, 0].
+        assert_eq!(band(&[0.0, 0.0, 0.0], true, false), (0.0, 0.0, 0.0));
         // Near 1: cut at 1.
-        let (_, _, hi) = band(&[1.0, 1.0, 0.7], true);
+        let (_, _, hi) = band(&[1.0, 1.0, 0.7], true, false);
         assert_eq!(hi, 1.0);
     }
 
     #[test]
     fn counts_never_go_below_zero() {
         // 0, 0, 6: 2 ± 4.3027 · √12 / √3 = 2 ± 8.605; the low end is cut at 0.
-        let (m, lo, hi) = band(&[0.0, 0.0, 6.0], false);
+        let (m, lo, hi) = band(&[0.0, 0.0, 6.0], false, false);
         assert!((m - 2.0).abs() < 1e-12 && lo == 0.0 && (hi - 10.605).abs() < 1e-3, "{lo} {hi}");
         // A figure that can be negative keeps its interval.
-        let (_, lo, _) = band(&[-1.0, 0.0, 1.0], false);
+        let (_, lo, _) = band(&[-1.0, 0.0, 1.0], false, false);
         assert!(lo < -1.0);
         // One replication: no interval.
-        assert!(band(&[3.0], false).2.is_infinite());
+        assert!(band(&[3.0], false, false).2.is_infinite());
     }
 
     #[test]

@@ -60,6 +60,16 @@ fn unit(field: &str) -> &'static str {
     }
 }
 
+/// A metric in words without its unit, for a legend: `latency_s.e2e.p99` → "p99 end-to-end
+/// latency".
+pub fn metric_words(path: &str) -> String {
+    let label = metric_label(path);
+    match label.rsplit_once(" [") {
+        Some((words, _)) if label.ends_with(']') => words.to_string(),
+        _ => label,
+    }
+}
+
 /// A label with unit for a model parameter path, e.g. `sources.arrivals.rate` → "arrival
 /// rate of arrivals [requests/s]"; unknown paths are returned as they are.
 pub fn param_label(path: &str) -> String {
@@ -91,6 +101,7 @@ mod tests {
         assert_eq!(metric_label("limits.per_user.refused_share"), "refused share at per_user [fraction]");
         assert_eq!(param_label("services.reranker.max_batch"), "max batch of reranker [count]");
         assert_eq!(metric_label("something"), "something");
+        assert_eq!(metric_words("latency_s.e2e.p99"), "p99 end-to-end latency");
     }
 }
 

@@ -112,9 +112,11 @@ fn panel_grid(n: usize) -> (usize, usize) {
     (n.div_ceil(cols).max(1), cols)
 }
 
-/// Dash of reference curves [px], of neutral ones (cycled), and of the censoring limit.
-const REF_DASH: (u32, u32) = (7, 5);
-const NEUTRAL_DASHES: [(u32, u32); 3] = [(7, 5), (2, 4), (16, 5)];
+/// Dash of reference curves [px], of neutral ones (cycled), their width, and the dash of the
+/// censoring limit.
+const REF_DASH: (u32, u32) = (14, 7);
+const NEUTRAL_DASHES: [(u32, u32); 3] = [(14, 7), (3, 5), (26, 6)];
+const REF_WIDTH: u32 = 5;
 const NEUTRAL: RGBColor = RGBColor(50, 50, 50);
 const CENSOR_DASH: (u32, u32) = (10, 4);
 
@@ -194,14 +196,16 @@ impl LineChart {
         (x, y)
     }
 
-    /// Colour and dash of reference curve `i`: its result line's colour, or a neutral dark
-    /// grey whose dash differs from the other neutral curves'.
-    fn reference_look(&self, i: usize) -> (RGBColor, (u32, u32)) {
+    /// How reference curve `i` looks: (line colour, dash, colour of a single-point ✕). A curve
+    /// is wide, dashed and paler than the result lines, so it never passes for one; it is in the
+    /// colour of its result line, or a neutral grey whose dash differs from the other neutral
+    /// curves'.
+    fn reference_look(&self, i: usize) -> (RGBColor, (u32, u32), RGBColor) {
         match self.series[i].color {
-            Some(c) => (style(c).color, REF_DASH),
+            Some(c) => (lighter(style(c).color, 0.45), REF_DASH, style(c).color),
             None => {
                 let g = self.series[..i].iter().filter(|o| o.dashed && o.color.is_none() && !o.name.is_empty()).count();
-                (NEUTRAL, NEUTRAL_DASHES[g % NEUTRAL_DASHES.len()])
+                (lighter(NEUTRAL, 0.3), NEUTRAL_DASHES[g % NEUTRAL_DASHES.len()], NEUTRAL)
             }
         }
     }
@@ -241,15 +245,16 @@ impl LineChart {
             let st = style(s.color.unwrap_or(i));
             let marker = s.marker.unwrap_or(st.marker);
             let swatch = if s.dashed && s.points.len() == 1 {
-                Swatch::Marker { color: self.reference_look(i).0, marker: Marker::Cross, filled: true }
+                Swatch::Marker { color: self.reference_look(i).2, marker: Marker::Cross, filled: true }
             } else if s.dashed {
-                let (color, dash) = self.reference_look(i);
+                let (color, dash, _) = self.reference_look(i);
                 // One entry for several curves of different colours: drawn grey.
                 let shared = self.series[i + 1..]
                     .iter()
                     .take_while(|o| o.name.is_empty() && o.dashed)
-                    .any(|o| o.color.map(|c| style(c).color) != Some(color));
-                Swatch::Line { color: if shared { GREY } else { color }, width: 2, dash: Some(dash), marker: None }
+                    .any(|o| o.color != s.color);
+                let color = if shared { lighter(GREY, 0.45) } else { color };
+                Swatch::Line { color, width: REF_WIDTH, dash: Some(dash), marker: None }
             } else if s.scatter {
                 Swatch::Marker { color: st.color, marker, filled: true }
             } else {
@@ -415,21 +420,20 @@ impl LineChart {
                 }
             }
         }
+        // References first, under the results; in a panel, the neutral ones and its line's own.
         let focus_style = panel.focus.map(|f| self.series[f].color.unwrap_or(f));
+        let refs = |i: usize| {
+            let s = &self.series[i];
+            s.dashed && (panel.focus.is_none() || s.color.is_none() || s.color == focus_style)
+        };
+        for i in (0..self.series.len()).filter(|&i| refs(i)) {
+            let (color, dash, _) = self.reference_look(i);
+            let pts: Vec<(i32, i32)> = self.series[i].points.iter().filter_map(|&(x, y)| px(x, y)).collect();
+            draw_path(img, &pts, color, REF_WIDTH, Some(dash))?;
+        }
         for (i, s) in self.series.iter().enumerate() {
             let st = style(s.color.unwrap_or(i));
-            if s.dashed {
-                // In a panel: the neutral references, and those of its own line.
-                if panel.focus.is_some() && s.color.is_some() && s.color != focus_style {
-                    continue;
-                }
-                let (color, dash) = self.reference_look(i);
-                let pts: Vec<(i32, i32)> = s.points.iter().filter_map(|&(x, y)| px(x, y)).collect();
-                if let [p] = pts[..] {
-                    draw_marker(img, Marker::Cross, p, 7, color, true)?;
-                }
-                draw_path(img, &pts, color, 2, Some(dash))?;
-            } else if !s.scatter && shown(i) {
+            if !s.dashed && !s.scatter && shown(i) {
                 for run in runs(&s.points, &px) {
                     draw_path(img, &run, st.color, Self::width(s), st.dash)?;
                 }
@@ -456,10 +460,22 @@ impl LineChart {
                 }
             }
             let font = ("sans-serif", 15).into_font().color(&st.color);
+            let right = chart.plotting_area().get_pixel_range().0.end;
             for (p, label) in s.points.iter().zip(&s.labels) {
                 if let Some((x, y)) = px(p.0, p.1) {
-                    img.draw(&Text::new(label.clone(), (x + 8, y - 22), font.clone())).map_err(|e| e.to_string())?;
+                    // Beside the point, on its left where the right edge would cut it off.
+                    let w = (label.chars().count() as f64 * 8.5) as i32;
+                    let at = if x + 8 + w > right { (x - 8 - w, y - 22) } else { (x + 8, y - 22) };
+                    img.draw(&Text::new(label.clone(), at, font.clone())).map_err(|e| e.to_string())?;
                 }
+            }
+        }
+        // A reference figure at one point: an ✕ above everything.
+        for i in (0..self.series.len()).filter(|&i| refs(i)) {
+            if let [(x, y)] = self.series[i].points[..]
+                && let Some(p) = px(x, y)
+            {
+                draw_marker(img, Marker::Cross, p, 7, self.reference_look(i).2, true)?;
             }
         }
         Ok(())
@@ -473,6 +489,12 @@ impl LineChart {
     fn x_hi(&self, xa: &Axis) -> f64 {
         if xa.log { 10f64.powf(xa.hi) } else { xa.hi }
     }
+}
+
+/// `c` mixed with white: `share` of the colour, the rest white (an opaque paler shade).
+fn lighter(c: RGBColor, share: f64) -> RGBColor {
+    let mix = |v: u8| (v as f64 * share + 255.0 * (1.0 - share)).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
 }
 
 /// The drawable stretches of `points` in pixels: a point that cannot be drawn (no data, or not
@@ -499,7 +521,8 @@ pub fn annotated_names(series: &[Series]) -> Vec<String> {
             continue;
         }
         let finite: Vec<f64> = s.points.iter().map(|p| p.1).filter(|y| y.is_finite()).collect();
-        let twin = series[..i].iter().find(|o| !o.dashed && !o.name.is_empty() && same_points(o, s));
+        let twin =
+            series[..i].iter().find(|o| !o.dashed && !o.name.is_empty() && o.scatter == s.scatter && same_points(o, s));
         let note = if finite.is_empty() && s.lower_bounds.is_empty() {
             Some("no data".to_string())
         } else if s.lower_bounds.is_empty() && finite.iter().all(|&y| y == 0.0) {

@@ -66,7 +66,7 @@ pub fn x_axis(values: &[f64], log_requested: bool) -> Axis {
     let (lo, hi) = match min_max(&t) {
         Some((lo, hi)) if lo < hi => (lo, hi),
         Some((v, _)) => (v - 1.0, v + 1.0),
-        None => (0.0, 1.0),
+        None => return Axis { log, lo: 0.0, hi: 1.0 },
     };
     let pad = 0.015 * (hi - lo);
     Axis { log, lo: lo - pad, hi: hi + pad }
