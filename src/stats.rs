@@ -31,6 +31,21 @@ pub fn t_interval(xs: &[f64], level: f64) -> Interval {
     Interval { mean, half_width: q * (var / n as f64).sqrt(), n }
 }
 
+/// The Wilson score interval at `level` for a binomial share: `successes` of `trials` (Wilson
+/// 1927). Unlike mean ± t·s/√n it stays within [0, 1] and is not empty at 0 % or 100 %.
+/// Returns (low, high); (0, 1) when there are no trials.
+pub fn wilson(successes: f64, trials: f64, level: f64) -> (f64, f64) {
+    if trials.is_nan() || trials <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let z = statrs::distribution::Normal::new(0.0, 1.0).expect("unit normal").inverse_cdf(0.5 + level / 2.0);
+    let p = (successes / trials).clamp(0.0, 1.0);
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * trials)) / (1.0 + z2 / trials);
+    let half = z / (1.0 + z2 / trials) * (p * (1.0 - p) / trials + z2 / (4.0 * trials * trials)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +57,24 @@ mod tests {
         assert_eq!(i.mean, 3.0);
         assert!((i.half_width - 2.776_445 * (2.5f64 / 5.0).sqrt()).abs() < 1e-5);
         assert!(t_interval(&[1.0], 0.95).half_width.is_infinite());
+    }
+
+    #[test]
+    fn wilson_matches_hand_computed_interval() {
+        // 2 of 3, z = 1.959964: centre (2 + z²/2) / (3 + z²) = 0.573084, half-width
+        // z / (3 + z²) · √(2·1/3 + z²/4) = 0.365424 (Wilson's formula, evaluated by hand).
+        let (lo, hi) = wilson(2.0, 3.0, 0.95);
+        assert!((lo - 0.207660).abs() < 1e-5, "{lo}");
+        assert!((hi - 0.938508).abs() < 1e-5, "{hi}");
+        // 0 of 3: from 0 to z² / (3 + z²) = 0.561497, never below 0.
+        let (lo, hi) = wilson(0.0, 3.0, 0.95);
+        assert!(lo.abs() < 1e-12, "{lo}");
+        assert!((hi - 0.561497).abs() < 1e-5, "{hi}");
+        // 3 of 3 mirrors it, never above 1.
+        let (lo, hi) = wilson(3.0, 3.0, 0.95);
+        assert!((hi - 1.0).abs() < 1e-12, "{hi}");
+        assert!((lo - (1.0 - 0.561497)).abs() < 1e-5, "{lo}");
+        assert_eq!(wilson(0.0, 0.0, 0.95), (0.0, 1.0));
     }
 }
 

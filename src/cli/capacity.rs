@@ -11,11 +11,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::common::ModelArgs;
+use crate::experiment::chart::is_share_name;
 use crate::experiment::metric;
 use crate::experiment::replicate::replicate;
 use crate::model::Override;
 use crate::report::charts::{Chart, LineChart, Series};
 use crate::report::labels::{metric_label, param_label, sig};
+use crate::report::style::Marker;
 use crate::report::summary::Summary;
 use crate::stats::t_interval;
 
@@ -273,7 +275,12 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     std::fs::write(dir.join("capacity.json"), serde_json::to_string_pretty(&result)? + "\n")?;
     let mut written = vec![dir.join("capacity.json")];
     for (k, slo) in args.slo.iter().enumerate() {
-        written.extend(chart(&result, k, slo, &base.spec.name).save_both(&dir, &format!("capacity-{}", k + 1))?);
+        let every = chart(&result, k, slo, &base.spec.name, None);
+        written.extend(every.save_both(&dir, &format!("capacity-{}", k + 1))?);
+        if let Some(near) = near_answer(&result) {
+            let zoom = chart(&result, k, slo, &base.spec.name, Some(&near));
+            written.extend(zoom.save_both(&dir, &format!("capacity-{}-answer", k + 1))?);
+        }
     }
     let which = if args.find == Find::Largest { "largest" } else { "smallest" };
     match (result.answer, result.uncertainty) {
@@ -429,48 +436,112 @@ fn finish(s: &Search, lo: Option<f64>, hi: Option<f64>, note: String) -> Capacit
     }
 }
 
-/// SLO metric against the varied parameter over the probes, with bands and the limit. The
-/// y axis is fitted to the region around the limit (at most 3× it for an upper limit), so one
-/// unstable probe far above does not flatten the rest; probes above it are drawn at the top.
-fn chart(r: &CapacityResult, k: usize, slo: &Slo, name: &str) -> LineChart {
-    let mut pts: Vec<(f64, f64, f64)> =
-        r.probes.iter().map(|p| (p.value, p.metrics[k].mean, p.metrics[k].ci95)).collect();
+/// The probes nearest the answer (the interpolated edge, else the bracket's known end), six
+/// at most; None when there are no more probes than that (the full chart shows them).
+fn near_answer(r: &CapacityResult) -> Option<Vec<f64>> {
+    let centre = r.interpolated.or(r.answer).or(r.bracket.0).or(r.bracket.1)?;
+    let mut values: Vec<f64> = r.probes.iter().map(|p| p.value).collect();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    if values.len() <= 6 {
+        return None;
+    }
+    values.sort_by(|a, b| (a - centre).abs().total_cmp(&(b - centre).abs()));
+    values.truncate(6);
+    Some(values)
+}
+
+/// SLO metric against the varied parameter at every probe: the mean with its 95 % band, the
+/// probes meeting every SLO and those failing one marked apart, the limit dashed and the
+/// answer a dotted vertical line. Every probe is on the chart — the failing ones are the
+/// evidence for the answer — on a log axis where they span 1.5 decades or more.
+/// With `only`, just those probe values, the y axis fitted to them (the crossing near the answer).
+fn chart(r: &CapacityResult, k: usize, slo: &Slo, name: &str, only: Option<&[f64]>) -> LineChart {
+    let mut pts: Vec<(f64, f64, f64, bool)> = r
+        .probes
+        .iter()
+        .filter(|p| only.is_none_or(|o| o.contains(&p.value)))
+        .map(|p| (p.value, p.metrics[k].mean, p.metrics[k].ci95, p.feasible))
+        .collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     pts.dedup_by(|a, b| a.0 == b.0);
+    let share = is_share_name(&slo.metric);
+    let never_negative = pts.iter().all(|p| p.1 >= 0.0);
+    let band = |p: &(f64, f64, f64, bool)| {
+        let (mut lo, mut hi) = (p.1 - p.2, p.1 + p.2);
+        if share {
+            (lo, hi) = (lo.max(0.0), hi.min(1.0));
+        }
+        if never_negative {
+            lo = lo.max(0.0);
+        }
+        (p.0, lo, hi)
+    };
     let (x0, x1) = (pts.first().map_or(0.0, |p| p.0), pts.last().map_or(1.0, |p| p.0));
-    let data_max = pts.iter().map(|p| p.1 + if p.2.is_finite() { p.2 } else { 0.0 }).fold(slo.value, f64::max);
-    let top = if slo.op == "<=" && slo.value > 0.0 { data_max.min(3.0 * slo.value) } else { data_max } * 1.05;
-    let bottom = pts.iter().map(|p| p.1).fold(0.0_f64, f64::min);
-    let (inside, above): (Vec<&(f64, f64, f64)>, Vec<_>) = pts.iter().partition(|p| p.1 <= top);
     let which = if r.find == Find::Largest { "largest" } else { "smallest" };
     let answer = match r.answer {
         Some(m) => format!("{which} meeting every SLO: {}", sig(m, 4)),
         None => "no value meets every SLO".into(),
     };
-    let mut series = vec![
+    let marked = |feasible: bool| pts.iter().filter(|p| p.3 == feasible).map(|p| (p.0, p.1)).collect();
+    let series = vec![
         Series {
-            name: format!("mean over {} replications, 95 % band", r.replications),
-            points: inside.iter().map(|p| (p.0, p.1)).collect(),
-            band: inside.iter().filter(|p| p.2.is_finite()).map(|p| (p.0, p.1 - p.2, (p.1 + p.2).min(top))).collect(),
-            markers: true,
+            name: format!("mean over {} replications", r.replications),
+            points: pts.iter().map(|p| (p.0, p.1)).collect(),
+            band: pts.iter().filter(|p| p.2.is_finite()).map(band).collect(),
+            no_markers: true,
             ..Series::default()
         },
-        Series::line(format!("SLO: {} {} {}", slo.metric, slo.op, slo.value), vec![(x0, slo.value), (x1, slo.value)]),
-    ];
-    if !above.is_empty() {
-        series.push(Series {
-            name: format!("{} probe(s) off scale, drawn at the top", above.len()),
-            points: above.iter().map(|p| (p.0, top * 0.97)).collect(),
+        Series {
+            name: "probe meets every SLO".into(),
+            points: marked(true),
             scatter: true,
+            color: Some(2),
+            marker: Some(Marker::Circle),
             ..Series::default()
-        });
-    }
+        },
+        Series {
+            name: "probe fails an SLO".into(),
+            points: marked(false),
+            scatter: true,
+            color: Some(1),
+            marker: Some(Marker::Cross),
+            ..Series::default()
+        },
+        Series {
+            name: format!(
+                "SLO: {} {} {}",
+                metric_label(&slo.metric),
+                slo.op.replace("<=", "≤").replace(">=", "≥"),
+                sig(slo.value, 4)
+            ),
+            points: vec![(x0, slo.value), (x1, slo.value)],
+            dashed: true,
+            color: Some(6),
+            ..Series::default()
+        },
+    ];
+    // The metric in words, without its unit (the axis label has it).
+    let label = metric_label(&slo.metric);
+    let words = label.split(" [").next().unwrap_or(&label);
+    let (title, fit_y) = match only {
+        Some(_) => (format!("{name}: {words} near the answer ({answer})"), true),
+        None => (format!("{name}: {words} at each probe ({answer})"), false),
+    };
     LineChart {
-        title: format!("{name}: {} at each probe ({answer})", metric_label(&slo.metric)),
+        title,
+        fit_y,
         x_label: param_label(&r.param),
         y_label: metric_label(&slo.metric),
         series,
-        y_range: Some((bottom, top)),
+        log_x: true,
+        log_y: true,
+        share,
+        vlines: r.answer.map(|m| (m, format!("answer: {}", sig(m, 4)))).into_iter().collect(),
+        note: Some(format!(
+            "Each probe: the mean over {} replications (seed {}, the same random numbers at every probe); shaded: 95 % confidence band.",
+            r.replications, r.seed
+        )),
         ..LineChart::default()
     }
 }

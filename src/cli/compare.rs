@@ -204,14 +204,15 @@ fn cdf_chart(runs: &[Vec<RunOutput>], labels: &(String, String), name: &str) -> 
     let (mul, unit) = latency_unit(a.quantile_s(0.999).max(b.quantile_s(0.999)));
     LineChart {
         title: format!("{name}: end-to-end latency before (A) and after (B)"),
-        x_label: format!("latency [{unit}], log scale"),
+        x_label: format!("latency [{unit}]"),
         y_label: "fraction of requests completed within".into(),
         series: vec![
             Series::line(labels.0.clone(), cdf_points(&a, mul)),
             Series::line(labels.1.clone(), cdf_points(&b, mul)),
         ],
         log_x: true,
-        y_range: Some((0.0, 1.02)),
+        share: true,
+        note: Some(format!("Each line: every request after warm-up of all {} replications, pooled.", runs[0].len())),
         ..LineChart::default()
     }
 }
@@ -222,7 +223,9 @@ fn p99_chart(runs: &[Vec<RunOutput>], labels: &(String, String), model: &crate::
     let max = runs.iter().flat_map(|r| r[0].rows.iter().map(|w| w.p99)).fold(0.0, f64::max);
     let (mul, lunit) = latency_unit(max);
     let series = |o: &RunOutput, name: &str| {
-        let pts = o.rows.iter().filter(|w| w.completions > 0).map(|w| ((w.t_start + w.t_end) / 2.0 / div, w.p99 * mul));
+        // A window in which nothing completed has no p99: a gap, not a 0.
+        let y = |w: &crate::metrics::WindowRow| if w.completions > 0 { w.p99 * mul } else { f64::NAN };
+        let pts = o.rows.iter().map(|w| ((w.t_start + w.t_end) / 2.0 / div, y(w)));
         Series::line(name, pts.collect())
     };
     LineChart {
@@ -231,6 +234,7 @@ fn p99_chart(runs: &[Vec<RunOutput>], labels: &(String, String), model: &crate::
         y_label: format!("p99 latency [{lunit}]"),
         series: vec![series(&runs[0][0], &labels.0), series(&runs[1][0], &labels.1)],
         shade: (model.warmup.0 > 0).then(|| (0.0, model.warmup.as_secs() / div, "warm-up (not measured)".into())),
+        note: Some("Each line: replication 1 (A and B with the same random numbers).".into()),
         ..LineChart::default()
     }
 }

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 
 use super::claims::{self, ClaimResult};
 use super::shard::Shard;
-use super::spec::{ChartKind, ChartSpec, ExperimentSpec};
+use super::spec::ExperimentSpec;
 use super::sweep::PointResult;
 use super::{Param, plain};
-use crate::report::charts::{Chart, LineChart, Series};
+use crate::report::charts::Chart;
 use crate::stats::{Interval, t_interval};
 
 /// Everything the writers need: the experiment, its parameters, every point's values, results.
@@ -31,7 +31,7 @@ pub struct Table {
 }
 
 impl Table {
-    fn interval(&self, r: &PointResult, m: usize) -> Interval {
+    pub(super) fn interval(&self, r: &PointResult, m: usize) -> Interval {
         t_interval(&r.values[m], 0.95)
     }
 
@@ -138,175 +138,6 @@ impl Table {
             .map(|c| claims::evaluate(c, &self.params, &self.point_values, &self.results))
             .collect()
     }
-
-    /// The chart described by `c`.
-    pub fn chart(&self, c: &ChartSpec) -> LineChart {
-        let series = match c.kind {
-            ChartKind::Line => self.line_series(c),
-            ChartKind::Pareto => self.pareto_series(c),
-            ChartKind::Timeseries => self.time_series(c),
-        };
-        let mut series = series;
-        if let Some([lo, hi]) = c.x_range {
-            for s in &mut series {
-                s.points.retain(|p| (lo..=hi).contains(&p.0));
-                s.band.retain(|b| (lo..=hi).contains(&b.0));
-            }
-        }
-        for (k, r) in c.references.iter().enumerate() {
-            // Drawn in the colour of the k-th result line; lines of the same name share one entry.
-            let name = if c.references[..k].iter().any(|o| o.name == r.name) { String::new() } else { r.name.clone() };
-            let pts = r.points.iter().map(|p| (p[0], p[1])).collect();
-            series.push(Series { name, points: pts, dashed: true, color: Some(k), ..Series::default() });
-        }
-        LineChart {
-            title: c.title.clone().unwrap_or_else(|| format!("{}: {} against {}", self.spec.name, c.y, c.x)),
-            x_label: c.x_label.clone().unwrap_or_else(|| c.x.clone()),
-            y_label: c.y_label.clone().unwrap_or_else(|| c.y.clone()),
-            series: clip(series, c.y_range),
-            log_y: c.log_y,
-            log_x: c.log_x,
-            y_range: c.y_range.map(|[a, b]| (a, b)),
-            shade: c.shade.as_ref().map(|s| (s.from, s.to, s.label.clone())),
-        }
-    }
-
-    /// (mean, half-width) of the value called `name` at a point: a parameter or a metric.
-    fn value(&self, r: &PointResult, name: &str) -> Option<(f64, f64)> {
-        if let Some(k) = self.params.iter().position(|p| p.name == name) {
-            return self.point_values[r.index][k].as_f64().map(|x| (x, 0.0));
-        }
-        let m = self.spec.metrics.iter().position(|m| m == name)?;
-        let i = self.interval(r, m);
-        Some((i.mean, i.half_width))
-    }
-
-    /// One series per combination of the other parameters (x a parameter), or per value of
-    /// `lines` (x a metric), each with its 95 % band.
-    fn line_series(&self, c: &ChartSpec) -> Vec<Series> {
-        let x_param = self.params.iter().position(|p| p.name == c.x);
-        let keys: Vec<usize> = match (x_param, &c.lines) {
-            (Some(x), _) => (0..self.params.len()).filter(|&k| k != x).collect(),
-            (None, Some(l)) => self.params.iter().position(|p| &p.name == l).into_iter().collect(),
-            (None, None) => Vec::new(),
-        };
-        let mut groups: Vec<(String, Vec<&PointResult>)> = Vec::new();
-        let shown: Vec<&PointResult> = self.results.iter().filter(|r| self.matches(r, c)).collect();
-        // Only the parameters that differ among the chart's own points name its lines.
-        let varies =
-            |k: usize| shown.iter().any(|r| self.point_values[r.index][k] != self.point_values[shown[0].index][k]);
-        let keys: Vec<usize> = keys
-            .into_iter()
-            .filter(|&k| !c.at.iter().flatten().any(|(n, _)| *n == self.params[k].name))
-            .filter(|&k| x_param.is_none() || varies(k))
-            .collect();
-        for r in shown.iter().copied() {
-            let label: Vec<String> = keys
-                .iter()
-                .map(|&k| format!("{} = {}", self.params[k].name, plain(&self.point_values[r.index][k])))
-                .collect();
-            let label = if label.is_empty() { c.y.clone() } else { label.join(", ") };
-            match groups.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, v)) => v.push(r),
-                None => groups.push((label, vec![r])),
-            }
-        }
-        if !c.also.is_empty() {
-            return std::iter::once(&c.y)
-                .chain(&c.also)
-                .flat_map(|y| {
-                    let one = ChartSpec { y: y.clone(), also: Vec::new(), ..c.clone() };
-                    self.line_series(&one).into_iter().map(move |mut s| {
-                        s.name = if s.name == *y { y.clone() } else { format!("{y} ({})", s.name) };
-                        s
-                    })
-                })
-                .collect();
-        }
-        groups
-            .into_iter()
-            .map(|(name, rs)| {
-                let mut pts: Vec<(f64, f64, f64)> = rs
-                    .iter()
-                    .filter_map(|r| Some((self.value(r, &c.x)?.0, self.value(r, &c.y)?)))
-                    .map(|(x, (y, h))| (x, y, h))
-                    .collect();
-                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let band = pts.iter().filter(|p| p.2.is_finite()).map(|&(x, y, h)| (x, y - h, y + h)).collect();
-                Series {
-                    name,
-                    points: pts.iter().map(|&(x, y, _)| (x, y)).collect(),
-                    band,
-                    markers: true,
-                    ..Series::default()
-                }
-            })
-            .collect()
-    }
-
-    /// Whether point `r` has the parameter values the chart's `at` asks for.
-    fn matches(&self, r: &PointResult, c: &ChartSpec) -> bool {
-        c.at.iter().flatten().all(|(name, want)| {
-            let i = self.params.iter().position(|p| &p.name == name);
-            i.is_some_and(|i| plain(&self.point_values[r.index][i]) == plain(want))
-        })
-    }
-
-    /// A time series per value of `lines`: the first point with that value matching `at`.
-    fn time_series(&self, c: &ChartSpec) -> Vec<Series> {
-        let k = self.spec.charts.iter().position(|x| std::ptr::eq(x, c)).unwrap_or(0);
-        let line = c.lines.as_ref().and_then(|l| self.params.iter().position(|p| &p.name == l));
-        let mut out: Vec<Series> = Vec::new();
-        for r in self.results.iter().filter(|r| self.matches(r, c)) {
-            let name = match line {
-                Some(i) => format!("{} = {}", self.params[i].name, plain(&self.point_values[r.index][i])),
-                None => String::new(),
-            };
-            if out.iter().any(|s| s.name.starts_with(&name) && !name.is_empty()) || line.is_none() && !out.is_empty() {
-                continue;
-            }
-            let cols: Vec<&String> = std::iter::once(&c.y).chain(&c.also).collect();
-            for (j, col) in cols.iter().enumerate() {
-                let pts = r.series.get(k).and_then(|s| s.get(j)).cloned().unwrap_or_default();
-                let col = c.legend.get(j).cloned().unwrap_or_else(|| col.to_string());
-                let label = match (name.is_empty(), cols.len()) {
-                    (true, _) => col,
-                    (false, 1) => name.clone(),
-                    (false, _) => format!("{name}: {col}"),
-                };
-                out.push(Series::line(label, pts));
-            }
-        }
-        out
-    }
-
-    /// Every point, and the Pareto front: points no other point beats on both x and y (lower is better).
-    fn pareto_series(&self, c: &ChartSpec) -> Vec<Series> {
-        let mut pts: Vec<(f64, f64)> =
-            self.results.iter().filter_map(|r| Some((self.value(r, &c.x)?.0, self.value(r, &c.y)?.0))).collect();
-        pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-        let mut front = Vec::new();
-        for &p in &pts {
-            if front.last().is_none_or(|&(_, y): &(f64, f64)| p.1 < y) {
-                front.push(p);
-            }
-        }
-        vec![
-            Series { name: "sweep points".into(), points: pts, scatter: true, ..Series::default() },
-            Series { name: "Pareto front".into(), points: front, markers: true, ..Series::default() },
-        ]
-    }
-}
-
-/// Bands clipped to the chart's fixed y range, if it has one (a 95 % interval of a share over
-/// three replications can reach below 0).
-fn clip(mut series: Vec<Series>, range: Option<[f64; 2]>) -> Vec<Series> {
-    if let Some([lo, hi]) = range {
-        for s in &mut series {
-            s.band.iter_mut().for_each(|b| *b = (b.0, b.1.clamp(lo, hi), b.2.clamp(lo, hi)));
-        }
-    }
-    series
 }
 
 /// Quotes a CSV field when it needs it.

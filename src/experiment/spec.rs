@@ -296,17 +296,43 @@ pub enum ChartKind {
     /// Every point as (x metric, y metric), e.g. cost against p99, with the Pareto front
     /// (lowest y for its x) marked.
     Pareto,
-    /// A `timeseries.csv` column (`y`) over simulated time, from the first replication, one
-    /// line per value of `lines` (`x` is unused); `per_second` divides counts by the window.
+    /// A `timeseries.csv` column (`y`) over simulated time, from the first replication (or the
+    /// mean over all, with `average`), one line per value of `lines` (`x` is unused);
+    /// `per_second` divides counts by the window.
     Timeseries,
 }
 
-/// A reference curve: a name and its (x, y) points.
+/// A reference curve: a name and its (x, y) points; a single point is drawn as an ✕ (e.g. a
+/// seed's figure at one setting).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceLine {
     pub name: String,
     pub points: Vec<[f64; 2]>,
+    /// The result line it belongs to, drawn in that line's colour: a value of the chart's
+    /// `lines` parameter, or a `legend` name of a chart with `also`. Without it, curves sharing
+    /// one name take the colours of the result lines in their positions (one curve per line),
+    /// and a curve of its own is drawn in a neutral dark grey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+}
+
+/// Values of `y` that are not measurements but bounds: give exactly one of `at` and `unless`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CensorSpec {
+    /// A limit in y's unit at or above which a value only says "at least this" (e.g. a
+    /// caller's timeout: a latency there was cut off, not measured). Such values are drawn as
+    /// hollow markers on a dashed line at the limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+    /// A 0/1 metric (one of `metrics`, `line` charts): a replication where it is 0 gives only a
+    /// lower bound of `y` (e.g. `recovery.recovered` for a recovery time counted to the run's
+    /// end). A point with any such replication is drawn as a hollow marker, without a band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unless: Option<String>,
+    /// What the limit or bound is, in the reader's words (the legend entry).
+    pub label: String,
 }
 
 /// A shaded x interval of a chart.
@@ -337,9 +363,11 @@ pub struct ChartSpec {
     /// Axis labels with units (default: the names).
     pub x_label: Option<String>,
     pub y_label: Option<String>,
+    /// Log-scaled y axis, used where the data span at least 1.5 decades (else linear).
     #[serde(default)]
     pub log_y: bool,
-    /// Log-scaled x axis (for parameters spaced by factors, such as `log_range`).
+    /// Log-scaled x axis (for parameters spaced by factors, such as `log_range`), used where
+    /// the values span at least 1.5 decades.
     #[serde(default)]
     pub log_x: bool,
     /// More metrics (or, for `timeseries`, columns) drawn as lines of their own beside `y`.
@@ -348,7 +376,8 @@ pub struct ChartSpec {
     /// Legend names for `y` and then each of `also`, in the reader's words (default: the paths).
     #[serde(default)]
     pub legend: Vec<String>,
-    /// A fixed y range `[low, high]` (e.g. `[0, 1]` for a share); bands are clipped to it.
+    /// A y range `[low, high]`, widened where the data reach beyond it (nothing drawn is ever
+    /// cut off), and to start at 0 when it spans less than a fifth of its top value.
     pub y_range: Option<[f64; 2]>,
     /// Only the part of the x axis from low to high, `[low, high]` (e.g. a time series' measured
     /// period, or the minutes around an incident).
@@ -368,4 +397,25 @@ pub struct ChartSpec {
     pub file: Option<String>,
     /// What the chart shows and what to look for (shown under it in the gallery and reports).
     pub caption: Option<String>,
+    /// Names each line (or, for `pareto`, each point) in the reader's words: `{name}` is
+    /// replaced by the value of parameter `name`, e.g. `"trigger of {trigger_s} s"` (default:
+    /// `name = value` of each parameter telling the lines apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// y is a share (0 to 1): the axis runs from 0 to 1 and bands stay within it (a Wilson
+    /// interval where each replication's value is 0 or 1). Default: true for metrics whose name
+    /// ends in `share`, `ratio`, `utilization`, `p_wait` or `recovered`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<bool>,
+    /// Values of `y` that are only bounds (a timeout, a run that never recovered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub censor: Option<CensorSpec>,
+    /// `timeseries` charts: the mean over every replication of each window, instead of the
+    /// first replication.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub average: bool,
+    /// Small multiples: one panel per line, the other lines drawn faintly behind it (for lines
+    /// too close or too noisy to tell apart in one plot).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub panels: bool,
 }

@@ -24,10 +24,14 @@ use crate::stats::{mser5, t_interval};
 pub struct PointResult {
     pub index: usize,
     pub values: Vec<Vec<f64>>,
-    /// Per chart (by index): the first replication's time series of `timeseries` charts, `y`
-    /// then each of `also` (empty for other charts), as (window middle [s], value).
+    /// Per chart (by index): the time series of `timeseries` charts — the first replication's,
+    /// or with `average` the mean over all replications of each window — `y` then each of
+    /// `also` (empty for other charts), as (window middle [s], value).
     pub series: Vec<Vec<Vec<(f64, f64)>>>,
 }
+
+/// Per chart, per column: (window middle [s], value) — the time series of one run.
+type RunSeries = Vec<Vec<Vec<(f64, f64)>>>;
 
 /// How to run a sweep.
 #[derive(Clone, Debug, Default)]
@@ -46,8 +50,9 @@ pub struct Options {
 /// What one run reports back.
 struct RunResult {
     metrics: Vec<f64>,
-    /// Time series of `timeseries` charts (first replication only): per chart, `y` then `also`.
-    series: Vec<Vec<Vec<(f64, f64)>>>,
+    /// Time series of `timeseries` charts (the first replication, and every one if a chart
+    /// averages them): per chart, `y` then `also`.
+    series: RunSeries,
     /// Number in system at each window's end, and the windows' start times [s].
     level: Vec<f64>,
     starts: Vec<f64>,
@@ -66,6 +71,7 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
         .collect();
     let mut want: Vec<usize> = vec![reps; mine.len()];
     let mut mser = Vec::new();
+    let mut series: Vec<Vec<(usize, RunSeries)>> = vec![Vec::new(); mine.len()];
     loop {
         let tasks: Vec<(usize, usize)> = results
             .iter()
@@ -87,7 +93,7 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
                 })
                 .collect()
         });
-        for (&(k, _), out) in tasks.iter().zip(outs) {
+        for (&(k, rep), out) in tasks.iter().zip(outs) {
             for (m, v) in out.metrics.into_iter().enumerate() {
                 results[k].values[m].push(v);
             }
@@ -95,10 +101,13 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
                 mser.push((results[k].index, out.level, out.starts));
             }
             if !out.series.is_empty() {
-                results[k].series = out.series;
+                series[k].push((rep, out.series));
             }
         }
         want = more_replications(exp, &results, &want);
+    }
+    for (r, s) in results.iter_mut().zip(series) {
+        r.series = combine_series(exp, s);
     }
     progress.finish();
     if !opts.quiet {
@@ -119,7 +128,8 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
     } else {
         (Vec::new(), Vec::new())
     };
-    let series = if rep == 0 && exp.spec.charts.iter().any(|c| c.kind == ChartKind::Timeseries) {
+    let wanted = |c: &super::spec::ChartSpec| c.kind == ChartKind::Timeseries && (rep == 0 || c.average);
+    let series = if exp.spec.charts.iter().any(wanted) {
         exp.spec
             .charts
             .iter()
@@ -137,6 +147,41 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
         Vec::new()
     };
     RunResult { metrics, series, level, starts }
+}
+
+/// A point's time series from its runs' (replication, series): the first replication's, or for
+/// charts with `average` the mean over every replication of each window (windows matched by
+/// their time, so a run that stopped early counts only where it ran).
+fn combine_series(exp: &Experiment, runs: Vec<(usize, RunSeries)>) -> RunSeries {
+    let Some(first) = runs.iter().find(|(rep, _)| *rep == 0) else { return Vec::new() };
+    let mean = |ci: usize, j: usize| {
+        let columns: Vec<&[(f64, f64)]> =
+            runs.iter().filter_map(|(_, s)| s.get(ci).and_then(|c| c.get(j))).map(Vec::as_slice).collect();
+        mean_by_window(&columns)
+    };
+    exp.spec
+        .charts
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| match first.1.get(ci) {
+            Some(cols) if c.average => (0..cols.len()).map(|j| mean(ci, j)).collect(),
+            Some(cols) => cols.clone(),
+            None => Vec::new(),
+        })
+        .collect()
+}
+
+/// The mean of several runs' (window middle [s], value) series, window by window: each window
+/// averages the runs that have it.
+fn mean_by_window(runs: &[&[(f64, f64)]]) -> Vec<(f64, f64)> {
+    let mut acc: std::collections::BTreeMap<u64, (f64, f64, usize)> = std::collections::BTreeMap::new();
+    for &(x, y) in runs.iter().copied().flatten() {
+        // Window middles are ≥ 0, whose bit patterns sort as the numbers do.
+        let e = acc.entry(x.to_bits()).or_insert((x, 0.0, 0));
+        e.1 += y;
+        e.2 += 1;
+    }
+    acc.into_values().map(|(x, sum, n)| (x, sum / n as f64)).collect()
 }
 
 /// Run-length control: how many replications each point should have after this round.
@@ -272,4 +317,19 @@ pub fn bar_style(unit: &str) -> ProgressStyle {
         "{{bar:40}} {{pos}}/{{len}} {unit} · {{msg}} · {{elapsed}} elapsed · ETA {{eta}}"
     ))
     .expect("a valid template")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mean_by_window;
+
+    #[test]
+    fn time_series_mean_window_by_window() {
+        // The second run stopped after its first window (an overloaded run): the later windows
+        // are the first run's alone.
+        let a = [(5.0, 2.0), (15.0, 4.0), (25.0, 6.0)];
+        let b = [(5.0, 4.0)];
+        assert_eq!(mean_by_window(&[&a, &b]), [(5.0, 3.0), (15.0, 4.0), (25.0, 6.0)]);
+        assert!(mean_by_window(&[]).is_empty());
+    }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::spec::{ChartKind, Combine, ExperimentSpec, ParameterSpec};
+use super::spec::{ChartKind, ChartSpec, Combine, ExperimentSpec, ParameterSpec};
 use super::{Experiment, Param, Point, claims, metric_exists, point_overrides, resolve_model_path};
 use crate::model::limits::{MAX_POINTS, MAX_RUNS, MAX_VALUES, check_file_name};
 use crate::model::{FileError, Issue, Model, load_str, located, parse_typed, read_file};
@@ -210,6 +210,52 @@ fn skeleton_names(model: &Model) -> Vec<String> {
     model.program.services.iter().map(|s| s.name.clone()).collect()
 }
 
+/// A chart's `label`, `censor` and references' `line` must name what exists.
+fn check_chart_extras(c: &ChartSpec, at: &str, params: &[Param], metrics: &[String], issues: &mut Vec<Issue>) {
+    if let Some(t) = &c.label {
+        for name in placeholders(t).filter(|n| !params.iter().any(|p| &p.name == n)) {
+            let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            let msg = format!("`{{{name}}}` is not a parameter; parameters: {}", names.join(", "));
+            issues.push(Issue::new(format!("{at}.label"), msg));
+        }
+    }
+    if let Some(k) = &c.censor {
+        match (k.at, &k.unless) {
+            (Some(v), None) if !(v.is_finite() && v.abs() <= 1e300) => {
+                issues.push(Issue::new(format!("{at}.censor.at"), "must be a number within ±1e300"));
+            }
+            (Some(_), None) => {}
+            (None, Some(u)) => {
+                if c.kind != ChartKind::Line {
+                    issues.push(Issue::new(format!("{at}.censor.unless"), "goes with `kind: line` only"));
+                }
+                if !metrics.contains(u) {
+                    issues.push(Issue::new(format!("{at}.censor.unless"), format!("`{u}` must be one of `metrics`")));
+                }
+            }
+            _ => issues.push(Issue::new(format!("{at}.censor"), "give exactly one of `at` and `unless`")),
+        }
+    }
+    let line_values: Option<Vec<String>> = c
+        .lines
+        .as_ref()
+        .and_then(|l| params.iter().find(|p| &p.name == l))
+        .map(|p| p.values.iter().map(super::plain).collect());
+    for (k, r) in c.references.iter().enumerate() {
+        if let (Some(want), Some(values)) = (&r.line, &line_values)
+            && !values.contains(want)
+        {
+            let msg = format!("`{want}` is not a value of `lines`; its values are {}", values.join(", "));
+            issues.push(Issue::new(format!("{at}.references.{k}.line"), msg));
+        }
+    }
+}
+
+/// The `{name}` placeholders of a label template.
+fn placeholders(t: &str) -> impl Iterator<Item = String> + '_ {
+    t.split('{').skip(1).filter_map(|s| s.split_once('}').map(|(n, _)| n.to_string()))
+}
+
 /// Metrics, precision and charts must name fields that exist.
 fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues: &mut Vec<Issue>) {
     let skeleton = serde_json::to_value(Summary::skeleton(model)).expect("a summary serialises");
@@ -277,6 +323,10 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         if c.per_second && c.kind != ChartKind::Timeseries {
             issues.push(Issue::new(format!("{at}.per_second"), "goes with `kind: timeseries` only"));
         }
+        if c.average && c.kind != ChartKind::Timeseries {
+            issues.push(Issue::new(format!("{at}.average"), "goes with `kind: timeseries` only"));
+        }
+        check_chart_extras(c, &at, params, &spec.metrics, issues);
         for (name, want) in c.at.iter().flatten() {
             if let Some(p) = params.iter().find(|p| &p.name == name)
                 && !p.values.iter().any(|v| super::plain(v) == super::plain(want))

@@ -22,6 +22,9 @@ pub fn metric_label(path: &str) -> String {
         ["cost_usd", "per_1k_requests"] => "cost [USD per 1,000 requests]".into(),
         ["cost_usd", "per_active_user_minute"] => "cost [USD per user-minute]".into(),
         ["requests", "throughput_per_s"] => "throughput [requests/s]".into(),
+        ["requests", k] if k.ends_with("_share") => {
+            format!("share of requests {} [fraction]", k.trim_end_matches("_share").replace('_', " "))
+        }
         ["requests", k] => format!("requests {k} [count]"),
         _ => match last {
             "mean_wait_s" => format!("mean wait in queue{owner} [s]"),
@@ -30,8 +33,40 @@ pub fn metric_label(path: &str) -> String {
             "p_wait" => format!("probability of waiting{owner} [fraction]"),
             "mean_queue_len" => format!("mean queue length{owner} [requests]"),
             "throughput_per_s" => format!("throughput{owner} [requests/s]"),
+            _ if segs.len() >= 2 => format!("{}{owner} {}", words(last), unit(last)),
             _ => path.to_string(),
         },
+    }
+}
+
+/// A field name in words: `refused_share` → "refused share".
+fn words(field: &str) -> String {
+    let f = field.strip_suffix("_s").unwrap_or(field);
+    f.replace('_', " ")
+}
+
+/// The unit of a field, guessed from its name (`[fraction]`, `[s]`, …, else `[count]`).
+fn unit(field: &str) -> &'static str {
+    if field.ends_with("share") || field.ends_with("ratio") {
+        "[fraction]"
+    } else if field.ends_with("_s") {
+        "[s]"
+    } else if field.ends_with("per_s") || field == "rate" {
+        "[1/s]"
+    } else if field.ends_with("usd") {
+        "[USD]"
+    } else {
+        "[count]"
+    }
+}
+
+/// A metric in words without its unit, for a legend: `latency_s.e2e.p99` → "p99 end-to-end
+/// latency".
+pub fn metric_words(path: &str) -> String {
+    let label = metric_label(path);
+    match label.rsplit_once(" [") {
+        Some((words, _)) if label.ends_with(']') => words.to_string(),
+        _ => label,
     }
 }
 
@@ -45,6 +80,10 @@ pub fn param_label(path: &str) -> String {
         ["stations", s, "capacity"] => format!("waiting places at {s} [requests]"),
         ["sessions", s, "users"] => format!("users in {s} [count]"),
         ["run", "duration"] => "simulated time [s]".into(),
+        [kind, s, field] if *kind == "services" || *kind == "stations" || *kind == "sources" => {
+            format!("{} of {s} {}", words(field), unit(field))
+        }
+        [.., owner, field] => format!("{} of {owner} {}", words(field), unit(field)),
         _ => path.to_string(),
     }
 }
@@ -58,7 +97,11 @@ mod tests {
         assert_eq!(metric_label("latency_s.e2e.p99"), "p99 end-to-end latency [s]");
         assert_eq!(metric_label("stations.server.mean_wait_s"), "mean wait in queue at server [s]");
         assert_eq!(param_label("sources.arrivals.rate"), "arrival rate of source arrivals [requests/s]");
-        assert_eq!(metric_label("something.else"), "something.else");
+        assert_eq!(metric_label("requests.rejected_share"), "share of requests rejected [fraction]");
+        assert_eq!(metric_label("limits.per_user.refused_share"), "refused share at per_user [fraction]");
+        assert_eq!(param_label("services.reranker.max_batch"), "max batch of reranker [count]");
+        assert_eq!(metric_label("something"), "something");
+        assert_eq!(metric_words("latency_s.e2e.p99"), "p99 end-to-end latency");
     }
 }
 

@@ -4,7 +4,8 @@
 
 use plotters::prelude::*;
 
-use super::charts::{Chart, PALETTE, draw_legend, latency_unit, legend_share, tick};
+use super::charts::{Chart, PALETTE, SIZE, latency_unit, tick};
+use super::legend::{self, Entry, Swatch};
 use crate::metrics::PathPart;
 
 /// Bars (one per label), each a stack of parts.
@@ -38,17 +39,31 @@ impl StackedBars {
     }
 }
 
+impl StackedBars {
+    /// One legend entry per part, its swatch the part's colour.
+    fn legend_entries(&self) -> Vec<Entry> {
+        let swatch = |k: usize| Swatch::Fill { color: PALETTE[k % PALETTE.len()], opacity: 1.0 };
+        self.parts.iter().enumerate().map(|(k, (name, _))| Entry { label: name.clone(), swatch: swatch(k) }).collect()
+    }
+}
+
 impl Chart for StackedBars {
+    fn size(&self) -> (u32, u32) {
+        (SIZE.0, SIZE.1 + legend::height(&legend::layout(&self.legend_entries(), None, SIZE.0)))
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
     where
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let entries = self.legend_entries();
+        let layout = legend::layout(&entries, None, SIZE.0);
+        let (plot, strip) = root.split_vertically(SIZE.1);
         let n = self.bars.len();
         let totals: Vec<f64> = (0..n).map(|i| self.parts.iter().map(|(_, v)| v[i]).sum()).collect();
-        let legend_share = legend_share(self.parts.len());
-        let top = totals.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE) / (1.0 - legend_share);
-        let mut chart = ChartBuilder::on(root)
+        let top = totals.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE) * 1.03;
+        let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", 26))
             .margin(20)
             .x_label_area_size(55)
@@ -73,7 +88,7 @@ impl Chart for StackedBars {
             .draw()
             .map_err(|e| e.to_string())?;
         let mut base = vec![0.0; n];
-        for (k, (name, heights)) in self.parts.iter().enumerate() {
+        for (k, (_, heights)) in self.parts.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let rects: Vec<Rectangle<(f64, f64)>> = (0..n)
                 .map(|i| {
@@ -83,12 +98,8 @@ impl Chart for StackedBars {
                     r
                 })
                 .collect();
-            chart
-                .draw_series(rects)
-                .map_err(|e| e.to_string())?
-                .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.filled()));
+            chart.draw_series(rects).map_err(|e| e.to_string())?;
         }
-        draw_legend(&mut chart)
+        legend::draw(&strip, &entries, None, &layout)
     }
 }

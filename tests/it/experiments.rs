@@ -271,6 +271,46 @@ fn claim(over: Value) -> Value {
 }
 
 #[test]
+fn chart_options_reach_the_chart() {
+    let dir = temp_dir("chart-options");
+    let charts = json!({
+        "replications": 2,
+        "duration": "20m",
+        "metrics": ["latency_s.e2e.p99", "stations.server.p_wait"],
+        "charts": [
+            {"x": "rate", "y": "latency_s.e2e.p99", "lines": "servers", "label": "{servers} servers",
+             "censor": {"at": 5.0, "label": "a 5 s timeout"}},
+            {"x": "rate", "y": "stations.server.p_wait", "lines": "servers"},
+            {"kind": "timeseries", "y": "arrivals", "per_second": true, "average": true, "at": {"servers": 10, "rate": 7}}
+        ]
+    });
+    let (_, exp) = experiment(&dir, charts);
+    let t = table(&exp, 0, Shard::default());
+    // A label template names the lines; values at the censoring limit become lower bounds on it.
+    let c = t.chart(&exp.spec.charts[0]).prepared();
+    let names: Vec<&str> = c.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["10 servers", "12 servers"]);
+    for s in &c.series {
+        assert!(s.points.iter().all(|p| p.1.is_nan() || p.1 < 5.0), "{:?}", s.points);
+        assert!(s.lower_bounds.iter().all(|p| p.1 == 5.0));
+        assert_eq!(s.points.len(), 3);
+    }
+    // A probability is a share: its bands stay within 0 and 1, and so does its axis.
+    let c = t.chart(&exp.spec.charts[1]);
+    assert!(c.share);
+    assert!(c.series.iter().flat_map(|s| &s.band).all(|b| 0.0 <= b.1 && b.2 <= 1.0));
+    let (_, y) = c.axes();
+    assert!(y.lo <= 0.0 && y.hi >= 1.0 && !y.log, "{y:?}");
+    // The averaged time series says so, and its arrivals average the 7/s offered (each window
+    // is the mean of 2 runs; 20 minutes of 7/s is 8,400 arrivals a run: ±3 % is over 3 sd).
+    let c = t.chart(&exp.spec.charts[2]);
+    assert!(c.note.as_deref().unwrap_or("").contains("mean over 2 replications"), "{:?}", c.note);
+    let pts = &c.series[0].points;
+    let mean = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
+    assert!((mean - 7.0).abs() < 0.21, "{mean}");
+}
+
+#[test]
 fn malformed_experiments_name_their_field() {
     let dir = temp_dir("bad-exp");
     let cases: Vec<(Value, &str)> = vec![
@@ -355,6 +395,27 @@ fn malformed_experiments_name_their_field() {
             "charts.0.shade",
         ),
         (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "per_second": true}]}), "charts.0.per_second"),
+        (json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "average": true}]}), "charts.0.average"),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "label": "{cores} cores"}]}),
+            "`{cores}` is not a parameter",
+        ),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "censor": {"at": 2, "unless": "latency_s.e2e.p99", "label": "x"}}]}),
+            "charts.0.censor",
+        ),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "censor": {"unless": "recovery.recovered", "label": "x"}}]}),
+            "charts.0.censor.unless",
+        ),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "censor": {"at": 2, "label": "x", "colour": 1}}]}),
+            "unknown field `colour`",
+        ),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "lines": "servers", "references": [{"name": "r", "points": [[5, 1]], "line": "12"}]}]}),
+            "charts.0.references.0.line",
+        ),
         (json!({"parameters": [{"path": "stations.sevrer.servers", "values": [1, 2]}]}), "no entry `sevrer`"),
     ];
     for (extra, want) in cases {
