@@ -23,6 +23,7 @@ mod hardening;
 mod kv_store;
 mod lambda;
 mod llm;
+mod pages;
 mod queueing;
 mod sources;
 mod speculative;
