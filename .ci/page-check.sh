@@ -22,12 +22,12 @@
 #      laid out, so it is not checked.
 # About 3 s per page and width.
 #
-# Installs Debian's chromium with apt-get when no chromium is found (needs root; about a
-# minute). Exit status: 0 when every page fits, or when the check was skipped (a line "page
+# Installs Debian's chromium (and fonts-liberation) with apt-get when no chromium is found
+# (needs root; about a minute). Exit status: 0 when every page fits, or when the check was skipped (a line "page
 # check skipped: REASON" says why: no chromium and it cannot be installed, or it does not
 # start); 1 when a page overflows, a page is missing, or the probe did not report.
 # Environment: PAGE_CHECK_STRICT=1 turns skips into failures; PAGE_CHECK_CHROMIUM=PATH picks
-# the browser; PAGE_CHECK_INSTALL=0 never installs; PAGE_CHECK_WIDTHS="1400x900 390x844"
+# the browser (and no other); PAGE_CHECK_INSTALL=0 never installs; PAGE_CHECK_WIDTHS="1400x900 390x844"
 # changes the sizes.
 set -euo pipefail
 
@@ -64,7 +64,7 @@ done
 # ---- a browser
 find_chromium() {
   local c
-  for c in ${PAGE_CHECK_CHROMIUM:-} chromium chromium-browser google-chrome-stable google-chrome; do
+  for c in ${PAGE_CHECK_CHROMIUM:-chromium chromium-browser google-chrome-stable google-chrome}; do
     if command -v "$c" >/dev/null 2>&1; then command -v "$c"; return 0; fi
   done
   return 1
@@ -75,9 +75,10 @@ if ! browser=$(find_chromium); then
   command -v apt-get >/dev/null 2>&1 || skip "no chromium found and no apt-get to install it"
   echo "page-check: installing Debian's chromium (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y --no-install-recommends chromium >/tmp/page-check-apt.log 2>&1; then
+  # fonts-liberation is only a recommendation of chromium; without a font, text is boxes.
+  if ! apt-get install -y --no-install-recommends chromium fonts-liberation >/tmp/page-check-apt.log 2>&1; then
     apt-get update >>/tmp/page-check-apt.log 2>&1 || true
-    apt-get install -y --no-install-recommends chromium >>/tmp/page-check-apt.log 2>&1 \
+    apt-get install -y --no-install-recommends chromium fonts-liberation >>/tmp/page-check-apt.log 2>&1 \
       || skip "apt-get install chromium failed (log: /tmp/page-check-apt.log)"
   fi
   browser=$(find_chromium) || skip "chromium installed but not found on PATH"

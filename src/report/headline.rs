@@ -35,7 +35,7 @@ pub fn count(v: &Value) -> String {
     let digits = format!("{}", x.round().abs() as u64);
     let mut o = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(ch);

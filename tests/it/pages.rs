@@ -78,7 +78,7 @@ fn grouped(x: u64) -> String {
     let s = x.to_string();
     let mut o = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(ch);
