@@ -90,14 +90,24 @@ pub fn page(dir: &Path) -> Result<String> {
         }
     }
     charts(&mut body, dir, kind)?;
-    for (file, heading) in [
-        ("points.csv", "Points (mean, 95 % half-width, replications)"),
-        ("compare.csv", "Paired differences B − A (95 %)"),
-    ] {
-        if dir.join(file).is_file() {
-            let text = std::fs::read_to_string(dir.join(file))?;
-            let _ = write!(body, "<h2>{}</h2>\n{}", esc(heading), csv_table(&text, 500));
+    if kind == Kind::Sweep {
+        body.push_str("<h2>Points</h2>\n");
+        match crate::experiment::output::read(dir) {
+            Ok(table) => body.push_str(&crate::gallery::points_table(&table)),
+            Err(e) => {
+                let text = std::fs::read_to_string(dir.join("points.csv")).unwrap_or_default();
+                let _ = write!(
+                    body,
+                    "<p class=\"muted\">{}; points.csv as written:</p>\n{}",
+                    esc(&e.to_string()),
+                    csv_table(&text, 500)
+                );
+            }
         }
+    }
+    if dir.join("compare.csv").is_file() {
+        let text = std::fs::read_to_string(dir.join("compare.csv"))?;
+        let _ = write!(body, "<h2>Paired differences B − A (95 %)</h2>\n{}", csv_table(&text, 500));
     }
     for file in ["summary.json", "capacity.json", "compare.json"] {
         if dir.join(file).is_file() {

@@ -5,6 +5,8 @@
 mod page;
 mod readme;
 
+pub use page::points_table;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 

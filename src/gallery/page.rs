@@ -12,6 +12,7 @@ use anyhow::Result;
 use super::readme::{KINDS, VERDICTS, with_interval};
 use super::{Entry, Tally, profile_words, settings_words};
 use crate::experiment::claims::{ClaimResult, Verdict};
+use crate::experiment::output::Table;
 use crate::experiment::spec::ClaimKind;
 use crate::experiment::{Profile, plain};
 use crate::report::html::{esc, esc_marked, figure, page};
@@ -65,8 +66,8 @@ pub fn html(entries: &[Entry], out: &Path, profile: Profile) -> Result<String> {
 /// with the verdict, and its counts by verdict.
 fn overview(entries: &[Entry]) -> String {
     let mut o = String::from(
-        "<table class=\"fit cards overview\"><colgroup><col style=\"width:15%\"><col style=\"width:24%\">\
-         <col style=\"width:37%\"><col span=\"4\" style=\"width:6%\"></colgroup>\n<tr class=\"head\">\
+        "<table class=\"fit cards overview\"><colgroup><col style=\"width:15%\"><col style=\"width:23%\">\
+         <col style=\"width:34%\"><col span=\"4\" style=\"width:7%\"></colgroup>\n<tr class=\"head\">\
          <th class=\"text\">experiment</th><th class=\"text\">scenario</th><th class=\"text\">headline claim: \
          reference; capsim</th><th>repro\u{00ad}duced</th><th>direction only</th><th>differs</th>\
          <th>calibra\u{00ad}tion rows</th></tr>\n",
@@ -252,7 +253,7 @@ fn section(b: &mut String, e: &Entry, out: &Path) -> Result<()> {
         b.push_str("</div>\n");
     }
     parameters(b, e);
-    points_table(b, e);
+    b.push_str(&points_table(&e.table));
     b.push_str("<p class=\"top\"><a href=\"#top\">↑ all experiments</a></p>\n</section>\n");
     Ok(())
 }
@@ -377,12 +378,12 @@ fn parameters(b: &mut String, e: &Entry) {
     b.push_str("</table></div></details>\n");
 }
 
-/// Every point: parameters, then each metric as mean ± 95 % half-width.
-fn points_table(b: &mut String, e: &Entry) {
-    let t = &e.table;
-    let _ = writeln!(
-        b,
-        "<details><summary>Points ({}): mean ± 95 % half-width over the replications (also in points.csv)</summary>\n<div class=\"scroll\"><table><tr><th>point</th>",
+/// Every point, folded: parameters, then each metric as mean ± 95 % half-width (the gallery's
+/// sections and `capsim report` on a sweep).
+pub fn points_table(t: &Table) -> String {
+    let mut b = format!(
+        "<details><summary>Points ({}): mean ± 95 % half-width over the replications (also in points.csv)</summary>\n\
+         <div class=\"scroll\"><table><tr><th>point</th>",
         t.results.len()
     );
     for p in &t.params {
@@ -404,6 +405,7 @@ fn points_table(b: &mut String, e: &Entry) {
         b.push_str("</tr>\n");
     }
     b.push_str("</table></div></details>\n");
+    b
 }
 
 #[cfg(test)]

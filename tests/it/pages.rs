@@ -1,6 +1,7 @@
 //! The HTML pages without a browser: `capsim report` on a run opens with headline tables whose
 //! figures are summary.json's, every chart is captioned in words (not its file name) and
-//! inlined once, and a summary with sections missing (or not JSON at all) still gives a page.
+//! inlined once, a sweep's charts carry the experiment's titles and captions, and a summary
+//! with sections missing (or not JSON at all) still gives a page.
 //! The helpers here also check the gallery's page (tests/it/gallery.rs). Layout at desktop and
 //! phone widths is checked in a browser by .ci/page-check.sh.
 
@@ -144,5 +145,42 @@ fn run_page_with_a_partial_or_broken_summary_says_so() {
     capsim(&["report"], &dir);
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.contains("summary.json is not valid JSON"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sweep_page_captions_charts_with_the_experiment_s_words() {
+    let dir = temp_dir("sweep");
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = std::fs::canonicalize("models/mmc.json").unwrap();
+    let caption = "Mean wait against the arrival rate, one line per server count.";
+    let spec = serde_json::json!({
+        "name": "tiny", "model": model, "replications": 2, "duration": "20m", "warmup": "2m",
+        "parameters": [{"path": "stations.server.servers", "name": "servers", "values": [10, 12]},
+                       {"path": "sources.arrivals.rate", "name": "rate", "values": [7, 8]}],
+        "metrics": ["stations.server.mean_wait_s"],
+        "charts": [
+            {"x": "rate", "y": "stations.server.mean_wait_s", "lines": "servers", "file": "wait",
+             "title": "Mean wait against arrival rate", "caption": caption},
+            {"x": "rate", "y": "stations.server.mean_wait_s", "file": "untitled"}
+        ]
+    });
+    std::fs::write(dir.join("tiny.json"), spec.to_string()).unwrap();
+    let out = dir.join("out");
+    let sweep = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["sweep", dir.join("tiny.json").to_str().unwrap(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(sweep.status.success(), "{}", String::from_utf8_lossy(&sweep.stderr));
+    capsim(&["report"], &out);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert_charts_captioned_once(&html, &["wait".to_string(), "untitled".to_string()]);
+    let figs = figures(&html);
+    assert_eq!((figs[0].title.as_str(), figs[0].caption.as_str()), ("Mean wait against arrival rate", caption));
+    // A chart without a title gets the one capsim draws on it (from the axes), not its file name.
+    assert!(figs[1].title.contains("mean_wait_s"), "{:?}", figs[1]);
+    // Four points, folded under their heading, each metric as mean ± half-width.
+    assert!(html.contains("<details><summary>Points (4): mean ± 95 % half-width"));
     let _ = std::fs::remove_dir_all(&dir);
 }
