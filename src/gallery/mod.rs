@@ -5,6 +5,8 @@
 mod page;
 mod readme;
 
+pub use page::points_table;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,7 @@ use crate::experiment::output::Table;
 use crate::experiment::spec::ClaimKind;
 use crate::experiment::sweep::{Options as SweepOptions, bar_style, run_sweep};
 use crate::experiment::{Experiment, Profile, load_profile};
+pub use crate::report::labels::duration_words;
 
 /// What to run and where to write it.
 #[derive(Clone, Debug)]
@@ -70,11 +73,17 @@ pub fn run(opts: &Options) -> Result<Vec<Entry>> {
         entries.push(Entry { exp, file, table, claims });
     }
     bar.finish_and_clear();
-    let readme = readme::markdown(&entries, opts.profile);
-    std::fs::write(opts.out.join("README.md"), readme).context("cannot write the gallery's README.md")?;
-    let html = page::html(&entries, &opts.out, opts.profile)?;
-    std::fs::write(opts.out.join("index.html"), html).context("cannot write the gallery's index.html")?;
+    write_pages(&entries, &opts.out, opts.profile)?;
     Ok(entries)
+}
+
+/// Writes the gallery's README.md and index.html into `out`, which holds every experiment's
+/// folder (the page inlines their charts).
+pub fn write_pages(entries: &[Entry], out: &Path, profile: Profile) -> Result<()> {
+    let readme = readme::markdown(entries, profile);
+    std::fs::write(out.join("README.md"), readme).context("cannot write the gallery's README.md")?;
+    let html = page::html(entries, out, profile)?;
+    std::fs::write(out.join("index.html"), html).context("cannot write the gallery's index.html")
 }
 
 /// Every experiment file in the folder, loaded; all problems reported together.
@@ -182,15 +191,4 @@ pub fn settings_words(exp: &Experiment) -> String {
         duration_words(warm),
         exp.spec.seed
     )
-}
-
-/// Seconds as a short duration: `2 h`, `10 min`, `90 s`.
-pub fn duration_words(s: f64) -> String {
-    use crate::report::labels::sig;
-    match s {
-        s if s >= 86_400.0 => format!("{} d", sig(s / 86_400.0, 3)),
-        s if s >= 3600.0 => format!("{} h", sig(s / 3600.0, 3)),
-        s if s >= 60.0 => format!("{} min", sig(s / 60.0, 3)),
-        s => format!("{} s", sig(s, 3)),
-    }
 }

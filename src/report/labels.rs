@@ -124,6 +124,16 @@ pub fn sig(x: f64, digits: usize) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
+/// Seconds as a short duration: `2 h`, `10 min`, `90 s`.
+pub fn duration_words(s: f64) -> String {
+    match s {
+        s if s >= 86_400.0 => format!("{} d", sig(s / 86_400.0, 3)),
+        s if s >= 3600.0 => format!("{} h", sig(s / 3600.0, 3)),
+        s if s >= 60.0 => format!("{} min", sig(s / 60.0, 3)),
+        s => format!("{} s", sig(s, 3)),
+    }
+}
+
 #[cfg(test)]
 mod sig_tests {
     use super::sig;

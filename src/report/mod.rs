@@ -2,6 +2,7 @@
 //! summary.json, timeseries.csv, the resolved model, and charts.
 
 pub mod charts;
+pub mod headline;
 pub mod html;
 pub mod labels;
 pub mod legend;

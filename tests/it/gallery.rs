@@ -1,12 +1,17 @@
 //! The gallery: the committed quick-profile tables are what the code computes (regenerated
 //! here and compared byte for byte), every experiment has its committed folder, and claims are
-//! checked the way their verdicts say (a claim that should differ does).
+//! checked the way their verdicts say (a claim that should differ does); the page has an
+//! overview linking every experiment's section, and every chart captioned and inlined once.
 
 use std::path::{Path, PathBuf};
 
 use capsim::experiment::claims::Verdict;
+use capsim::experiment::spec::ClaimKind;
 use capsim::experiment::{Profile, load};
-use capsim::gallery::{Options, run};
+use capsim::gallery::{Entry, Options, run};
+use capsim::report::html::esc;
+
+use super::pages::{assert_charts_captioned_once, figures};
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("capsim-gallery-{}-{name}", std::process::id()));
@@ -59,6 +64,7 @@ fn committed_gallery_tables_equal_a_fresh_quick_run() {
         );
     }
     assert!(committed.join("index.html").is_file());
+    assert_page_lays_out(&read(&out.join("index.html")), &entries);
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -73,6 +79,7 @@ fn mmc_servers_claims_are_reproduced_against_erlang_c() {
     }
     let page = read(&out.join("index.html"));
     assert!(page.contains("data:image/png;base64,") && !page.contains("src=\"http"), "self-contained");
+    assert_page_lays_out(&page, &entries);
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -109,7 +116,8 @@ fn wrong_claims_are_reported_as_such() {
     std::fs::write(dir.join("wrong.json"), serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     let exp = load(&dir.join("wrong.json")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(exp.spec.claims.len(), 6);
-    let claims = &run(&options(&dir, &dir.join("out"), Profile::Full, &[])).unwrap()[0].claims;
+    let entries = run(&options(&dir, &dir.join("out"), Profile::Full, &[])).unwrap();
+    let claims = &entries[0].claims;
     let verdict = |id: &str| claims.iter().find(|c| c.id == id).unwrap().clone();
     let low = verdict("too_low");
     assert_eq!(low.verdict, Verdict::Differs);
@@ -137,5 +145,46 @@ fn wrong_claims_are_reported_as_such() {
         readme.contains("Calibration rows") && readme.contains("| utilisation is λ/cμ | an echo of the inputs |"),
         "{readme}"
     );
+    let page = read(&dir.join("out/index.html"));
+    assert!(page.contains("<h3>Claims (5)</h3>") && page.contains("<h3>Calibration rows (1)</h3>"));
+    assert!(page.contains("<td class=\"text\" data-label=\"why it is calibration\">an echo of the inputs</td>"));
+    assert_page_lays_out(&page, &entries);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The gallery page's layout, checked without a browser: an overview table with one row per
+/// experiment linking its section; per section the headline claim (the first outcome claim
+/// with a chart, else the first outcome claim) beside its chart, which is the section's first
+/// figure; every chart captioned in words and inlined once.
+fn assert_page_lays_out(page: &str, entries: &[Entry]) {
+    let overview = &page[page.find("<table class=\"fit cards overview\"").expect("an overview table")..];
+    let overview = &overview[..overview.find("</table>").unwrap()];
+    assert_eq!(overview.matches("<tr><td").count(), entries.len(), "one overview row per experiment");
+    let mut stems = Vec::new();
+    for e in entries {
+        let name = &e.exp.spec.name;
+        assert!(overview.contains(&format!("<a href=\"#{name}\">{name}</a>")), "overview links {name}");
+        let at = page.find(&format!("<section id=\"{name}\">")).unwrap_or_else(|| panic!("no section {name}"));
+        let section = &page[at..at + page[at..].find("</section>").unwrap()];
+        let outcomes: Vec<_> = e.claims.iter().filter(|c| c.kind == ClaimKind::Outcome).collect();
+        let headline = outcomes.iter().find(|c| c.chart.is_some()).or(outcomes.first());
+        assert_eq!(section.matches("<div class=\"headline ").count(), usize::from(headline.is_some()), "{name}");
+        if let Some(c) = headline {
+            let box_at = section.find("<div class=\"headline ").unwrap();
+            assert!(section[box_at..].contains(&format!("<p class=\"claim\">{}</p>", esc(&c.claim))));
+        }
+        let own: Vec<String> = e
+            .exp
+            .spec
+            .charts
+            .iter()
+            .enumerate()
+            .map(|(k, c)| c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1)))
+            .collect();
+        let first = figures(section).into_iter().next().map(|f| f.id);
+        let lead = headline.and_then(|c| c.chart.clone()).or(own.first().cloned());
+        assert_eq!(first, lead.map(|s| format!("{name}-{s}")), "{name}: the headline's chart comes first");
+        stems.extend(own);
+    }
+    assert_charts_captioned_once(page, &stems);
 }

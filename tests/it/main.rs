@@ -24,6 +24,7 @@ mod kv_store;
 mod lambda;
 mod layers;
 mod llm;
+mod pages;
 mod queueing;
 mod sources;
 mod speculative;
