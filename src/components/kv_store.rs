@@ -28,8 +28,11 @@
 //! Items are keyed by (key space, key), so two key spaces never share an item; reads,
 //! writes and throttles are also counted per key space.
 //!
-//! Otherwise the request ends `throttled` (ProvisionedThroughputExceeded) at once, and its
-//! caller's retry policy decides what happens next. An admitted request takes a drawn latency
+//! Otherwise the request is refused (ProvisionedThroughputExceeded): it consumes no capacity,
+//! but its caller sees the error only after a round trip (`throttle_latency`, by default drawn
+//! like an admitted request's), holding its connection or slot meanwhile; then the caller's
+//! retry policy decides what happens next, so an immediate retry reaches the partition one
+//! round trip later, not in the same instant. An admitted request takes a drawn latency
 //! (default: lognormal, p50 4 ms, p99 10 ms: "single-digit milliseconds").
 
 use schemars::JsonSchema;
@@ -76,6 +79,9 @@ pub struct KvStoreSpec {
     pub write_shards: u32,
     /// Time of an admitted request (default: lognormal, p50 4 ms, p99 10 ms).
     pub latency: Option<DistSpec>,
+    /// Time before the caller of a throttled request sees the error: the round trip to the
+    /// table's front end and back (default: drawn as `latency`).
+    pub throttle_latency: Option<DistSpec>,
     /// Provisioned mode: auto scaling of read and write capacity (default none).
     pub auto_scaling: Option<AutoScalingSpec>,
 }
@@ -149,6 +155,9 @@ pub enum Consistency {
     Transactional,
 }
 
+/// Kind step tags: the admission decision, and the end of a refused request's round trip.
+const ADMIT: u16 = 0;
+const REFUSED: u16 = 1;
 /// Partition caps [units/s] (calibration sheet: 3,000 RCU and 1,000 WCU per partition).
 const READ_CAP: f64 = 3000.0;
 const WRITE_CAP: f64 = 1000.0;
@@ -281,8 +290,14 @@ impl Kind for KvStore {
             Some(d) => b.dist("latency", d)?,
             None => Dist::Lognormal { mu: (4e-3f64).ln(), sigma: (10.0f64 / 4.0).ln() / crate::model::dist::Z99 },
         };
+        let throttle_latency = match &spec.throttle_latency {
+            Some(d) => b.dist("throttle_latency", d)?,
+            None => latency.clone(),
+        };
         let served = b.work("latency", latency, RETURN);
-        b.entry = b.step(0, vec![served]);
+        let refused = b.step(REFUSED, vec![]);
+        let round_trip = b.work("throttle_latency", throttle_latency, refused);
+        b.entry = b.step(ADMIT, vec![served, round_trip]);
         Some(def)
     }
 
@@ -335,7 +350,10 @@ impl Kind for KvStore {
         }
     }
 
-    fn step(&mut self, _tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
+    fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
+        if tag == REFUSED {
+            return Go::Fail(Outcome::Throttled);
+        }
         let now = cx.now;
         let u: f64 = self.rng.random();
         let i = self.def.ops.partition_point(|&(c, _, _)| c <= u).min(self.def.ops.len() - 1);
@@ -357,7 +375,8 @@ impl Kind for KvStore {
             }
             (false, false) => (c.throttled_reads, sc.throttled_reads) = (c.throttled_reads + 1, sc.throttled_reads + 1),
         }
-        if admitted { Go::Exit(0) } else { Go::Fail(Outcome::Throttled) }
+        // Exit 0: served; exit 1: the error's round trip, then `REFUSED`.
+        Go::Exit(if admitted { 0 } else { 1 })
     }
 
     fn restart_stats(&mut self, now: SimTime) {

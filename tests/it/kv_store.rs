@@ -239,3 +239,36 @@ fn a_hot_item_isolated_on_its_own_partition_stops_throttling_its_neighbours_but_
     assert!((share - 1.0 / 3.0).abs() < 0.02, "1,500/s alone: a third over its cap, throttled: {alone}");
     assert!(num(&alone["key_spaces"]["cold"], "throttled_writes") < 50.0, "{alone}");
 }
+
+#[test]
+fn a_throttled_request_fails_after_a_round_trip_and_an_immediate_retry_comes_back_one_later() {
+    // One partition at 1 read unit/s (300 units of burst at the start) is offered 200 eventual
+    // 1 KB reads a second (0.5 unit each): after 3 s only 2 a second get through. The caller
+    // retries at once, 3 attempts in all. Each throttled attempt takes the throttle round trip:
+    // set to 2 ms, a call throttled three times takes 3 × 2 = 6 ms; left at its default (drawn
+    // as `latency`, here 5 ms), 15 ms. The partition sees the retries one round trip apart.
+    let base = json!({"partitions": 1, "read_capacity": 1, "write_capacity": 1, "adaptive": false,
+        "latency": {"dist": "constant", "value": "5ms"}});
+    for (round_trip, attempt_s, call_s) in [(Some("2ms"), 0.002, 0.006), (None, 0.005, 0.015)] {
+        let mut table = base.clone();
+        if let Some(rt) = round_trip {
+            table["throttle_latency"] = json!({"dist": "constant", "value": rt});
+        }
+        let mut m = table_model(every("5ms"), table, "60s", "1s");
+        m["run"]["warmup"] = json!("10s");
+        m["policies"] = json!({"again": {"retry": {"max_attempts": 3, "backoff": "none"}}});
+        m["services"]["front"]["flow"][0]["policy"] = json!("again");
+        let out = run(&model(&m));
+        let s = serde_json::to_value(&out.summary.services["table"]).unwrap();
+        let c = &s["kv_store"];
+        // 2 admitted a second against 200 calls of 3 attempts: nearly every call fails.
+        assert!(num(c, "throttled_share") > 0.99, "{c}");
+        let p50 = |f: &str| s[f]["p50"].as_f64().unwrap();
+        assert!(
+            (p50("attempt_latency_s") - attempt_s).abs() < attempt_s * 2e-3,
+            "attempts: {}",
+            s["attempt_latency_s"]
+        );
+        assert!((p50("latency_s") - call_s).abs() < call_s * 2e-3, "calls: {}", s["latency_s"]);
+    }
+}
