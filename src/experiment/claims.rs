@@ -130,11 +130,9 @@ pub fn check(spec: &ExperimentSpec, params: &[Param], points: &[Vec<Value>], iss
 /// folder (no absolute path, no `..`) and at least one non-empty quote.
 fn kind_checks(c: &ClaimSpec, bad: &mut impl FnMut(&str, String)) {
     match (c.kind, &c.calibration) {
-        (ClaimKind::Calibration, None) => bad(
-            ".calibration",
-            "a calibration row says why its figure is not an outcome (e.g. \"the hit rate is set in the model\")"
-                .into(),
-        ),
+        (ClaimKind::Calibration, None) => {
+            bad(".calibration", "a calibration row says why its figure is not an outcome (e.g. \"the hit rate is set in the model\")".into())
+        }
         (ClaimKind::Outcome, Some(_)) => {
             bad(".calibration", "only for `kind: calibration`; an outcome's figure comes from the mechanisms".into())
         }
@@ -143,12 +141,10 @@ fn kind_checks(c: &ClaimSpec, bad: &mut impl FnMut(&str, String)) {
     }
     if let Some(cites) = &c.cites {
         let path = std::path::Path::new(&cites.file);
-        let inside = !cites.file.is_empty() && path.components().all(|p| matches!(p, std::path::Component::Normal(_)));
+        let inside = !cites.file.is_empty()
+            && path.components().all(|p| matches!(p, std::path::Component::Normal(_)));
         if !inside {
-            bad(
-                ".cites.file",
-                format!("`{}` must be a relative path inside the shared folder, e.g. seeds/000_….txt", cites.file),
-            );
+            bad(".cites.file", format!("`{}` must be a relative path inside the shared folder, e.g. seeds/000_….txt", cites.file));
         }
         if cites.quotes.is_empty() || cites.quotes.iter().any(|q| q.trim().is_empty()) {
             bad(".cites.quotes", "give each figure as the file writes it (e.g. \"800ms\"); none may be empty".into());

@@ -12,8 +12,8 @@ use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 
 use crate::experiment::claims::{ClaimResult, Verdict};
-use crate::experiment::output::Table;
 use crate::experiment::spec::ClaimKind;
+use crate::experiment::output::Table;
 use crate::experiment::sweep::{Options as SweepOptions, bar_style, run_sweep};
 use crate::experiment::{Experiment, Profile, load_profile};
 

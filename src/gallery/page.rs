@@ -31,8 +31,7 @@ pub fn html(entries: &[Entry], out: &Path, profile: Profile) -> Result<String> {
     );
     let _ = writeln!(b, "<p class=\"muted\">{}</p>", esc_marked(VERDICTS));
     let _ = writeln!(b, "<h2>Claims</h2>\n<p>{}</p>", esc(&Tally::of(entries).headline()));
-    let outcomes =
-        entries.iter().flat_map(|e| e.claims.iter().filter(|c| c.kind == ClaimKind::Outcome).map(move |c| (e, c)));
+    let outcomes = entries.iter().flat_map(|e| e.claims.iter().filter(|c| c.kind == ClaimKind::Outcome).map(move |c| (e, c)));
     b.push_str(&claims_table(outcomes, true));
     for e in entries {
         section(&mut b, e, out)?;
@@ -103,9 +102,7 @@ fn section(b: &mut String, e: &Entry, out: &Path) -> Result<()> {
         );
     }
     b.push_str("</table>\n");
-    for (kind, heading) in
-        [(ClaimKind::Outcome, "Claims"), (ClaimKind::Calibration, "Calibration rows (checked, not counted)")]
-    {
+    for (kind, heading) in [(ClaimKind::Outcome, "Claims"), (ClaimKind::Calibration, "Calibration rows (checked, not counted)")] {
         let rows: Vec<&ClaimResult> = e.claims.iter().filter(|c| c.kind == kind).collect();
         if !rows.is_empty() {
             let _ = writeln!(b, "<h3>{heading}</h3>");

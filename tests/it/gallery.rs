@@ -115,13 +115,7 @@ fn wrong_claims_are_reported_as_such() {
     let readme = read(&dir.join("out/README.md"));
     assert!(readme.contains("**differs**") && readme.contains("**direction only**"));
     // The calibration row is checked but not counted: 3 outcome claims, 1 calibration row apart.
-    assert!(
-        readme.contains("3 outcome claims: 0 reproduced, 1 direction only, 2 differ; 1 calibration rows"),
-        "{readme}"
-    );
-    assert!(
-        readme.contains("Calibration rows") && readme.contains("| utilisation is λ/cμ | an echo of the inputs |"),
-        "{readme}"
-    );
+    assert!(readme.contains("3 outcome claims: 0 reproduced, 1 direction only, 2 differ; 1 calibration rows"), "{readme}");
+    assert!(readme.contains("Calibration rows") && readme.contains("| utilisation is λ/cμ | an echo of the inputs |"), "{readme}");
     let _ = std::fs::remove_dir_all(&dir);
 }
