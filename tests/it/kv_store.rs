@@ -272,3 +272,20 @@ fn a_throttled_request_fails_after_a_round_trip_and_an_immediate_retry_comes_bac
         assert!((p50("latency_s") - call_s).abs() < call_s * 2e-3, "calls: {}", s["latency_s"]);
     }
 }
+
+#[test]
+fn each_key_space_may_have_its_own_operations() {
+    // A large shared session among small ones: key space `big` reads a 120 KB item strongly
+    // (30 units), every other space an 8 KB item (2 units). 1,000 reads of each in 10 s:
+    // 32,000 units in all.
+    let table = json!({"partitions": 4, "read_capacity": 1e6, "write_capacity": 1e6, "operations": [
+        {"share": 1, "op": "read", "item_kb": 8, "consistency": "strong"},
+        {"share": 1, "op": "read", "item_kb": 120, "consistency": "strong", "keys": "big"}]});
+    let mut m = table_model(every("10ms"), table, "10s", "1s");
+    m["keys"]["big"] = json!({"count": 1});
+    m["sources"]["b"] = json!({"interarrival": {"dist": "constant", "value": "10ms"}, "to": "front", "keys": "big"});
+    let c = counts(&run(&model(&m)));
+    assert_eq!(num(&c, "reads"), 2000.0, "{c}");
+    assert_eq!(num(&c, "read_units"), 32_000.0, "{c}");
+    assert_eq!(num(&c["key_spaces"]["big"], "reads"), 1000.0, "{c}");
+}
