@@ -268,6 +268,8 @@ pub struct KvStore {
     over_since: [Option<u64>; 2],
     rng: SimRng,
     counts: KvCounts,
+    /// Requests throttled since the last time-series window.
+    window_throttled: u64,
     per_space: Vec<SpaceCounts>,
     /// Items moved to partitions of their own: ((item, suffix), partition), sorted.
     isolated: Vec<((u64, u32), u32)>,
@@ -343,6 +345,7 @@ impl Kind for KvStore {
             over_since: [None; 2],
             rng: stream(seed, service, "kv_store"),
             counts: KvCounts::default(),
+            window_throttled: 0,
             per_space: vec![SpaceCounts::default(); def.spaces.len()],
             isolated: Vec::new(),
             isolations: 0,
@@ -386,6 +389,7 @@ impl Kind for KvStore {
             }
             (false, false) => (c.throttled_reads, sc.throttled_reads) = (c.throttled_reads + 1, sc.throttled_reads + 1),
         }
+        self.window_throttled += u64::from(!admitted);
         // Exit 0: served; exit 1: the error's round trip, then `REFUSED`.
         Go::Exit(if admitted { 0 } else { 1 })
     }
@@ -461,8 +465,7 @@ impl Kind for KvStore {
     const COLUMNS: &'static [&'static str] = &["throttled"];
 
     fn window(&mut self, _now: SimTime, out: &mut Vec<f64>) {
-        let t = self.counts.throttled_reads + self.counts.throttled_writes;
-        out.push(t as f64);
+        out.push(std::mem::take(&mut self.window_throttled) as f64);
     }
 }
 

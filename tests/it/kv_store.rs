@@ -82,7 +82,13 @@ fn burst_capacity_lasts_as_long_as_the_unused_capacity_says() {
             .expect("the throttled column");
     let first = cols.iter().find(|(_, v)| *v > 0.0).map(|(t, _)| *t).expect("some throttles");
     assert_eq!(first, 200.5, "first throttled window is [200 s, 201 s)");
+    // The table's own column (the last `table.throttled`, after the callers' attempt outcomes)
+    // counts each window's throttles: they add up to the run's, 100 s × 600 = 60,000 (a
+    // request at the run's last instant may fall after the last window).
+    let own: f64 = out.rows.iter().map(|r| *r.kinds.last().expect("the table's column")).sum();
     let c = counts(&out);
+    assert!((own - num(&c, "throttled_writes")).abs() <= 1.0, "{own} by window: {c}");
+    assert!((own - 60_000.0).abs() < 2.0, "{own}");
     let admitted = 200.0 * 1000.0 + 100.0 * 400.0;
     assert!((num(&c, "writes") - admitted).abs() < 2.0, "{} admitted, expected {admitted}", c["writes"]);
 }
