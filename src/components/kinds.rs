@@ -310,4 +310,5 @@ kinds! {
     Lambda => super::lambda::Lambda,
     Speculative => super::speculative::Speculative,
     ModelRouter => super::model_router::ModelRouter,
+    ProcessorSharing => super::processor_sharing::ProcessorSharing,
 }

@@ -28,8 +28,11 @@
 //! Items are keyed by (key space, key), so two key spaces never share an item; reads,
 //! writes and throttles are also counted per key space.
 //!
-//! Otherwise the request ends `throttled` (ProvisionedThroughputExceeded) at once, and its
-//! caller's retry policy decides what happens next. An admitted request takes a drawn latency
+//! Otherwise the request is refused (ProvisionedThroughputExceeded): it consumes no capacity,
+//! but its caller sees the error only after a round trip (`throttle_latency`, by default drawn
+//! like an admitted request's), holding its connection or slot meanwhile; then the caller's
+//! retry policy decides what happens next, so an immediate retry reaches the partition one
+//! round trip later, not in the same instant. An admitted request takes a drawn latency
 //! (default: lognormal, p50 4 ms, p99 10 ms: "single-digit milliseconds").
 
 use schemars::JsonSchema;
@@ -76,6 +79,9 @@ pub struct KvStoreSpec {
     pub write_shards: u32,
     /// Time of an admitted request (default: lognormal, p50 4 ms, p99 10 ms).
     pub latency: Option<DistSpec>,
+    /// Time before the caller of a throttled request sees the error: the round trip to the
+    /// table's front end and back (default: drawn as `latency`).
+    pub throttle_latency: Option<DistSpec>,
     /// Provisioned mode: auto scaling of read and write capacity (default none).
     pub auto_scaling: Option<AutoScalingSpec>,
 }
@@ -128,6 +134,10 @@ pub struct OperationSpec {
     /// `transactional`.
     #[serde(default)]
     pub consistency: Consistency,
+    /// The key space (a name in the model's `keys`) whose requests draw from this operation
+    /// and the others naming it, e.g. a large shared session among small ones (default: the
+    /// requests of every key space without operations of its own).
+    pub keys: Option<String>,
 }
 
 /// Read or write.
@@ -149,6 +159,9 @@ pub enum Consistency {
     Transactional,
 }
 
+/// Kind step tags: the admission decision, and the end of a refused request's round trip.
+const ADMIT: u16 = 0;
+const REFUSED: u16 = 1;
 /// Partition caps [units/s] (calibration sheet: 3,000 RCU and 1,000 WCU per partition).
 const READ_CAP: f64 = 3000.0;
 const WRITE_CAP: f64 = 1000.0;
@@ -168,6 +181,9 @@ const ISOLATE_LEAD: u32 = 32;
 /// Least time between two isolations from one partition [ns].
 const ISOLATE_GAP_NS: u64 = 1_000_000_000;
 
+/// An operation mix: (cumulative share, write?, capacity units) per operation.
+type Mix = Vec<(f64, bool, f64)>;
+
 /// Checked settings.
 #[derive(Clone, Debug)]
 pub struct KvStoreDef {
@@ -175,8 +191,11 @@ pub struct KvStoreDef {
     mode: CapacityMode,
     /// Table capacity [units/s], read then write (provisioned).
     capacity: [f64; 2],
-    /// (cumulative share, write?, units).
-    ops: Vec<(f64, bool, f64)>,
+    /// Operation mixes: mix 0 for key spaces without operations of their own, then one per key
+    /// space named by `keys`.
+    mixes: Vec<Mix>,
+    /// The mix of each key space, by key space index.
+    mix_of_space: Vec<u16>,
     adaptive: bool,
     adaptive_delay_ns: u64,
     isolate: bool,
@@ -249,6 +268,8 @@ pub struct KvStore {
     over_since: [Option<u64>; 2],
     rng: SimRng,
     counts: KvCounts,
+    /// Requests throttled since the last time-series window.
+    window_throttled: u64,
     per_space: Vec<SpaceCounts>,
     /// Items moved to partitions of their own: ((item, suffix), partition), sorted.
     isolated: Vec<((u64, u32), u32)>,
@@ -281,8 +302,14 @@ impl Kind for KvStore {
             Some(d) => b.dist("latency", d)?,
             None => Dist::Lognormal { mu: (4e-3f64).ln(), sigma: (10.0f64 / 4.0).ln() / crate::model::dist::Z99 },
         };
+        let throttle_latency = match &spec.throttle_latency {
+            Some(d) => b.dist("throttle_latency", d)?,
+            None => latency.clone(),
+        };
         let served = b.work("latency", latency, RETURN);
-        b.entry = b.step(0, vec![served]);
+        let refused = b.step(REFUSED, vec![]);
+        let round_trip = b.work("throttle_latency", throttle_latency, refused);
+        b.entry = b.step(ADMIT, vec![served, round_trip]);
         Some(def)
     }
 
@@ -318,6 +345,7 @@ impl Kind for KvStore {
             over_since: [None; 2],
             rng: stream(seed, service, "kv_store"),
             counts: KvCounts::default(),
+            window_throttled: 0,
             per_space: vec![SpaceCounts::default(); def.spaces.len()],
             isolated: Vec::new(),
             isolations: 0,
@@ -335,11 +363,15 @@ impl Kind for KvStore {
         }
     }
 
-    fn step(&mut self, _tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
+    fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
+        if tag == REFUSED {
+            return Go::Fail(Outcome::Throttled);
+        }
         let now = cx.now;
         let u: f64 = self.rng.random();
-        let i = self.def.ops.partition_point(|&(c, _, _)| c <= u).min(self.def.ops.len() - 1);
-        let (_, write, units) = self.def.ops[i];
+        let mix = self.def.mix_of_space.get(job.attrs.space as usize).copied().unwrap_or(0);
+        let ops = &self.def.mixes[mix as usize];
+        let (_, write, units) = ops[ops.partition_point(|&(c, _, _)| c <= u).min(ops.len() - 1)];
         let shard = if write && self.def.shards > 1 { self.rng.random_range(0..self.def.shards) } else { 0 };
         let it = ((job.attrs.space as u64) << 32 | job.attrs.key as u64, shard);
         let p = self.partition(it);
@@ -357,7 +389,9 @@ impl Kind for KvStore {
             }
             (false, false) => (c.throttled_reads, sc.throttled_reads) = (c.throttled_reads + 1, sc.throttled_reads + 1),
         }
-        if admitted { Go::Exit(0) } else { Go::Fail(Outcome::Throttled) }
+        self.window_throttled += u64::from(!admitted);
+        // Exit 0: served; exit 1: the error's round trip, then `REFUSED`.
+        Go::Exit(if admitted { 0 } else { 1 })
     }
 
     fn restart_stats(&mut self, now: SimTime) {
@@ -431,8 +465,7 @@ impl Kind for KvStore {
     const COLUMNS: &'static [&'static str] = &["throttled"];
 
     fn window(&mut self, _now: SimTime, out: &mut Vec<f64>) {
-        let t = self.counts.throttled_reads + self.counts.throttled_writes;
-        out.push(t as f64);
+        out.push(std::mem::take(&mut self.window_throttled) as f64);
     }
 }
 
@@ -662,46 +695,10 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
             (CapacityMode::OnDemand, None) => {}
         }
     }
-    let default_op = [OperationSpec { share: 1.0, op: OpKind::Read, item_kb: 1.0, consistency: Consistency::Eventual }];
-    let ops_spec: &[OperationSpec] = if spec.operations.is_empty() { &default_op } else { &spec.operations };
-    let mut ops = Vec::new();
-    let mut cum = 0.0;
-    for (i, o) in ops_spec.iter().enumerate() {
-        if !(o.share.is_finite() && o.share >= 0.0) {
-            b.issue(&format!("operations.{i}.share"), format!("must be a share ≥ 0, got {}", o.share));
-            ok = false;
-        }
-        if !(o.item_kb.is_finite() && o.item_kb > 0.0 && o.item_kb <= 400.0) {
-            b.issue(
-                &format!("operations.{i}.item_kb"),
-                format!("must be above 0 and at most 400 KB (DynamoDB's item limit), got {}", o.item_kb),
-            );
-            ok = false;
-        }
-        let write = o.op == OpKind::Write;
-        let factor = match (write, o.consistency) {
-            (false, Consistency::Eventual) => 0.5,
-            (false, Consistency::Strong) => 1.0,
-            (_, Consistency::Transactional) => 2.0,
-            (true, Consistency::Standard | Consistency::Eventual) => 1.0,
-            (false, Consistency::Standard) | (true, Consistency::Strong) => {
-                let msg = "reads are `eventual`, `strong` or `transactional`; writes `standard` or `transactional`";
-                b.issue(&format!("operations.{i}.consistency"), msg);
-                ok = false;
-                1.0
-            }
-        };
-        let block = if write { 1.0 } else { 4.0 };
-        cum += o.share;
-        ops.push((cum, write, (o.item_kb.max(1e-9) / block).ceil() * factor));
-    }
-    if (cum - 1.0).abs() > 1e-6 {
-        b.issue("operations", format!("the shares must add up to 1, got {cum}"));
+    let (mixes, mix_of_space) = check_operations(&spec.operations, b).unwrap_or_else(|| {
         ok = false;
-    }
-    if let Some(last) = ops.last_mut() {
-        last.0 = 1.0;
-    }
+        Default::default()
+    });
     if spec.write_shards == 0 || spec.write_shards > MAX_PARTITIONS {
         b.issue("write_shards", format!("must be from 1 to {MAX_PARTITIONS}, got {}", spec.write_shards));
         ok = false;
@@ -738,7 +735,8 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
         partitions: spec.partitions,
         mode: spec.mode,
         capacity,
-        ops,
+        mixes,
+        mix_of_space,
         adaptive: spec.adaptive,
         adaptive_delay_ns: SimTime::from_secs(delay).0,
         isolate: spec.isolate_hot_items,
@@ -747,6 +745,85 @@ fn check(spec: &KvStoreSpec, b: &mut KindBuilder) -> Option<KvStoreDef> {
         scaling,
         prices: ["dynamodb.rru", "dynamodb.wru", "dynamodb.rcu_hour", "dynamodb.wcu_hour"].map(|n| b.price(n)),
     })
+}
+
+/// Checks the operations and groups them into mixes: mix 0 for the operations without `keys`
+/// (one eventually consistent 1 KB read if there are none), then one per key space they name,
+/// each mix's shares adding up to 1. Also gives each key space its mix.
+fn check_operations(ops: &[OperationSpec], b: &mut KindBuilder) -> Option<(Vec<Mix>, Vec<u16>)> {
+    let mut ok = true;
+    let mut mixes: Vec<Mix> = vec![Vec::new()];
+    let mut names: Vec<&str> = vec![""];
+    let mut mix_of_space = vec![0u16; b.key_spaces().len()];
+    for (i, o) in ops.iter().enumerate() {
+        let Some(units) = operation_units(o, i, b) else {
+            ok = false;
+            continue;
+        };
+        let m = match &o.keys {
+            None => 0,
+            Some(name) => match names.iter().position(|n| n == name) {
+                Some(m) => m,
+                None => {
+                    let Some(space) = b.key_space_index(name) else {
+                        b.issue(&format!("operations.{i}.keys"), format!("unknown key space `{name}`"));
+                        ok = false;
+                        continue;
+                    };
+                    names.push(name);
+                    mixes.push(Vec::new());
+                    mix_of_space[space] = (mixes.len() - 1) as u16;
+                    mixes.len() - 1
+                }
+            },
+        };
+        let cum = mixes[m].last().map_or(0.0, |l| l.0) + o.share;
+        mixes[m].push((cum, o.op == OpKind::Write, units));
+    }
+    if mixes[0].is_empty() {
+        mixes[0].push((1.0, false, 0.5)); // one eventually consistent read of 1 KB
+    }
+    for (m, mix) in mixes.iter_mut().enumerate() {
+        let total = mix.last().map_or(0.0, |l| l.0);
+        if (total - 1.0).abs() > 1e-6 {
+            let whose = if m == 0 { String::new() } else { format!(" of key space `{}`", names[m]) };
+            b.issue("operations", format!("the shares of the operations{whose} must add up to 1, got {total}"));
+            ok = false;
+        }
+        if let Some(last) = mix.last_mut() {
+            last.0 = 1.0;
+        }
+    }
+    ok.then_some((mixes, mix_of_space))
+}
+
+/// Capacity units of operation `o` (the `i`-th): reads ⌈size / 4 KB⌉ × 0.5, 1 or 2 by
+/// consistency, writes ⌈size / 1 KB⌉ × 1 or 2; `None` if a setting is wrong (reported).
+fn operation_units(o: &OperationSpec, i: usize, b: &mut KindBuilder) -> Option<f64> {
+    let mut ok = true;
+    if !(o.share.is_finite() && o.share >= 0.0) {
+        b.issue(&format!("operations.{i}.share"), format!("must be a share ≥ 0, got {}", o.share));
+        ok = false;
+    }
+    if !(o.item_kb.is_finite() && o.item_kb > 0.0 && o.item_kb <= 400.0) {
+        let msg = format!("must be above 0 and at most 400 KB (DynamoDB's item limit), got {}", o.item_kb);
+        b.issue(&format!("operations.{i}.item_kb"), msg);
+        ok = false;
+    }
+    let write = o.op == OpKind::Write;
+    let factor = match (write, o.consistency) {
+        (false, Consistency::Eventual) => 0.5,
+        (false, Consistency::Strong) => 1.0,
+        (_, Consistency::Transactional) => 2.0,
+        (true, Consistency::Standard | Consistency::Eventual) => 1.0,
+        (false, Consistency::Standard) | (true, Consistency::Strong) => {
+            let msg = "reads are `eventual`, `strong` or `transactional`; writes `standard` or `transactional`";
+            b.issue(&format!("operations.{i}.consistency"), msg);
+            return None;
+        }
+    };
+    let block = if write { 1.0 } else { 4.0 };
+    ok.then(|| (o.item_kb / block).ceil() * factor)
 }
 
 fn yes() -> bool {

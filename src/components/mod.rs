@@ -15,6 +15,7 @@ pub mod kv_store;
 pub mod lambda;
 pub mod llm;
 pub mod model_router;
+pub mod processor_sharing;
 pub mod router;
 pub mod service;
 pub mod sessions;

@@ -567,6 +567,52 @@ fn bad_table_settings_name_their_field() {
             table(r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "adaptive_delay": "1e9s"}"#),
             vec!["kv_store.adaptive_delay", "from 0 to a day"],
         ),
+        (
+            "operations of an unknown key space",
+            table(
+                r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "operations": [{"share": 1, "op": "read", "item_kb": 1, "keys": "nope"}]}"#,
+            ),
+            vec!["kv_store.operations.0.keys", "unknown key space `nope`"],
+        ),
+        (
+            "a key space's shares not adding up",
+            with_services(
+                r#""front": {"servers": 2, "flow": [{"call": "t"}]}, "t": {"servers": 2, "kind": {"kv_store": {"partitions": 2, "read_capacity": 1, "write_capacity": 1, "operations": [{"share": 1, "op": "read", "item_kb": 1}, {"share": 0.4, "op": "read", "item_kb": 120, "keys": "big"}]}}}"#,
+                r#", "keys": {"big": {"count": 1}}"#,
+            ),
+            vec!["kv_store.operations", "of key space `big` must add up to 1, got 0.4"],
+        ),
+        (
+            "a throttle round trip that is no distribution",
+            table(
+                r#"{"partitions": 2, "read_capacity": 1, "write_capacity": 1, "throttle_latency": {"dist": "constant", "value": "-1ms"}}"#,
+            ),
+            vec!["kv_store.throttle_latency"],
+        ),
+    ];
+    assert_each_names(cases);
+}
+
+#[test]
+fn bad_processor_sharing_settings_name_their_field() {
+    let cpu = |settings: &str| {
+        with_services(
+            &format!(
+                r#""front": {{"servers": 2, "flow": [{{"call": "c"}}]}}, "c": {{"servers": 2, "kind": {{"processor_sharing": {settings}}}}}"#
+            ),
+            "",
+        )
+    };
+    let work = r#""work": {"dist": "constant", "value": "10ms"}"#;
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("no cores", cpu(&format!(r#"{{"cores": 0, {work}}}"#)), vec!["processor_sharing.cores", "above 0"]),
+        ("a billion cores", cpu(&format!(r#"{{"cores": 1e9, {work}}}"#)), vec!["processor_sharing.cores", "at most"]),
+        (
+            "negative work",
+            cpu(r#"{"cores": 4, "work": {"dist": "constant", "value": "-1s"}}"#),
+            vec!["processor_sharing.work"],
+        ),
+        ("no work", cpu(r#"{"cores": 4}"#), vec!["work"]),
     ];
     assert_each_names(cases);
 }

@@ -83,7 +83,13 @@ fn burst_capacity_lasts_as_long_as_the_unused_capacity_says() {
             .expect("the throttled column");
     let first = cols.iter().find(|(_, v)| *v > 0.0).map(|(t, _)| *t).expect("some throttles");
     assert_eq!(first, 200.5, "first throttled window is [200 s, 201 s)");
+    // The table's own column (the last `table.throttled`, after the callers' attempt outcomes)
+    // counts each window's throttles: they add up to the run's, 100 s × 600 = 60,000 (a
+    // request at the run's last instant may fall after the last window).
+    let own: f64 = out.rows.iter().map(|r| *r.kinds.last().expect("the table's column")).sum();
     let c = counts(&out);
+    assert!((own - num(&c, "throttled_writes")).abs() <= 1.0, "{own} by window: {c}");
+    assert!((own - 60_000.0).abs() < 2.0, "{own}");
     let admitted = 200.0 * 1000.0 + 100.0 * 400.0;
     assert!((num(&c, "writes") - admitted).abs() < 2.0, "{} admitted, expected {admitted}", c["writes"]);
 }
@@ -239,4 +245,54 @@ fn a_hot_item_isolated_on_its_own_partition_stops_throttling_its_neighbours_but_
     let share = num(hot, "throttled_writes") / (num(hot, "writes") + num(hot, "throttled_writes"));
     assert!((share - 1.0 / 3.0).abs() < 0.02, "1,500/s alone: a third over its cap, throttled: {alone}");
     assert!(num(&alone["key_spaces"]["cold"], "throttled_writes") < 50.0, "{alone}");
+}
+
+#[test]
+fn a_throttled_request_fails_after_a_round_trip_and_an_immediate_retry_comes_back_one_later() {
+    // One partition at 1 read unit/s (300 units of burst at the start) is offered 200 eventual
+    // 1 KB reads a second (0.5 unit each): after 3 s only 2 a second get through. The caller
+    // retries at once, 3 attempts in all. Each throttled attempt takes the throttle round trip:
+    // set to 2 ms, a call throttled three times takes 3 × 2 = 6 ms; left at its default (drawn
+    // as `latency`, here 5 ms), 15 ms. The partition sees the retries one round trip apart.
+    let base = json!({"partitions": 1, "read_capacity": 1, "write_capacity": 1, "adaptive": false,
+        "latency": {"dist": "constant", "value": "5ms"}});
+    for (round_trip, attempt_s, call_s) in [(Some("2ms"), 0.002, 0.006), (None, 0.005, 0.015)] {
+        let mut table = base.clone();
+        if let Some(rt) = round_trip {
+            table["throttle_latency"] = json!({"dist": "constant", "value": rt});
+        }
+        let mut m = table_model(every("5ms"), table, "60s", "1s");
+        m["run"]["warmup"] = json!("10s");
+        m["policies"] = json!({"again": {"retry": {"max_attempts": 3, "backoff": "none"}}});
+        m["services"]["front"]["flow"][0]["policy"] = json!("again");
+        let out = run(&model(&m));
+        let s = serde_json::to_value(&out.summary.services["table"]).unwrap();
+        let c = &s["kv_store"];
+        // 2 admitted a second against 200 calls of 3 attempts: nearly every call fails.
+        assert!(num(c, "throttled_share") > 0.99, "{c}");
+        let p50 = |f: &str| s[f]["p50"].as_f64().unwrap();
+        assert!(
+            (p50("attempt_latency_s") - attempt_s).abs() < attempt_s * 2e-3,
+            "attempts: {}",
+            s["attempt_latency_s"]
+        );
+        assert!((p50("latency_s") - call_s).abs() < call_s * 2e-3, "calls: {}", s["latency_s"]);
+    }
+}
+
+#[test]
+fn each_key_space_may_have_its_own_operations() {
+    // A large shared session among small ones: key space `big` reads a 120 KB item strongly
+    // (30 units), every other space an 8 KB item (2 units). 1,000 reads of each in 10 s:
+    // 32,000 units in all.
+    let table = json!({"partitions": 4, "read_capacity": 1e6, "write_capacity": 1e6, "operations": [
+        {"share": 1, "op": "read", "item_kb": 8, "consistency": "strong"},
+        {"share": 1, "op": "read", "item_kb": 120, "consistency": "strong", "keys": "big"}]});
+    let mut m = table_model(every("10ms"), table, "10s", "1s");
+    m["keys"]["big"] = json!({"count": 1});
+    m["sources"]["b"] = json!({"interarrival": {"dist": "constant", "value": "10ms"}, "to": "front", "keys": "big"});
+    let c = counts(&run(&model(&m)));
+    assert_eq!(num(&c, "reads"), 2000.0, "{c}");
+    assert_eq!(num(&c, "read_units"), 32_000.0, "{c}");
+    assert_eq!(num(&c["key_spaces"]["big"], "reads"), 1000.0, "{c}");
 }

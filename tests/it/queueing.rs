@@ -141,3 +141,45 @@ fn littles_law_per_station() {
         }
     }
 }
+
+/// One `processor_sharing` service fed by Poisson arrivals at `rate` [1/s].
+fn ps_service(rate: f64, cores: f64, work: Value) -> Value {
+    json!({
+        "name": "ps",
+        "run": {"duration": "2h", "warmup": "10m"},
+        "sources": {"in": {"rate": rate, "to": "cpu"}},
+        "services": {"cpu": {"servers": 100000, "kind": {"processor_sharing": {"cores": cores, "work": work}}}}
+    })
+}
+
+#[test]
+fn mg1_processor_sharing_mean_sojourn_is_insensitive() {
+    // M/G/1-PS: E[T] = E[S] / (1 − ρ) whatever the law of S. λ = 70/s, E[S] = 10 ms, ρ = 0.7:
+    // 33.33 ms, for constant work (FCFS M/D/1 would give 21.7 ms) and for lognormal work with a
+    // standard deviation of 30 ms (FCFS M/G/1 would give 126.7 ms).
+    let expected = 0.010 / (1.0 - 0.7);
+    for (what, work) in [
+        ("M/D/1-PS mean sojourn", json!({"dist": "constant", "value": "10ms"})),
+        ("M/G/1-PS mean sojourn (lognormal, cv 3)", json!({"dist": "lognormal", "mean": "10ms", "sd": "30ms"})),
+    ] {
+        let m = model(&ps_service(70.0, 1.0, work));
+        let t = interval(&m, 10, |o| o.summary.latency_s.e2e.mean);
+        assert_covers(what, t, expected, 0.03);
+    }
+}
+
+#[test]
+fn mgc_processor_sharing_holds_as_many_as_mmc() {
+    // With c cores each of n requests gets min(1, c/n): the number in service is that of M/M/c
+    // for any work law, so E[T] = Erlang C's wait + E[S]. c = 4, λ = 320/s, E[S] = 10 ms
+    // (lognormal, sd 15 ms), ρ = 0.8. Also the CPU busy share: ρ.
+    let (_, wq) = erlang_c(320.0, 100.0, 4);
+    let m = model(&ps_service(320.0, 4.0, json!({"dist": "lognormal", "mean": "10ms", "sd": "15ms"})));
+    let t = interval(&m, 10, |o| o.summary.latency_s.e2e.mean);
+    assert_covers("M/G/4-PS mean sojourn", t, wq + 0.010, 0.03);
+    let cpu = interval(&m, 10, |o| {
+        let v = serde_json::to_value(&o.summary.services["cpu"]).unwrap();
+        v["processor_sharing"]["cpu_utilization"].as_f64().unwrap()
+    });
+    assert_covers("M/G/4-PS CPU utilisation", cpu, 0.8, 0.01);
+}
