@@ -285,7 +285,7 @@ impl LineChart {
         for (_, label) in &self.vlines {
             out.push(Entry {
                 label: label.clone(),
-                swatch: Swatch::Line { color: BLACK.into(), width: 2, dash: Some((2, 3)), marker: None },
+                swatch: Swatch::Line { color: BLACK, width: 2, dash: Some((2, 3)), marker: None },
             });
         }
         out
@@ -409,7 +409,7 @@ impl LineChart {
         for &(x, _) in &self.vlines {
             if let Some(t) = xa.to_plot(x) {
                 let (a, b) = (chart.backend_coord(&(t, ya.lo)), chart.backend_coord(&(t, ya.hi)));
-                draw_path(img, &[a, b], BLACK.into(), 2, Some((2, 3)))?;
+                draw_path(img, &[a, b], BLACK, 2, Some((2, 3)))?;
             }
         }
         // In a panel, the other result lines are drawn faintly behind, for comparison.
