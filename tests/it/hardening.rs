@@ -246,6 +246,11 @@ fn inputs_and_flags_that_multiply_memory_or_time_are_bounded() {
     let dir = temp_dir("bounds");
     let out = dir.join("o");
     let o = out.to_str().unwrap();
+    let cap = |slo: &'static str, extra: &[&'static str]| -> Vec<&str> {
+        let mut a = vec!["capacity", "models/mm1.json", "--vary", "sources.arrivals.rate", "--slo", slo, "--out", o];
+        a.extend_from_slice(extra);
+        a
+    };
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["run", "/dev/zero", "--out", o], "larger than 16 MiB"),
         (vec!["validate", "/dev/zero"], "larger than 16 MiB"),
@@ -264,47 +269,9 @@ fn inputs_and_flags_that_multiply_memory_or_time_are_bounded() {
             ],
             "from 1 to 10000",
         ),
-        (
-            vec![
-                "capacity",
-                "models/mm1.json",
-                "--vary",
-                "sources.arrivals.rate",
-                "--slo",
-                "latency_s.e2e.p99<=inf",
-                "--out",
-                o,
-            ],
-            "must be a finite number",
-        ),
-        (
-            vec![
-                "capacity",
-                "models/mm1.json",
-                "--vary",
-                "sources.arrivals.rate",
-                "--slo",
-                "latency_s.e2e.p99<=NaN",
-                "--out",
-                o,
-            ],
-            "must be a finite number",
-        ),
-        (
-            vec![
-                "capacity",
-                "models/mm1.json",
-                "--vary",
-                "sources.arrivals.rate",
-                "--slo",
-                "latency_s.e2e.p99<=5",
-                "--max-probes",
-                "100000",
-                "--out",
-                o,
-            ],
-            "from 2 to 200",
-        ),
+        (cap("latency_s.e2e.p99<=inf", &[]), "must be a finite number"),
+        (cap("latency_s.e2e.p99<=NaN", &[]), "must be a finite number"),
+        (cap("latency_s.e2e.p99<=5", &["--max-probes", "100000"]), "from 2 to 200"),
     ];
     for (args, fragment) in cases {
         let o = run_within(&args, 30);
