@@ -259,7 +259,7 @@ impl Table {
                 for (x, r) in pts {
                     let Some(ys) = self.values(r, &c.y) else { continue };
                     let (mean, lo, hi) = band(&ys, share, bernoulli);
-                    let censored = unless.is_some_and(|u| r.values[u].iter().any(|&v| v == 0.0));
+                    let censored = unless.is_some_and(|u| r.values[u].contains(&0.0));
                     if censored {
                         // At least one run gives only a lower bound: so does the mean.
                         s.points.push((x, f64::NAN));
