@@ -354,6 +354,8 @@ impl Table {
         let front = Series {
             name: "Pareto front (nothing both cheaper and faster)".into(),
             points: front,
+            // Its points are marked as configurations.
+            no_markers: true,
             ..Series::default()
         };
         vec![(String::new(), all), (String::new(), front)]

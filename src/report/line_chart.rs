@@ -140,6 +140,24 @@ impl LineChart {
     /// out of the lines), legend names saying which series are 0 throughout or copies.
     pub fn prepared(&self) -> LineChart {
         let mut c = self.clone();
+        // A gap inside a line (not a censored value) is said in the note.
+        let inner_gap = |s: &Series| {
+            let finite: Vec<usize> = (0..s.points.len()).filter(|&j| s.points[j].1.is_finite()).collect();
+            match (finite.first(), finite.last()) {
+                (Some(&a), Some(&b)) => (a..b).any(|j| {
+                    let (x, y) = s.points[j];
+                    !y.is_finite() && !s.lower_bounds.iter().any(|l| l.0 == x)
+                }),
+                _ => false,
+            }
+        };
+        if c.series.iter().any(|s| !s.dashed && inner_gap(s)) {
+            let gap = "A gap in a line: no data there (e.g. no request completed, or every call was short-circuited).";
+            c.note = Some(match c.note.take() {
+                Some(n) => format!("{n} {gap}"),
+                None => gap.to_string(),
+            });
+        }
         if let Some(at) = c.censor.as_ref().and_then(|k| k.at) {
             for s in c.series.iter_mut().filter(|s| !s.dashed) {
                 let limit = at * (1.0 - 1e-9);
@@ -382,58 +400,87 @@ impl LineChart {
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(|e| e.to_string())?;
-        let px =
-            |x: f64, y: f64| -> Option<(i32, i32)> { Some(chart.backend_coord(&(xa.to_plot(x)?, ya.to_plot(y)?))) };
-        let bottom = |x: f64| xa.to_plot(x).map(|t| chart.backend_coord(&(t, ya.lo)));
+        let to_px = |tx: f64, ty: f64| chart.backend_coord(&(tx, ty));
+        let frame = Frame { xa, ya, to_px: &to_px, right: chart.plotting_area().get_pixel_range().0.end };
+        self.draw_underlay(img, &frame, panel)?;
+        self.draw_results(img, &frame, panel)
+    }
+
+    /// What lies under the results: the shaded interval, bands, the censoring limit, vertical
+    /// marks, (in a panel) the other lines faintly, and reference curves.
+    fn draw_underlay<DB: DrawingBackend>(
+        &self,
+        img: &DrawingArea<DB, Shift>,
+        f: &Frame,
+        panel: &Panel,
+    ) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        let (xa, ya) = (f.xa, f.ya);
         if let Some((a, b, _)) = &self.shade {
             let (a, b) = (xa.to_plot(*a).unwrap_or(xa.lo).max(xa.lo), xa.to_plot(*b).unwrap_or(xa.lo).min(xa.hi));
-            let rect = [chart.backend_coord(&(a, ya.lo)), chart.backend_coord(&(b, ya.hi))];
+            let rect = [(f.to_px)(a, ya.lo), (f.to_px)(b, ya.hi)];
             img.draw(&Rectangle::new(rect, RGBColor(200, 200, 200).mix(0.35).filled())).map_err(|e| e.to_string())?;
         }
-        let shown = |i: usize| panel.focus.is_none_or(|f| f == i);
-        for (i, s) in self.series.iter().enumerate().filter(|(i, _)| shown(*i)) {
+        for (i, s) in self.series.iter().enumerate().filter(|(i, _)| panel.shows(*i)) {
             let color = style(s.color.unwrap_or(i)).color;
-            let upper: Vec<(i32, i32)> = s.band.iter().filter_map(|&(x, _, hi)| px(x, hi)).collect();
+            let upper: Vec<(i32, i32)> = s.band.iter().filter_map(|&(x, _, hi)| f.px(x, hi)).collect();
             let lower: Vec<(i32, i32)> =
-                s.band.iter().rev().filter_map(|&(x, lo, _)| px(x, lo).or_else(|| bottom(x))).collect();
+                s.band.iter().rev().filter_map(|&(x, lo, _)| f.px(x, lo).or_else(|| f.bottom(x))).collect();
             if upper.len() > 1 {
                 let outline: Vec<(i32, i32)> = upper.into_iter().chain(lower).collect();
                 img.draw(&Polygon::new(outline, color.mix(0.16).filled())).map_err(|e| e.to_string())?;
             }
         }
         if let Some(at) = self.censor.as_ref().and_then(|c| c.at)
-            && let (Some(a), Some(b)) = (px(self.x_lo(&xa), at), px(self.x_hi(&xa), at))
+            && let Some(ty) = ya.to_plot(at)
         {
-            draw_path(img, &[a, b], GREY, 2, Some(CENSOR_DASH))?;
+            draw_path(img, &[(f.to_px)(xa.lo, ty), (f.to_px)(xa.hi, ty)], GREY, 2, Some(CENSOR_DASH))?;
         }
-        for &(x, _) in &self.vlines {
-            if let Some(t) = xa.to_plot(x) {
-                let (a, b) = (chart.backend_coord(&(t, ya.lo)), chart.backend_coord(&(t, ya.hi)));
-                draw_path(img, &[a, b], BLACK, 2, Some((2, 3)))?;
-            }
+        for t in self.vlines.iter().filter_map(|&(x, _)| xa.to_plot(x)) {
+            draw_path(img, &[(f.to_px)(t, ya.lo), (f.to_px)(t, ya.hi)], BLACK, 2, Some((2, 3)))?;
         }
         // In a panel, the other result lines are drawn faintly behind, for comparison.
-        if let Some(f) = panel.focus {
-            for (_, s) in self.series.iter().enumerate().filter(|(i, s)| *i != f && !s.dashed && !s.scatter) {
-                for run in runs(&s.points, &px) {
+        if let Some(focus) = panel.focus {
+            for (_, s) in self.series.iter().enumerate().filter(|(i, s)| *i != focus && !s.dashed && !s.scatter) {
+                for run in runs(&s.points, &|x, y| f.px(x, y)) {
                     draw_path(img, &run, RGBColor(200, 200, 200), 1, None)?;
                 }
             }
         }
-        // References first, under the results; in a panel, the neutral ones and its line's own.
-        let focus_style = panel.focus.map(|f| self.series[f].color.unwrap_or(f));
-        let refs = |i: usize| {
-            let s = &self.series[i];
-            s.dashed && (panel.focus.is_none() || s.color.is_none() || s.color == focus_style)
-        };
-        for i in (0..self.series.len()).filter(|&i| refs(i)) {
+        for i in (0..self.series.len()).filter(|&i| self.reference_in(i, panel)) {
             let (color, dash, _) = self.reference_look(i);
-            let pts: Vec<(i32, i32)> = self.series[i].points.iter().filter_map(|&(x, y)| px(x, y)).collect();
+            let pts: Vec<(i32, i32)> = self.series[i].points.iter().filter_map(|&(x, y)| f.px(x, y)).collect();
             draw_path(img, &pts, color, REF_WIDTH, Some(dash))?;
         }
-        for (i, s) in self.series.iter().enumerate() {
-            let st = style(s.color.unwrap_or(i));
-            if !s.dashed && !s.scatter && shown(i) {
+        Ok(())
+    }
+
+    /// Whether reference curve `i` is drawn in `panel`: every one in the whole chart; in a
+    /// panel, the neutral ones and those of its line.
+    fn reference_in(&self, i: usize, panel: &Panel) -> bool {
+        let s = &self.series[i];
+        let focus_style = panel.focus.map(|f| self.series[f].color.unwrap_or(f));
+        s.dashed && (panel.focus.is_none() || s.color.is_none() || s.color == focus_style)
+    }
+
+    /// The results: lines (broken at gaps), lower bounds, markers above every line, point
+    /// labels, and reference figures at one point (✕) above everything.
+    fn draw_results<DB: DrawingBackend>(
+        &self,
+        img: &DrawingArea<DB, Shift>,
+        f: &Frame,
+        panel: &Panel,
+    ) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        let px = |x: f64, y: f64| f.px(x, y);
+        let results: Vec<usize> = self.focus_series().into_iter().filter(|&i| panel.shows(i)).collect();
+        for &i in &results {
+            let (s, st) = (&self.series[i], style(self.series[i].color.unwrap_or(i)));
+            if !s.scatter {
                 for run in runs(&s.points, &px) {
                     draw_path(img, &run, st.color, Self::width(s), st.dash)?;
                 }
@@ -442,36 +489,29 @@ impl LineChart {
                 draw_path(img, &lb, st.color, 1, Some((2, 3)))?;
             }
         }
-        let results: Vec<usize> = self.focus_series().into_iter().filter(|&i| shown(i)).collect();
         for (k, &i) in results.iter().enumerate() {
-            let s = &self.series[i];
-            let st = style(s.color.unwrap_or(i));
+            let (s, st) = (&self.series[i], style(self.series[i].color.unwrap_or(i)));
             let marker = s.marker.unwrap_or(st.marker);
             let size = if s.scatter { 5 } else { 4 };
             let n = if self.has_markers(s) { s.points.len() } else { 0 };
-            for j in marker_indices(n, k, results.len()) {
-                if let Some(p) = px(s.points[j].0, s.points[j].1) {
-                    draw_marker(img, marker, p, size, st.color, true)?;
-                }
+            for p in marker_indices(n, k, results.len()).into_iter().filter_map(|j| px(s.points[j].0, s.points[j].1)) {
+                draw_marker(img, marker, p, size, st.color, true)?;
             }
-            for j in marker_indices(s.lower_bounds.len(), k, results.len()) {
-                if let Some(p) = px(s.lower_bounds[j].0, s.lower_bounds[j].1) {
-                    draw_marker(img, marker, p, 5, st.color, false)?;
-                }
+            let bounds = marker_indices(s.lower_bounds.len(), k, results.len());
+            for p in bounds.into_iter().filter_map(|j| px(s.lower_bounds[j].0, s.lower_bounds[j].1)) {
+                draw_marker(img, marker, p, 5, st.color, false)?;
             }
             let font = ("sans-serif", 15).into_font().color(&st.color);
-            let right = chart.plotting_area().get_pixel_range().0.end;
             for (p, label) in s.points.iter().zip(&s.labels) {
                 if let Some((x, y)) = px(p.0, p.1) {
                     // Beside the point, on its left where the right edge would cut it off.
                     let w = (label.chars().count() as f64 * 8.5) as i32;
-                    let at = if x + 8 + w > right { (x - 8 - w, y - 22) } else { (x + 8, y - 22) };
+                    let at = if x + 8 + w > f.right { (x - 8 - w, y - 22) } else { (x + 8, y - 22) };
                     img.draw(&Text::new(label.clone(), at, font.clone())).map_err(|e| e.to_string())?;
                 }
             }
         }
-        // A reference figure at one point: an ✕ above everything.
-        for i in (0..self.series.len()).filter(|&i| refs(i)) {
+        for i in (0..self.series.len()).filter(|&i| self.reference_in(i, panel)) {
             if let [(x, y)] = self.series[i].points[..]
                 && let Some(p) = px(x, y)
             {
@@ -480,14 +520,34 @@ impl LineChart {
         }
         Ok(())
     }
+}
 
-    /// The x extent of the data, in values (for lines across the whole chart).
-    fn x_lo(&self, xa: &Axis) -> f64 {
-        if xa.log { 10f64.powf(xa.lo) } else { xa.lo }
+/// A plot's axes and its mapping from plot coordinates (log10 of the value on a log axis) to
+/// pixels of the image.
+struct Frame<'a> {
+    xa: Axis,
+    ya: Axis,
+    to_px: &'a dyn Fn(f64, f64) -> (i32, i32),
+    /// The right edge of the plotting area [px].
+    right: i32,
+}
+
+impl Frame<'_> {
+    /// The pixel of value (x, y); None where it cannot be drawn (no data, ≤ 0 on a log axis).
+    fn px(&self, x: f64, y: f64) -> Option<(i32, i32)> {
+        Some((self.to_px)(self.xa.to_plot(x)?, self.ya.to_plot(y)?))
     }
 
-    fn x_hi(&self, xa: &Axis) -> f64 {
-        if xa.log { 10f64.powf(xa.hi) } else { xa.hi }
+    /// The pixel at x on the bottom of the plot.
+    fn bottom(&self, x: f64) -> Option<(i32, i32)> {
+        self.xa.to_plot(x).map(|t| (self.to_px)(t, self.ya.lo))
+    }
+}
+
+impl Panel<'_> {
+    /// Whether result series `i` is drawn in colour in this panel.
+    fn shows(&self, i: usize) -> bool {
+        self.focus.is_none_or(|f| f == i)
     }
 }
 
