@@ -270,6 +270,8 @@ pub struct KvStore {
     counts: KvCounts,
     /// Requests throttled since the last time-series window.
     window_throttled: u64,
+    /// When the run's first request was throttled [ns], warm-up included (when a burst ran out).
+    first_throttle: Option<u64>,
     per_space: Vec<SpaceCounts>,
     /// Items moved to partitions of their own: ((item, suffix), partition), sorted.
     isolated: Vec<((u64, u32), u32)>,
@@ -346,6 +348,7 @@ impl Kind for KvStore {
             rng: stream(seed, service, "kv_store"),
             counts: KvCounts::default(),
             window_throttled: 0,
+            first_throttle: None,
             per_space: vec![SpaceCounts::default(); def.spaces.len()],
             isolated: Vec::new(),
             isolations: 0,
@@ -415,6 +418,7 @@ impl Kind for KvStore {
         let all = self.counts.reads + self.counts.writes + self.counts.throttled_reads + self.counts.throttled_writes;
         let throttled = self.counts.throttled_reads + self.counts.throttled_writes;
         v["throttled_share"] = serde_json::json!((all > 0).then(|| throttled as f64 / all as f64));
+        v["first_throttle_s"] = serde_json::json!(self.first_throttle.map(|t| t as f64 * 1e-9));
         if self.def.adaptive && self.def.isolate {
             v["isolated_items"] = serde_json::json!(self.isolated.len());
             v["isolations"] = serde_json::json!(self.isolations);
@@ -536,6 +540,7 @@ impl KvStore {
     /// `adaptive_delay` starts borrowing, and one at its cap while borrowing may isolate its
     /// hottest item.
     fn throttle(&mut self, now: SimTime, p: usize, at_cap: bool) -> bool {
+        self.first_throttle.get_or_insert(now.0);
         let part = &mut self.parts[p];
         part.throttled += 1;
         if now.0.saturating_sub(part.last_throttle) > 1_000_000_000 {

@@ -83,6 +83,8 @@ fn burst_capacity_lasts_as_long_as_the_unused_capacity_says() {
             .expect("the throttled column");
     let first = cols.iter().find(|(_, v)| *v > 0.0).map(|(t, _)| *t).expect("some throttles");
     assert_eq!(first, 200.5, "first throttled window is [200 s, 201 s)");
+    let at = num(&counts(&out), "first_throttle_s");
+    assert!((200.0..201.0).contains(&at), "first throttle at {at} s");
     // The table's own column (the last `table.throttled`, after the callers' attempt outcomes)
     // counts each window's throttles: they add up to the run's, 100 s × 600 = 60,000 (a
     // request at the run's last instant may fall after the last window).
