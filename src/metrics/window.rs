@@ -5,7 +5,7 @@ use super::latency::Latency;
 use crate::engine::SimTime;
 
 /// One closed window.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowRow {
     /// Window start and end [s].
     pub t_start: f64,

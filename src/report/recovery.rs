@@ -18,14 +18,28 @@ pub struct Recovery {
     /// The trigger: from the first fault window's start to the last one's end [s].
     pub trigger_from_s: f64,
     pub trigger_to_s: f64,
-    /// Goodput (answered per second) and requests in flight before the trigger, after warm-up.
-    pub baseline_goodput_per_s: f64,
-    pub baseline_in_flight: f64,
-    /// 1 if both came back within the band and stayed there for 5 windows, else 0.
-    pub recovered: u8,
+    /// Goodput (answered per second) and requests in flight before the trigger, after warm-up;
+    /// null when no time-series window lies between the end of warm-up and the trigger.
+    pub baseline_goodput_per_s: Option<f64>,
+    pub baseline_in_flight: Option<f64>,
+    /// 1 if both came back within the band and stayed there for 5 windows, else 0; null when
+    /// there is no baseline to come back to.
+    pub recovered: Option<u8>,
     /// Time from the trigger's end to the start of those windows [s]; if it did not recover,
-    /// the time from the trigger's end to the end of the run (censored).
-    pub time_s: f64,
+    /// the time from the trigger's end to the end of the run (censored); null without a baseline.
+    pub time_s: Option<f64>,
+}
+
+impl Recovery {
+    /// Why the recovery could not be measured, for the run's warnings (`None` if it was).
+    pub fn unmeasured(&self, warmup_s: f64) -> Option<String> {
+        self.baseline_in_flight.is_none().then(|| {
+            format!(
+                "recovery not measured: the fault starts at {:.1} s, and no time-series window lies between the end of warm-up ({warmup_s:.1} s) and it to take the level before the fault from; start the fault at least one window after warm-up",
+                self.trigger_from_s
+            )
+        })
+    }
 }
 
 /// The trigger window of `model`'s faults, if any: (earliest start, latest end) [s].
@@ -42,20 +56,27 @@ pub fn trigger(model: &Model) -> Option<(f64, f64)> {
     Some((from.as_secs(), to.as_secs()))
 }
 
-/// Recovery of `rows` for a trigger from `from` to `to` [s] after `warmup` [s].
-fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> (u8, f64, f64, f64) {
+/// A measured recovery: (recovered, time [s], baseline goodput [1/s], baseline in flight).
+type Measured = (u8, f64, f64, f64);
+
+/// Recovery of `rows` for a trigger from `from` to `to` [s] after `warmup` [s]; `None` when no
+/// window lies between the end of warm-up and the trigger, so there is no level to return to.
+fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> Option<Measured> {
     let goodput = |r: &WindowRow| r.completions as f64 / (r.t_end - r.t_start).max(1e-12);
     let before: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= warmup && r.t_end <= from).collect();
+    if before.is_empty() {
+        return None;
+    }
     let (g, gsd) = mean_sd(&before.iter().map(|r| goodput(r)).collect::<Vec<_>>());
     let (q, qsd) = mean_sd(&before.iter().map(|r| r.in_flight as f64).collect::<Vec<_>>());
     let near = |x: f64, m: f64, sd: f64| (x - m).abs() <= (BAND * m).max(3.0 * sd).max(1e-9);
     let after: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= to).collect();
     let ok: Vec<bool> = after.iter().map(|r| near(goodput(r), g, gsd) && near(r.in_flight as f64, q, qsd)).collect();
     let start = (0..ok.len()).find(|&i| i + STAY <= ok.len() && ok[i..i + STAY].iter().all(|&b| b));
-    match (before.is_empty(), start) {
-        (false, Some(i)) => (1, after[i].t_start - to, g, q),
-        _ => (0, (end_s - to).max(0.0), g, q),
-    }
+    Some(match start {
+        Some(i) => (1, after[i].t_start - to, g, q),
+        None => (0, (end_s - to).max(0.0), g, q),
+    })
 }
 
 /// Mean and standard deviation.
@@ -69,14 +90,14 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 /// Recovery of the run whose windows are `rows`, for `model`; `None` without fault windows.
 pub fn recovery(model: &Model, rows: &[WindowRow], end_s: f64) -> Option<Recovery> {
     let (from, to) = trigger(model)?;
-    let (recovered, time_s, g, q) = measure(rows, model.warmup.as_secs(), from, to, end_s);
+    let m = measure(rows, model.warmup.as_secs(), from, to, end_s);
     Some(Recovery {
         trigger_from_s: from,
         trigger_to_s: to,
-        baseline_goodput_per_s: g,
-        baseline_in_flight: q,
-        recovered,
-        time_s,
+        baseline_goodput_per_s: m.map(|m| m.2),
+        baseline_in_flight: m.map(|m| m.3),
+        recovered: m.map(|m| m.0),
+        time_s: m.map(|m| m.1),
     })
 }
 
@@ -90,23 +111,7 @@ mod tests {
             .map(|k| {
                 let t = k as f64 * 10.0;
                 let (c, q) = if bad(t) { (50, 400) } else { (500, 20) };
-                WindowRow {
-                    t_start: t,
-                    t_end: t + 10.0,
-                    arrivals: 500,
-                    completions: c,
-                    rejections: 0,
-                    failures: 0,
-                    in_flight: q,
-                    p50: 0.0,
-                    p95: 0.0,
-                    p99: 0.0,
-                    stations: vec![],
-                    degraded: 0,
-                    calls: vec![],
-                    p99s: vec![],
-                    kinds: vec![],
-                }
+                WindowRow { t_start: t, t_end: t + 10.0, arrivals: 500, completions: c, in_flight: q, ..WindowRow::default() }
             })
             .collect()
     }
@@ -115,16 +120,27 @@ mod tests {
     fn recovery_is_the_first_of_five_good_windows_after_the_trigger() {
         // Trigger 100–110 s; bad until 150 s, good from 150 s on: recovered 40 s after it ended.
         let r = rows(|t| (100.0..150.0).contains(&t));
-        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0), (1, 40.0, 50.0, 20.0));
+        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0), Some((1, 40.0, 50.0, 20.0)));
     }
 
     #[test]
     fn a_system_that_stays_bad_is_censored_at_the_end() {
         let r = rows(|t| t >= 100.0);
-        let (recovered, time_s, _, _) = measure(&r, 0.0, 100.0, 110.0, 300.0);
+        let (recovered, time_s, _, _) = measure(&r, 0.0, 100.0, 110.0, 300.0).unwrap();
         assert_eq!((recovered, time_s), (0, 190.0));
         // One good window among bad ones is not a recovery.
         let r = rows(|t| t >= 100.0 && t != 200.0);
-        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0).0, 0);
+        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0).unwrap().0, 0);
+    }
+
+    #[test]
+    fn a_fault_from_the_start_or_in_warm_up_has_no_baseline() {
+        // Bad for the first 30 s, good after: the fault starts at 0, or inside a 60 s warm-up.
+        let r = rows(|t| t < 30.0);
+        assert_eq!(measure(&r, 0.0, 0.0, 20.0, 300.0), None);
+        assert_eq!(measure(&r, 60.0, 40.0, 50.0, 300.0), None);
+        // One window between warm-up and the fault is enough to measure against.
+        let r = rows(|t| (20.0..50.0).contains(&t));
+        assert_eq!(measure(&r, 10.0, 20.0, 30.0, 300.0), Some((1, 20.0, 50.0, 20.0)));
     }
 }

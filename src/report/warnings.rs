@@ -46,7 +46,9 @@ pub fn still_growing(rows: &[WindowRow], warmup_s: f64) -> Option<u64> {
     let half = &levels[..n / 2];
     let m = mean(half);
     let sd = (half.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (half.len() - 1) as f64).sqrt();
-    let start = rows.iter().rev().find(|r| r.t_end <= warmup_s).map_or(0.0, |r| r.in_flight as f64);
+    // The level when warm-up ended; with no window ending inside warm-up (a warm-up shorter
+    // than one window, or none), the first measured window's level, not an empty system's 0.
+    let start = rows.iter().rev().find(|r| r.t_end <= warmup_s).map_or(levels[0], |r| r.in_flight as f64);
     let growth = levels[n - 1] - start;
     let rising = mean(&levels[n - n / 4..]) > mean(&levels[..n / 4]);
     (growth > 4.0 * sd + 2.0 && rising).then_some(growth as u64)
@@ -64,19 +66,8 @@ mod tests {
             .map(|(k, in_flight)| WindowRow {
                 t_start: k as f64 * 10.0,
                 t_end: (k + 1) as f64 * 10.0,
-                arrivals: 0,
-                completions: 0,
-                rejections: 0,
-                failures: 0,
                 in_flight,
-                p50: 0.0,
-                p95: 0.0,
-                p99: 0.0,
-                stations: vec![],
-                degraded: 0,
-                calls: vec![],
-                p99s: vec![],
-                kinds: vec![],
+                ..WindowRow::default()
             })
             .collect()
     }
@@ -99,5 +90,27 @@ mod tests {
         assert_eq!(still_growing(&r, 10.0), None);
         // Fewer than 8 measured windows: no verdict.
         assert_eq!(still_growing(&rows(&[10, 20, 30, 40, 50, 60, 70]), 10.0), None);
+    }
+
+    #[test]
+    fn a_warm_up_shorter_than_a_window_starts_from_the_first_measured_level() {
+        // A loss system steady at 40 in flight, warm-up 5 s and 10 s windows: no window ends
+        // inside warm-up. Taking the start as 0 would call the growth 40 (bar 2) "unstable".
+        let r: Vec<WindowRow> = (0..16)
+            .map(|k| WindowRow {
+                t_start: 10.0 * k as f64,
+                t_end: 10.0 * (k + 1) as f64,
+                in_flight: 40 + k % 2,
+                ..WindowRow::default()
+            })
+            .collect();
+        assert_eq!(still_growing(&r, 5.0), None);
+        assert_eq!(still_growing(&r, 0.0), None);
+        // A system that does fill up from its first window is still caught.
+        let mut rising = r.clone();
+        for (k, w) in rising.iter_mut().enumerate() {
+            w.in_flight = 10 * k as u64;
+        }
+        assert_eq!(still_growing(&rising, 5.0), Some(140));
     }
 }

@@ -419,3 +419,34 @@ fn compare_names_the_metrics_only_one_side_has() {
     assert_eq!(doc["only_in_a"].as_array().unwrap().len(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_fault_with_no_window_before_it_has_no_recovery_baseline_and_says_why() {
+    // The retry-storm API with backoff (it recovers), 5 s windows and a 2-minute warm-up; its
+    // capacity drops to a fifth for 10 s from 0, from 60 s (inside warm-up), or from 300 s.
+    let dir = temp_dir("recovery");
+    let run = |from: &str, to: &str| {
+        let drop = format!(r#"services.api.faults.capacity_drops=[{{"from":"{from}","to":"{to}","fraction":0.2}}]"#);
+        let o = capsim()
+            .args(["run", "models/retry_storm.json", "--duration", "10m", "--no-charts"])
+            .args(["--set", "services.client.flow.0.policy=backoff", "--set", &drop, "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        expect(&o, 0, "");
+        (text(&o), serde_json::from_str::<Value>(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap())
+    };
+    for (from, to) in [("0s", "10s"), ("60s", "70s")] {
+        let (out, s) = run(from, to);
+        let r = &s["recovery"];
+        assert!(r["baseline_in_flight"].is_null() && r["recovered"].is_null() && r["time_s"].is_null(), "{r}");
+        assert!(out.contains("recovery not measured: the fault starts at"), "{out}");
+    }
+    // After warm-up, with windows before it: measured, and back within a minute.
+    let (out, s) = run("300s", "310s");
+    let r = &s["recovery"];
+    assert_eq!(r["recovered"], 1, "{r}");
+    assert!(r["time_s"].as_f64().unwrap() < 60.0, "{r}");
+    assert!(r["baseline_in_flight"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(!out.contains("recovery not measured"), "{out}");
+}
