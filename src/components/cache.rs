@@ -485,9 +485,13 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         Some(c) => c as usize,
         None => usize::MAX,
     };
-    let most = MAX_PREWARM.min(spec.capacity.unwrap_or(MAX_PREWARM));
+    let keys = b.first_key_space_count() as u64;
+    let most = MAX_PREWARM.min(spec.capacity.unwrap_or(MAX_PREWARM)).min(keys);
     if spec.prewarm as u64 > most {
-        let msg = format!("at most {most} entries (10,000,000, and no more than the capacity), got {}", spec.prewarm);
+        let msg = format!(
+            "at most {most} entries (10,000,000, and no more than the capacity or the {keys} keys of the first key space), got {}",
+            spec.prewarm
+        );
         b.issue("prewarm", msg);
         ok = false;
     }

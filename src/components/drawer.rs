@@ -67,9 +67,7 @@ impl Drawer {
         if let Some((cum, defs, rng, tokens)) = &mut self.intents {
             let i = pick(cum, rng.random());
             a.intent = i as u16;
-            let count = |d: &Option<crate::model::Dist>, r: &mut SimRng| {
-                d.as_ref().map_or(0, |d| d.sample(r).round().clamp(0.0, u32::MAX as f64) as u32)
-            };
+            let count = |d: &Option<crate::model::Dist>, r: &mut SimRng| d.as_ref().map_or(0, |d| d.tokens(r));
             a.tokens_in = count(&defs[i].tokens_in, tokens);
             a.tokens_out = count(&defs[i].tokens_out, tokens);
         }

@@ -34,6 +34,7 @@ use crate::cost::Price;
 use crate::engine::{ReqId, SimRng, SimTime, stream};
 use crate::metrics::latency::Latency;
 use crate::model::dist::DistSpec;
+use crate::model::limits::MAX_TOKENS;
 use crate::model::profile::{AfterProfile, RateProfile, SegmentSpec};
 use crate::model::program::RETURN;
 use crate::model::quantity::Quantity;
@@ -362,9 +363,7 @@ impl Llm {
     fn tokens(&mut self, job: &mut Job) -> (u32, u32) {
         if job.kind_slot == 0 {
             job.kind_slot = 1;
-            let draw = |d: &Option<Dist>, rng: &mut SimRng| {
-                d.as_ref().map_or(0, |d| d.sample(rng).round().clamp(0.0, u32::MAX as f64) as u32)
-            };
+            let draw = |d: &Option<Dist>, rng: &mut SimRng| d.as_ref().map_or(0, |d| d.tokens(rng));
             if job.attrs.tokens_in == 0 {
                 job.attrs.tokens_in = draw(&self.def.input, &mut self.rng);
             }
@@ -512,7 +511,7 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
     }
     let mut dist = |b: &mut KindBuilder, f: &str, d: &Option<DistSpec>| match d {
         Some(d) => {
-            let r = b.dist(f, d);
+            let r = b.tokens(f, d);
             ok &= r.is_some();
             r
         }
@@ -520,7 +519,7 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
     };
     let input = dist(b, "input_tokens", &spec.input_tokens);
     let output = dist(b, "output_tokens", &spec.output_tokens);
-    if spec.max_tokens == 0 || spec.max_tokens > 1_000_000 {
+    if spec.max_tokens == 0 || spec.max_tokens > MAX_TOKENS {
         b.issue("max_tokens", format!("must be from 1 to 1,000,000 tokens, got {}", spec.max_tokens));
         ok = false;
     }

@@ -81,6 +81,24 @@ impl Dist {
         }
     }
 
+    /// The largest value the law can draw (infinite for an unbounded law).
+    pub fn max(&self) -> f64 {
+        match self {
+            Dist::Constant(v) => *v,
+            Dist::Uniform { min, width } => min + width,
+            Dist::Empirical { values, probs, .. } => {
+                values.iter().zip(probs).filter(|(_, p)| **p > 0.0).map(|(v, _)| *v).fold(0.0, f64::max)
+            }
+            _ => f64::INFINITY,
+        }
+    }
+
+    /// A token count drawn from the law: rounded, at least 0 and at most
+    /// [`MAX_TOKENS`](super::limits::MAX_TOKENS).
+    pub fn tokens(&self, rng: &mut SimRng) -> u32 {
+        self.sample(rng).round().clamp(0.0, super::limits::MAX_TOKENS as f64) as u32
+    }
+
     /// The exact mean (for the truncated normal, the mean of the truncated law).
     pub fn mean(&self) -> f64 {
         match self {

@@ -29,6 +29,13 @@ pub const MAX_USERS: u64 = 10_000_000;
 /// billion events per simulated minute.
 pub const MAX_RATE: f64 = 1e7;
 
+/// Most tokens in one request's input, or in its output: 1 million, the largest context window of
+/// the models the calibration sheet prices (a 1e308-token prompt was once billed $13.9 M for two
+/// minutes). A token law whose mean or largest value is above it is refused; a rare draw above it
+/// from an unbounded law (exponential, lognormal, gamma, normal) is cut to it, as no request can
+/// carry more.
+pub const MAX_TOKENS: u32 = 1_000_000;
+
 /// Most steps of one `step` profile segment; each is a piece of the rate profile in memory.
 pub const MAX_STEPS: u32 = 10_000;
 

@@ -25,6 +25,8 @@ struct Checker {
     intent_names: Vec<String>,
     /// Key space names in index order.
     key_space_names: Vec<String>,
+    /// Keys in each key space, in the order of `key_space_names`.
+    key_space_counts: Vec<u32>,
 }
 
 /// Checks `spec` and builds the model.
@@ -40,6 +42,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         policy_fallbacks: BTreeMap::new(),
         intent_names: Vec::new(),
         key_space_names: Vec::new(),
+        key_space_counts: Vec::new(),
     };
     for (name, p) in &spec.prices {
         if let Err(e) = p.check() {
@@ -268,6 +271,20 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// Checks a law of tokens per request at `path`: a distribution whose mean and largest value
+    /// are at most [`MAX_TOKENS`].
+    fn tokens(&mut self, path: String, d: &DistSpec) -> Option<Dist> {
+        let d = self.dist(path.clone(), d)?;
+        let most = MAX_TOKENS as f64;
+        let (mean, max) = (d.mean(), d.max());
+        if !(mean <= most) || (max.is_finite() && max > most) {
+            let what = if mean <= most { format!("it can draw {max}") } else { format!("its mean is {mean}") };
+            self.issue(path, format!("a request carries at most 1,000,000 tokens (the largest context window); {what}"));
+            return None;
+        }
+        Some(d)
     }
 
     fn blocks(&mut self, spec: &ModelSpec) -> Vec<Option<BlockDef>> {

@@ -450,3 +450,32 @@ fn a_fault_with_no_window_before_it_has_no_recovery_baseline_and_says_why() {
     assert!(r["baseline_in_flight"].as_f64().unwrap() > 0.0, "{r}");
     assert!(!out.contains("recovery not measured"), "{out}");
 }
+
+#[test]
+fn token_counts_and_prewarmed_entries_are_bounded_by_what_they_mean() {
+    let check = |model: &str, set: &str, fragment: &str| {
+        let o = capsim().args(["validate", model, "--set", set]).output().unwrap();
+        expect(&o, 2, fragment);
+    };
+    // A prompt of 1e308 tokens (was cut silently to 4,294,967,295: a $13.9 M bill for 2 minutes).
+    let huge = r#"intents.complex.tokens_in={"dist":"constant","value":1e308}"#;
+    check("models/bedrock_sustained.json", huge, "intents.complex.tokens_in");
+    check("models/bedrock_sustained.json", huge, "at most 1,000,000 tokens");
+    // An unbounded law is judged by its mean; a bounded one by its largest draw.
+    let mean = r#"services.sonnet.kind.llm.input_tokens={"dist":"exponential","mean":2e6}"#;
+    check("models/bedrock_sustained.json", mean, "its mean is 2000000");
+    let top = r#"intents.complex.tokens_out={"dist":"uniform","min":10,"max":1000001}"#;
+    check("models/bedrock_sustained.json", top, "it can draw 1000001");
+    // The cache's first key space has 300,000 keys: it cannot start with 300,001 entries.
+    let warm = "services.catalog_cache.kind.cache.prewarm=300001";
+    check("models/cache_stampede.json", warm, "no more than the capacity or the 300000 keys of the first key space");
+    // At the bounds, both are accepted.
+    for set in [
+        r#"intents.complex.tokens_in={"dist":"constant","value":1000000}"#,
+        "services.catalog_cache.kind.cache.prewarm=300000",
+    ] {
+        let model = if set.starts_with("intents") { "models/bedrock_sustained.json" } else { "models/cache_stampede.json" };
+        let o = capsim().args(["validate", model, "--set", set]).output().unwrap();
+        expect(&o, 0, "ok");
+    }
+}

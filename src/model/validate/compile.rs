@@ -22,6 +22,7 @@ impl Checker {
         let mut prog = Program::new();
         self.intent_names = spec.intents.keys().cloned().collect();
         self.key_space_names = spec.keys.keys().cloned().collect();
+        self.key_space_counts = spec.keys.values().map(|k| k.count).collect();
         self.policy_fallbacks = spec.policies.iter().map(|(n, p)| (n.clone(), p.fallback.clone())).collect();
         prog.ops.extend(blocks.iter().map(|_| Op::Return));
         let first_service = blocks.iter().filter(|b| matches!(b, BlockDef::Station(_))).count() as u32;

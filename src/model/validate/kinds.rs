@@ -72,6 +72,11 @@ impl KindBuilder<'_> {
         &self.checker.key_space_names
     }
 
+    /// Keys in the model's first key space; 1 without key spaces (every request's key is 0).
+    pub fn first_key_space_count(&self) -> u32 {
+        self.checker.key_space_counts.first().copied().unwrap_or(1)
+    }
+
     /// The index of key space `name`, if the model has it.
     pub fn key_space_index(&self, name: &str) -> Option<usize> {
         self.checker.key_space_names.iter().position(|n| n == name)
@@ -81,6 +86,12 @@ impl KindBuilder<'_> {
     pub fn dist(&mut self, field: &str, d: &DistSpec) -> Option<Dist> {
         let path = format!("{}.{field}", self.path);
         self.checker.dist(path, d)
+    }
+
+    /// Checks a law of tokens per request at `field` (see [`MAX_TOKENS`](crate::model::limits::MAX_TOKENS)).
+    pub fn tokens(&mut self, field: &str, d: &DistSpec) -> Option<Dist> {
+        let path = format!("{}.{field}", self.path);
+        self.checker.tokens(path, d)
     }
 
     /// A work step drawing from `dist`, then `then`; its random stream is named after `field`.

@@ -20,8 +20,8 @@ impl Checker {
         let mut intents = Vec::new();
         for (name, i) in &spec.intents {
             let p = format!("intents.{name}");
-            let tokens_in = i.tokens_in.as_ref().and_then(|d| self.dist(format!("{p}.tokens_in"), d));
-            let tokens_out = i.tokens_out.as_ref().and_then(|d| self.dist(format!("{p}.tokens_out"), d));
+            let tokens_in = i.tokens_in.as_ref().and_then(|d| self.tokens(format!("{p}.tokens_in"), d));
+            let tokens_out = i.tokens_out.as_ref().and_then(|d| self.tokens(format!("{p}.tokens_out"), d));
             intents.push(IntentDef { name: name.clone(), share: i.share, tokens_in, tokens_out });
         }
         let shares: BTreeMap<String, f64> = spec.intents.iter().map(|(n, i)| (n.clone(), i.share)).collect();
