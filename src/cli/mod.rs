@@ -152,9 +152,10 @@ fn validate(path: &std::path::Path, set: &[Override]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether `path` holds an experiment file (a JSON object naming a `model` and `parameters`).
+/// Whether `path` holds an experiment file (a JSON object naming its `model` file).
 fn is_experiment(path: &std::path::Path) -> bool {
     let Ok(text) = model::limits::read_bounded(path) else { return false };
     let doc: serde_json::Value = serde_json::from_str(model::json::strip_bom(&text)).unwrap_or_default();
-    doc.get("model").is_some_and(|m| m.is_string()) && doc.get("parameters").is_some()
+    // A model has no `model` field; an experiment names its model there.
+    doc.get("model").is_some_and(|m| m.is_string())
 }

@@ -81,15 +81,24 @@ pub fn plain(v: &Value) -> String {
 /// The overrides that make the model of a point: the experiment's `set`, duration, warm-up,
 /// then the point's parameter values.
 pub fn point_overrides(spec: &ExperimentSpec, params: &[Param], values: &[Value]) -> Vec<Override> {
-    let mut o: Vec<Override> =
-        spec.set.iter().map(|(path, value)| Override::new(path.clone(), value.clone())).collect();
+    // Each override names where it came from, so a problem with its value is reported there.
+    let mut o: Vec<Override> = spec
+        .set
+        .iter()
+        .map(|(path, value)| Override::from_flag(path, &format!("set {path} ="), value.clone()))
+        .collect();
     if let Some(d) = spec.duration {
-        o.push(Override::new("run.duration", d.0));
+        o.push(Override::from_flag("run.duration", "duration", d.0));
     }
     if let Some(w) = spec.warmup {
-        o.push(Override::new("run.warmup", w.0));
+        o.push(Override::from_flag("run.warmup", "warmup", w.0));
     }
-    o.extend(params.iter().zip(values).map(|(p, v)| Override::new(p.path.clone(), v.clone())));
+    o.extend(
+        params
+            .iter()
+            .zip(values)
+            .map(|(p, v)| Override::from_flag(&p.path, &format!("parameter {} =", p.name), v.clone())),
+    );
     o
 }
 

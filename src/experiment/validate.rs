@@ -60,17 +60,31 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
         return Err(locate(issues));
     }
     let model_label = model_path.display().to_string();
+    // The model, then the model under `set`, `duration` and `warmup`, each checked once: a
+    // problem of theirs is reported once, on them, not once per point.
+    if let Err(e) = load_str(&model_label, &model_text, &[]) {
+        issues.push(Issue::new("model", format!("the model file has problems of its own: {e}")));
+        return Err(locate(issues));
+    }
+    if let Err(e) = load_str(&model_label, &model_text, &point_overrides(&spec, &[], &[])) {
+        let field = if e.issues.iter().all(|i| i.flag.as_deref().is_some_and(|f| f.starts_with("set "))) {
+            "set"
+        } else {
+            "duration"
+        };
+        issues.push(Issue::new(field, format!("the model refuses it: {e}")));
+        return Err(locate(issues));
+    }
     let mut points = Vec::new();
+    let mut failed = PointFailures::default();
     for (index, values) in combine(&spec, &params, &mut issues).into_iter().enumerate() {
         let o = point_overrides(&spec, &params, &values);
         match load_str(&model_label, &model_text, &o) {
             Ok(model) => points.push(Point { index, values, model }),
-            Err(e) => {
-                let desc: Vec<String> = params.iter().zip(&values).map(|(p, v)| format!("{}={v}", p.name)).collect();
-                issues.push(Issue::new("parameters", format!("point {index} ({}): {e}", desc.join(", "))));
-            }
+            Err(e) => failed.add(index, &params, &values, e),
         }
     }
+    failed.report(&mut issues);
     if let Some(first) = points.first() {
         check_outputs(&spec, &params, &first.model, &mut issues);
     }
@@ -87,6 +101,53 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
         return Err(locate(issues));
     }
     Ok(Experiment { spec, file: path.to_path_buf(), model_path, params, points })
+}
+
+/// Points whose model is refused, grouped by the problem (the same text at several points is
+/// one problem), so that a sweep of 100,000 points with one bad value says it once.
+#[derive(Default)]
+struct PointFailures {
+    /// Each distinct problem: its text, and the points that have it (index and values).
+    groups: Vec<(String, Vec<(usize, String)>)>,
+    /// Points refused in all.
+    count: usize,
+}
+
+impl PointFailures {
+    /// Most distinct problems reported; the rest are counted.
+    const SHOWN: usize = 3;
+
+    fn add(&mut self, index: usize, params: &[Param], values: &[Value], e: FileError) {
+        self.count += 1;
+        let desc: Vec<String> = params.iter().zip(values).map(|(p, v)| format!("{}={v}", p.name)).collect();
+        let text = e.to_string();
+        let room = self.groups.len() < Self::SHOWN;
+        match self.groups.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, at)) => at.push((index, desc.join(", "))),
+            None if room => self.groups.push((text, vec![(index, desc.join(", "))])),
+            None => {}
+        }
+    }
+
+    fn report(self, issues: &mut Vec<Issue>) {
+        let mut shown = 0;
+        for (text, at) in &self.groups {
+            shown += at.len();
+            let (index, desc) = &at[0];
+            let more = match at.len() {
+                1 => String::new(),
+                n => format!(" and {} more point(s) with the same problem", n - 1),
+            };
+            issues.push(Issue::new("parameters", format!("point {index} ({desc}){more}: {text}")));
+        }
+        if self.count > shown {
+            let msg = format!(
+                "{} more point(s) are refused with other problems; fix the above and check again",
+                self.count - shown
+            );
+            issues.push(Issue::new("parameters", msg));
+        }
+    }
 }
 
 /// Expands every parameter into its list of values.

@@ -281,7 +281,10 @@ impl Checker {
         let (mean, max) = (d.mean(), d.max());
         if !(mean <= most) || (max.is_finite() && max > most) {
             let what = if mean <= most { format!("it can draw {max}") } else { format!("its mean is {mean}") };
-            self.issue(path, format!("a request carries at most 1,000,000 tokens (the largest context window); {what}"));
+            self.issue(
+                path,
+                format!("a request carries at most 1,000,000 tokens (the largest context window); {what}"),
+            );
             return None;
         }
         Some(d)

@@ -111,7 +111,14 @@ mod tests {
             .map(|k| {
                 let t = k as f64 * 10.0;
                 let (c, q) = if bad(t) { (50, 400) } else { (500, 20) };
-                WindowRow { t_start: t, t_end: t + 10.0, arrivals: 500, completions: c, in_flight: q, ..WindowRow::default() }
+                WindowRow {
+                    t_start: t,
+                    t_end: t + 10.0,
+                    arrivals: 500,
+                    completions: c,
+                    in_flight: q,
+                    ..WindowRow::default()
+                }
             })
             .collect()
     }

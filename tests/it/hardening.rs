@@ -474,8 +474,51 @@ fn token_counts_and_prewarmed_entries_are_bounded_by_what_they_mean() {
         r#"intents.complex.tokens_in={"dist":"constant","value":1000000}"#,
         "services.catalog_cache.kind.cache.prewarm=300000",
     ] {
-        let model = if set.starts_with("intents") { "models/bedrock_sustained.json" } else { "models/cache_stampede.json" };
+        let model =
+            if set.starts_with("intents") { "models/bedrock_sustained.json" } else { "models/cache_stampede.json" };
         let o = capsim().args(["validate", model, "--set", set]).output().unwrap();
         expect(&o, 0, "ok");
     }
+}
+
+#[test]
+fn an_experiment_reports_each_problem_once_where_it_was_made() {
+    let dir = temp_dir("experiment-errors");
+    let mm1 = std::fs::read_to_string("models/mm1.json").unwrap();
+    std::fs::write(dir.join("mm1.json"), &mm1).unwrap();
+    std::fs::write(dir.join("bad.json"), mm1.replace("\"servers\": 1", "\"servers\": 0")).unwrap();
+    let validate = |name: &str, exp: Value| {
+        let p = dir.join(name);
+        std::fs::write(&p, exp.to_string()).unwrap();
+        let o = capsim().arg("validate").arg(&p).output().unwrap();
+        expect(&o, 2, "");
+        text(&o)
+    };
+    let rates: Vec<f64> = (1..=10_000).map(|k| k as f64 * 1e-4).collect();
+    let sweep = |model: &str| {
+        serde_json::json!({"name": "e", "model": model, "metrics": ["latency_s.e2e.p99"],
+        "parameters": [{"name": "rate", "path": "sources.arrivals.rate", "values": rates}]})
+    };
+    // A bad model: one problem, on `model`, not 10,000 copies.
+    let out = validate("bad_model.json", sweep("bad.json"));
+    assert!(out.contains("at `model`: the model file has problems of its own"), "{out}");
+    assert_eq!(out.matches("must be at least 1").count(), 1, "{out}");
+    // A bad `set`: blamed on `set`, once.
+    let mut e = sweep("mm1.json");
+    e["set"] = serde_json::json!({"stations.server.servers": -1});
+    let out = validate("bad_set.json", e);
+    assert!(
+        out.contains("at `set`: the model refuses it") && out.contains("set stations.server.servers = -1"),
+        "{out}"
+    );
+    assert!(!out.contains("at `parameters`"), "{out}");
+    // Bad parameter values: the same problem at many points is one line; at most three
+    // problems are shown, the rest counted.
+    let e = serde_json::json!({"name": "e", "model": "mm1.json", "metrics": ["latency_s.e2e.p99"],
+        "parameters": [{"name": "s", "path": "stations.server.servers", "values": [0, 1, -1, -2, -3, -4]},
+                       {"name": "rate", "path": "sources.arrivals.rate", "values": rates[..100].to_vec()}]});
+    let out = validate("bad_values.json", e);
+    assert!(out.contains("point 0 (s=0, rate=0.0001) and 99 more point(s) with the same problem"), "{out}");
+    assert!(out.contains("more point(s) are refused with other problems"), "{out}");
+    assert!(out.lines().count() < 12, "{out}");
 }
