@@ -153,7 +153,12 @@ pub fn read(dir: &Path) -> Result<Table> {
     };
     let spec: ExperimentSpec = serde_json::from_str(&read("experiment.resolved.json")?)
         .with_context(|| format!("{}/experiment.resolved.json is not an experiment", dir.display()))?;
-    let doc: Value = serde_json::from_str(&read("sweep.json")?)?;
+    let doc: Value = serde_json::from_str(&read("sweep.json")?).with_context(|| {
+        format!(
+            "{}/sweep.json is cut short or is not JSON (was its shard still running?); run that shard again",
+            dir.display()
+        )
+    })?;
     let bad = || format!("{}/sweep.json is not a capsim sweep", dir.display());
     let params: Vec<Param> = doc["parameters"]
         .as_array()
@@ -203,14 +208,17 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Table> {
         bail!("give at least one folder to merge")
     };
     let spec_json = serde_json::to_string(&first.spec)?;
-    let mut by_index: BTreeMap<usize, PointResult> = BTreeMap::new();
+    // Each point's result, and the folder it came from.
+    let mut by_index: BTreeMap<usize, (PointResult, usize)> = BTreeMap::new();
     for (k, t) in std::iter::once(&mut first).chain(tables.iter_mut()).enumerate() {
         if serde_json::to_string(&t.spec)? != spec_json {
             bail!("{} was made by a different experiment than {}", dirs[k].display(), dirs[0].display());
         }
         for r in t.results.drain(..) {
-            if by_index.insert(r.index, r).is_some() {
-                bail!("point {} appears in more than one folder (the same shard given twice?)", k);
+            let index = r.index;
+            if let Some((_, j)) = by_index.insert(index, (r, k)) {
+                let (a, b) = (dirs[j].display(), dirs[k].display());
+                bail!("point {index} is in both {a} and {b} (the same shard given twice?)");
             }
         }
     }
@@ -226,7 +234,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Table> {
     if !missing.is_empty() {
         bail!("{} of {n} points are missing (first: point {}); merge every shard", missing.len(), missing[0]);
     }
-    first.results = by_index.into_values().collect();
+    first.results = by_index.into_values().map(|(r, _)| r).collect();
     first.shard = Shard::default();
     Ok(first)
 }

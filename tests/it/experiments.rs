@@ -85,6 +85,17 @@ fn merged_shards_equal_one_whole_sweep() {
     // A missing shard is an error, not a partial result.
     let err = merge(&shard_dirs[..2]).err().expect("incomplete merge must fail").to_string();
     assert!(err.contains("missing"), "{err}");
+    // A shard given twice names the point and both folders (not the folder's position).
+    let twice = [shard_dirs[0].clone(), shard_dirs[1].clone(), shard_dirs[1].clone()];
+    let err = merge(&twice).err().expect("a shard given twice must fail").to_string();
+    let at = shard_dirs[1].display().to_string();
+    assert!(err.contains(&format!("is in both {at} and {at}")), "{err}");
+    // A shard whose sweep.json was cut short is named, with what to do.
+    let cut = dir.join("shard-2").join("sweep.json");
+    let text = std::fs::read_to_string(&cut).unwrap();
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let err = format!("{:#}", merge(&shard_dirs).err().expect("a cut sweep.json must fail"));
+    assert!(err.contains(&format!("{}/sweep.json is cut short", shard_dirs[1].display())), "{err}");
 }
 
 #[test]
