@@ -2,7 +2,8 @@
 //! after change between two points), checked against the sweep's replications.
 //!
 //! A single figure is reproduced when capsim's 95 % interval comes within the tolerance of
-//! the reference (no tolerance: the reference must lie inside the interval). A before → after
+//! the reference (no tolerance: the reference must lie inside the interval), or, for a bound
+//! ("2+ seconds", "under 3 %"), reaches the bound's side of it. A before → after
 //! claim first needs the change to go the claimed way, significantly (the paired 95 % interval
 //! of after − before, replications sharing seeds, excludes 0); it is then reproduced if both
 //! figures are within the tolerance, and "direction only" if they are not or none is given.
@@ -13,7 +14,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::Param;
-use super::spec::{ChangeMeasure, ChangeSpec, ClaimKind, ClaimSpec, Direction, ExperimentSpec, SideSpec};
+use super::spec::{Bound, ChangeMeasure, ChangeSpec, ClaimKind, ClaimSpec, Direction, ExperimentSpec, SideSpec};
 use super::sweep::PointResult;
 use crate::model::Issue;
 use crate::report::labels::sig;
@@ -167,11 +168,17 @@ fn locate(c: &ClaimSpec, params: &[Param], points: &[Vec<Value>]) -> Result<Poin
             if c.direction.is_some() {
                 return err(".direction", "only for before → after claims".into());
             }
+            if c.change.is_some() {
+                return err(".change", "only for before → after claims".into());
+            }
             Ok(Points::One(point_of(at, params, points).map_err(|m| (".at".to_string(), m))?))
         }
         (None, Some(b), Some(a)) => {
             if c.reference.is_some() {
                 return err(".reference", "a before → after claim gives its figures in `before` and `after`".into());
+            }
+            if c.bound.is_some() {
+                return err(".bound", "only for a single figure (`at` with `reference`)".into());
             }
             let before = point_of(&b.at, params, points).map_err(|m| (".before.at".to_string(), m))?;
             let after = point_of(&a.at, params, points).map_err(|m| (".after.at".to_string(), m))?;
@@ -274,10 +281,18 @@ pub fn evaluate(claim: &Claim, params: &[Param], points: &[Vec<Value>], results:
             let reference = c.reference.expect("checked: a single claim has a reference");
             let iv = t_interval(values(i), 0.95);
             r.points = describe(i);
-            r.reference = sig(reference, 6);
+            r.reference = match c.bound {
+                None => sig(reference, 6),
+                Some(Bound::AtLeast) => format!("≥ {}", sig(reference, 6)),
+                Some(Bound::AtMost) => format!("≤ {}", sig(reference, 6)),
+            };
             (r.capsim_mean, r.capsim_ci95) = (sig(iv.mean, 4), sig(iv.half_width, 2));
             let tol = tolerance(c, reference);
-            let ok = (iv.mean - reference).abs() <= tol + iv.half_width;
+            let ok = match c.bound {
+                None => (iv.mean - reference).abs() <= tol + iv.half_width,
+                Some(Bound::AtLeast) => iv.mean + iv.half_width >= reference - tol,
+                Some(Bound::AtMost) => iv.mean - iv.half_width <= reference + tol,
+            };
             r.verdict = if ok { Verdict::Reproduced } else { Verdict::Differs };
             if !ok {
                 r.note = off_by(iv, reference, tol);

@@ -83,6 +83,10 @@ pub struct ClaimSpec {
     pub at: Option<BTreeMap<String, Value>>,
     /// The reference figure at `at`.
     pub reference: Option<f64>,
+    /// For a single figure the source gives as a bound ("2+ seconds", "under 3 %"): capsim's
+    /// figure must be `at_least` or `at_most` the reference (within the tolerance and its 95 %
+    /// interval) rather than near it.
+    pub bound: Option<Bound>,
     /// The "before" point and figure of a before → after claim.
     pub before: Option<SideSpec>,
     /// The "after" point and figure.
@@ -201,6 +205,14 @@ pub struct SideSpec {
     pub at: BTreeMap<String, Value>,
     /// The reference figure there, if the source gives one.
     pub reference: Option<f64>,
+}
+
+/// Which side of a reference a bounded figure must lie on.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    AtLeast,
+    AtMost,
 }
 
 /// Which way a figure moves from before to after.

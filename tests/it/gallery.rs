@@ -110,12 +110,16 @@ fn wrong_claims_are_reported_as_such() {
              "change": {"measure": "ratio", "reference": 0.32186}, "tolerance": {"relative": 0.1}, "kind": "outcome"},
             {"id": "cut_30", "source": "made up", "claim": "an 11th server cuts the wait by 30 %",
              "metric": "stations.server.mean_wait_s", "before": {"at": {"servers": 10}}, "after": {"at": {"servers": 11}},
-             "change": {"measure": "relative", "reference": -0.3}, "tolerance": {"absolute": 0.05}, "kind": "outcome"}
+             "change": {"measure": "relative", "reference": -0.3}, "tolerance": {"absolute": 0.05}, "kind": "outcome"},
+            {"id": "at_least", "source": "made up", "claim": "with 10 servers the wait is 0.5 s or more",
+             "metric": "stations.server.mean_wait_s", "at": {"servers": 10}, "reference": 0.5, "bound": "at_least", "kind": "outcome"},
+            {"id": "at_most", "source": "made up", "claim": "with 10 servers the wait is under 0.5 s",
+             "metric": "stations.server.mean_wait_s", "at": {"servers": 10}, "reference": 0.5, "bound": "at_most", "kind": "outcome"}
         ]
     });
     std::fs::write(dir.join("wrong.json"), serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     let exp = load(&dir.join("wrong.json")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(exp.spec.claims.len(), 6);
+    assert_eq!(exp.spec.claims.len(), 8);
     let entries = run(&options(&dir, &dir.join("out"), Profile::Full, &[])).unwrap();
     let claims = &entries[0].claims;
     let verdict = |id: &str| claims.iter().find(|c| c.id == id).unwrap().clone();
@@ -134,11 +138,18 @@ fn wrong_claims_are_reported_as_such() {
     let cut = verdict("cut_30");
     assert_eq!(cut.verdict, Verdict::DirectionOnly, "{}", cut.note);
     assert!(cut.note.contains("size is off") && cut.note.contains("below the reference -0.3"), "{}", cut.note);
+    // Bounds: Erlang C's 0.669 s is at least 0.5 s, not at most.
+    let least = verdict("at_least");
+    assert_eq!(least.verdict, Verdict::Reproduced, "{} ± {}: {}", least.capsim_mean, least.capsim_ci95, least.note);
+    assert_eq!(least.reference, "≥ 0.5");
+    let most = verdict("at_most");
+    assert_eq!(most.verdict, Verdict::Differs, "{}", most.note);
+    assert!(most.note.contains("above the reference 0.5"), "{}", most.note);
     let readme = read(&dir.join("out/README.md"));
     assert!(readme.contains("**differs**") && readme.contains("**direction only**"));
-    // The calibration row is checked but not counted: 3 outcome claims, 1 calibration row apart.
+    // The calibration row is checked but not counted: 7 outcome claims, 1 calibration row apart.
     assert!(
-        readme.contains("5 outcome claims: 1 reproduced, 2 direction only, 2 differ; 1 calibration rows"),
+        readme.contains("7 outcome claims: 2 reproduced, 2 direction only, 3 differ; 1 calibration rows"),
         "{readme}"
     );
     assert!(
@@ -146,7 +157,7 @@ fn wrong_claims_are_reported_as_such() {
         "{readme}"
     );
     let page = read(&dir.join("out/index.html"));
-    assert!(page.contains("<h3>Claims (5)</h3>") && page.contains("<h3>Calibration rows (1)</h3>"));
+    assert!(page.contains("<h3>Claims (7)</h3>") && page.contains("<h3>Calibration rows (1)</h3>"));
     assert!(page.contains("<td class=\"text\" data-label=\"why it is calibration\">an echo of the inputs</td>"));
     assert_page_lays_out(&page, &entries);
     let _ = std::fs::remove_dir_all(&dir);
