@@ -1,7 +1,9 @@
 //! Printing to the terminal without panicking: `println!` panics when stdout is a closed pipe
 //! (`capsim schema | head -1`). [`say!`] and [`note!`] write to stdout and stderr; when the
 //! reader has gone (a broken pipe) the program ends quietly with status 0, as a Unix filter
-//! would on SIGPIPE; any other write error is ignored (there is nowhere left to report it).
+//! would on SIGPIPE. Any other failure to write stdout (a full disk, `> /dev/full`) loses output
+//! the user asked for: it is said on stderr and the program ends with status 2. A failure to
+//! write stderr is ignored (there is nowhere left to report it).
 
 use std::io::{ErrorKind, Write};
 
@@ -14,10 +16,13 @@ pub fn write(err: bool, text: std::fmt::Arguments) {
         let mut o = std::io::stdout().lock();
         o.write_fmt(text).and_then(|_| o.flush())
     };
-    if let Err(e) = result
-        && e.kind() == ErrorKind::BrokenPipe
-    {
-        std::process::exit(0);
+    match result {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if !err => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write to standard output: {e}");
+            std::process::exit(2);
+        }
+        _ => {}
     }
 }
 

@@ -285,12 +285,14 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     let which = if args.find == Find::Largest { "largest" } else { "smallest" };
     match (result.answer, result.uncertainty) {
         (Some(m), Some(u)) if !integer => crate::say!(
-            "{which} {} meeting every SLO: {m} (interpolated {:.6}, ± {u:.3}; {})",
+            "{which} {} meeting every SLO: {} (interpolated {}, ± {}; {})",
             args.vary,
-            result.interpolated.unwrap_or(m),
+            sig(m, 6),
+            sig(result.interpolated.unwrap_or(m), 6),
+            sig(u, 3),
             result.note
         ),
-        (Some(m), _) => crate::say!("{which} {} meeting every SLO: {m} ({})", args.vary, result.note),
+        (Some(m), _) => crate::say!("{which} {} meeting every SLO: {} ({})", args.vary, sig(m, 6), result.note),
         (None, _) => crate::say!("no value of {} meets every SLO ({})", args.vary, result.note),
     }
     for w in written {

@@ -14,6 +14,7 @@ use crate::experiment::replicate::{numeric_leaves, replicate};
 use crate::metrics::Latency;
 use crate::model::Override;
 use crate::report::charts::{Chart, LineChart, Series, cdf_points, latency_unit, time_unit};
+use crate::report::labels::sig;
 use crate::report::output::RunOutput;
 use crate::stats::{paired, t_interval};
 
@@ -186,8 +187,12 @@ fn table(rows: &[Row], reps: usize, labels: &(String, String)) -> String {
         let star = if r.significant { "*" } else { " " };
         let _ = writeln!(
             o,
-            "{:<44} {:>12.5} {:>12.5} {:>13.5}{star} {:>12.5}",
-            r.metric, r.a_mean, r.b_mean, r.diff, r.ci95
+            "{:<44} {:>12} {:>12} {:>13}{star} {:>12}",
+            r.metric,
+            sig(r.a_mean, 5),
+            sig(r.b_mean, 5),
+            sig(r.diff, 5),
+            sig(r.ci95, 5)
         );
     }
     o

@@ -89,7 +89,21 @@ pub fn parse_probes(s: &str) -> Result<usize, String> {
 
 /// Parses arguments, runs the subcommand, and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    // Help and usage errors are printed like everything else, so a closed or full stdout is
+    // handled the same way.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            return if e.use_stderr() {
+                crate::note!("{}", text.trim_end());
+                2
+            } else {
+                crate::say!("{}", text.trim_end());
+                0
+            };
+        }
+    };
     let result = match cli.command {
         Command::Run(args) => match run::run(args) {
             Ok(code) => return code,

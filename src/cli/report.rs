@@ -50,6 +50,16 @@ impl Kind {
         })
     }
 
+    /// Fields the marking JSON file always has (capsim writes them all).
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            Kind::Run => &["model", "status", "requests", "latency_s", "services"],
+            Kind::Sweep => &["experiment", "parameters", "point_count", "points"],
+            Kind::Comparison => &["model", "a", "b", "replications", "metrics"],
+            Kind::Capacity => &["param", "find", "answer", "slo"],
+        }
+    }
+
     /// The JSON file that marks this kind, and the field naming what was run.
     fn file_and_key(self) -> (&'static str, &'static str) {
         match self {
@@ -76,18 +86,23 @@ pub fn page(dir: &Path) -> Result<String> {
     let (file, key) = kind.file_and_key();
     let text =
         std::fs::read_to_string(dir.join(file)).with_context(|| format!("cannot read {}/{file}", dir.display()))?;
-    let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
-    let name =
-        json.as_ref().and_then(|v| v[key].as_str().map(str::to_string)).unwrap_or_else(|| dir.display().to_string());
+    let path = dir.join(file);
+    let json: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not JSON, so not a capsim {} (cut short, or not written by capsim?)",
+            path.display(),
+            kind.words()
+        )
+    })?;
+    let missing: Vec<&str> = kind.required().iter().copied().filter(|k| json.get(k).is_none()).collect();
+    if !missing.is_empty() {
+        bail!("{} is not a capsim {}: it lacks {}", path.display(), kind.words(), missing.join(", "));
+    }
+    let name = json[key].as_str().map_or_else(|| dir.display().to_string(), str::to_string);
     let title = format!("capsim {}: {name}", kind.words());
     let mut body = format!("<h1>{}</h1>\n", esc(&title));
     if kind == Kind::Run {
-        match &json {
-            Some(v) => body.push_str(&run_headline(v)),
-            None => {
-                body.push_str("<p class=\"warn\">summary.json is not valid JSON; it is shown as written below.</p>\n")
-            }
-        }
+        body.push_str(&run_headline(&json));
     }
     charts(&mut body, dir, kind)?;
     if kind == Kind::Sweep {

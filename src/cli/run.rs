@@ -99,8 +99,11 @@ pub fn human(s: &Summary) -> String {
     let rate = s.engine.events as f64 / s.engine.wall_s.max(1e-9);
     let _ = writeln!(
         o,
-        "model {} · seed {} · {:.0} s simulated ({:.0} s warm-up)",
-        s.model, s.seed, s.simulated_s, s.warmup_s
+        "model {} · seed {} · {} s simulated ({} s warm-up)",
+        s.model,
+        s.seed,
+        sig(s.simulated_s, 6),
+        sig(s.warmup_s, 6)
     );
     let _ = writeln!(
         o,
@@ -124,8 +127,13 @@ pub fn human(s: &Summary) -> String {
     let r = &s.requests;
     let _ = writeln!(
         o,
-        "requests: {} arrived, {} completed ({:.3}/s), {} rejected, {} failed, {} in flight",
-        r.arrived, r.completed, r.throughput_per_s, r.rejected, r.failed, r.in_flight
+        "requests: {} arrived, {} completed ({}/s), {} rejected, {} failed, {} in flight",
+        r.arrived,
+        r.completed,
+        sig(r.throughput_per_s, 4),
+        r.rejected,
+        r.failed,
+        r.in_flight
     );
     let l = &s.latency_s.e2e;
     if l.mean.is_nan() {

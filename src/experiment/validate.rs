@@ -189,7 +189,8 @@ fn values_of(p: &ParameterSpec) -> Result<Vec<Value>, (&'static str, String)> {
             }
             let n = ((r.to - r.from) / r.step + 1e-9).floor() + 1.0;
             if n.is_nan() || n > MAX_VALUES as f64 {
-                return Err((".range", format!("gives {n:.0} values; at most {MAX_VALUES}")));
+                let n = crate::report::labels::sig(n, 3);
+                return Err((".range", format!("gives {n} values; at most {MAX_VALUES}")));
             }
             (0..n as usize).map(|k| json_number(r.from + k as f64 * r.step)).collect()
         }

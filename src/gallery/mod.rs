@@ -86,8 +86,8 @@ pub fn write_pages(entries: &[Entry], out: &Path, profile: Profile) -> Result<()
     std::fs::write(out.join("index.html"), html).context("cannot write the gallery's index.html")
 }
 
-/// Every experiment file in the folder, loaded; all problems reported together.
-fn load_all(opts: &Options) -> Result<Vec<(String, Experiment)>> {
+/// Every experiment file in the folder, loaded: each with its experiment or its problems.
+fn load_all(opts: &Options) -> Result<Vec<(String, Result<Experiment, String>)>> {
     let dir = &opts.experiments;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the experiments folder {}", dir.display()))?
@@ -98,38 +98,48 @@ fn load_all(opts: &Options) -> Result<Vec<(String, Experiment)>> {
     if files.is_empty() {
         bail!("{} holds no experiment files (*.json)", dir.display());
     }
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for f in files {
-        match load_profile(&f, opts.profile) {
-            Ok(e) => out.push((f.display().to_string(), e)),
-            Err(e) => errors.push(e.to_string()),
+    Ok(files
+        .into_iter()
+        .map(|f| (f.display().to_string(), load_profile(&f, opts.profile).map_err(|e| e.to_string())))
+        .collect())
+}
+
+/// The experiments to run: all of them, or those named by `--only` (name or file stem), in file
+/// order. A broken file fails the gallery when it is among them; one that `--only` leaves out is
+/// skipped with a note, so one experiment can be rerun while another is being written.
+fn select(all: Vec<(String, Result<Experiment, String>)>, only: &[String]) -> Result<Vec<(String, Experiment)>> {
+    let stem = |f: &str| Path::new(f).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let wanted = |f: &str, e: Option<&Experiment>| {
+        only.is_empty() || only.iter().any(|o| stem(f) == *o || e.is_some_and(|e| e.spec.name == *o))
+    };
+    let (mut ok, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+    for (f, r) in all {
+        match r {
+            Ok(e) => ok.push((f, e)),
+            Err(msg) if wanted(&f, None) => errors.push(msg),
+            Err(_) => skipped.push(f),
         }
     }
+    let names: Vec<String> = ok.iter().map(|(_, e)| e.spec.name.clone()).collect();
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
-    let mut names: Vec<&str> = out.iter().map(|(_, e)| e.spec.name.as_str()).collect();
-    names.sort_unstable();
-    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+    if let Some(o) = only.iter().find(|o| !ok.iter().any(|(f, e)| e.spec.name == **o || stem(f) == **o)) {
+        let maybe = match skipped.is_empty() {
+            true => String::new(),
+            false => format!("; these files could not be read, one of them may be it: {}", skipped.join(", ")),
+        };
+        bail!("--only {o}: no such experiment; experiments: {}{maybe}", names.join(", "));
+    }
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
         bail!("two experiments are called `{}`; names must be unique (they name output folders)", w[0]);
     }
-    Ok(out)
-}
-
-/// The experiments named by `--only` (name or file stem), in file order.
-fn select(all: Vec<(String, Experiment)>, only: &[String]) -> Result<Vec<(String, Experiment)>> {
-    if only.is_empty() {
-        return Ok(all);
+    for f in &skipped {
+        crate::note!("{f} is not a valid experiment and was skipped (see `capsim validate {f}`)");
     }
-    let stem = |f: &str| Path::new(f).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    for o in only {
-        if !all.iter().any(|(f, e)| e.spec.name == *o || stem(f) == *o) {
-            let names: Vec<&str> = all.iter().map(|(_, e)| e.spec.name.as_str()).collect();
-            bail!("--only {o}: no such experiment; experiments: {}", names.join(", "));
-        }
-    }
-    Ok(all.into_iter().filter(|(f, e)| only.iter().any(|o| e.spec.name == *o || stem(f) == *o)).collect())
+    Ok(ok.into_iter().filter(|(f, e)| wanted(f, Some(e))).collect())
 }
 
 /// Outcome claims counted by verdict, and the calibration rows (checked, never counted).

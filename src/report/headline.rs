@@ -203,9 +203,9 @@ fn cost_table(s: &Value) -> String {
     o
 }
 
-/// Dollars with cents, or 3 significant digits below a cent.
+/// Dollars with cents, or 3 significant digits below a cent or from a billion up.
 fn money(x: f64) -> String {
-    if x.abs() >= 0.01 || x == 0.0 { format!("{x:.2}") } else { sig(x, 3) }
+    if x == 0.0 || (0.01..1e9).contains(&x.abs()) { format!("{:.2}", x + 0.0) } else { sig(x, 3) }
 }
 
 /// Per service: slots, calls, the final outcomes as shares of the calls, p99 per call,

@@ -522,3 +522,88 @@ fn an_experiment_reports_each_problem_once_where_it_was_made() {
     assert!(out.contains("more point(s) are refused with other problems"), "{out}");
     assert!(out.lines().count() < 12, "{out}");
 }
+
+/// Fails if `out` shows a number no reader should see: NaN, inf, −0, or a run of 20 digits.
+fn readable_numbers(out: &str) {
+    for word in out.split(|c: char| c.is_whitespace() || "(),;:|".contains(c)) {
+        let w = word.trim_end_matches("/s");
+        assert!(!["NaN", "inf", "-inf", "-0", "-0.0", "-0.00"].contains(&w), "`{word}` in:\n{out}");
+        let digits = word.chars().filter(char::is_ascii_digit).count();
+        assert!(digits < 20, "`{word}` in:\n{out}");
+    }
+}
+
+#[test]
+fn printed_figures_are_readable_numbers() {
+    let dir = temp_dir("figures");
+    // Overloaded before warm-up ends: no throughput to show, shown as "—", not "NaN/s".
+    let o = capsim()
+        .args(["run", "models/mm1.json", "--no-charts", "--set", "sources.arrivals.rate=100"])
+        .args(["--set", "run.max_in_flight=10", "--out"])
+        .arg(dir.join("run"))
+        .output()
+        .unwrap();
+    assert!(text(&o).contains("(—/s)"), "{}", text(&o));
+    readable_numbers(&text(&o));
+    // A comparison whose figures are equal on both sides (differences of 0, never −0) and one
+    // spanning a 100-year run.
+    for (a, b, duration) in [
+        ("sources.arrivals.rate=0.5", "sources.arrivals.rate=0.5", "1h"),
+        ("stations.server.servers=1", "stations.server.servers=2", "36500d"),
+    ] {
+        let o = capsim()
+            .args(["compare", "models/mm1.json", "--replications", "2", "--duration", duration, "--a", a, "--b", b])
+            .args(["--set", "run.warmup=0", "--set", "sources.arrivals.rate=1e-6", "--out"])
+            .arg(dir.join("compare"))
+            .output()
+            .unwrap();
+        expect(&o, 0, "paired over 2 replications");
+        readable_numbers(&text(&o));
+    }
+}
+
+#[test]
+fn a_broken_neighbour_does_not_stop_gallery_only() {
+    let dir = temp_dir("gallery-only");
+    let exps = dir.join("experiments");
+    std::fs::create_dir_all(&exps).unwrap();
+    let mm1 = std::fs::canonicalize("models/mm1.json").unwrap();
+    let small = serde_json::json!({"name": "small", "model": mm1, "duration": "10m", "warmup": "1m", "replications": 1,
+        "metrics": ["latency_s.e2e.p99"], "parameters": [{"name": "rate", "path": "sources.arrivals.rate", "values": [0.1, 0.2]}]});
+    std::fs::write(exps.join("small.json"), small.to_string()).unwrap();
+    std::fs::write(exps.join("broken.json"), "{\"name\": \"broken\", \"model\": ").unwrap();
+    let gallery = |only: &str| {
+        capsim()
+            .args(["gallery", "--only", only, "--experiments"])
+            .arg(&exps)
+            .arg("--out")
+            .arg(dir.join("out"))
+            .output()
+            .unwrap()
+    };
+    // The one asked for runs; the broken one is named as skipped.
+    let o = gallery("small");
+    expect(&o, 0, "broken.json is not a valid experiment and was skipped");
+    assert!(dir.join("out/small/points.csv").is_file());
+    // Asking for the broken one shows its problem; asking for one that is not there says that
+    // a broken file may be it.
+    expect(&gallery("broken"), 2, "invalid JSON");
+    expect(&gallery("other"), 2, "these files could not be read, one of them may be it");
+}
+
+#[test]
+fn report_refuses_what_capsim_did_not_write_and_a_full_stdout_is_an_error() {
+    let dir = temp_dir("report");
+    for (content, fragment) in [("garbage", "is not JSON"), ("{\"foo\": 1}", "it lacks model, status")] {
+        std::fs::write(dir.join("summary.json"), content).unwrap();
+        expect(&capsim().arg("report").arg(&dir).output().unwrap(), 2, fragment);
+        assert!(!dir.join("index.html").exists());
+    }
+    // Output that cannot be written is an error (exit 2), not a success that printed nothing.
+    if let Ok(full) = std::fs::File::options().write(true).open("/dev/full") {
+        for args in [vec!["schema"], vec!["--help"], vec!["validate", "models/mm1.json"]] {
+            let o = capsim().args(&args).stdout(full.try_clone().unwrap()).output().unwrap();
+            expect(&o, 2, "cannot write to standard output");
+        }
+    }
+}
