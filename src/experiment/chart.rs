@@ -319,12 +319,14 @@ impl Table {
                 let pts = r.series.get(k).and_then(|s| s.get(j)).cloned().unwrap_or_default();
                 let zero_is_gap = zero_is_no_data(col);
                 let col = c.legend.get(j).cloned().unwrap_or_else(|| col.to_string());
+                // Without `lines`, a column's line is known by its legend name.
+                let key = if line.is_none() { col.clone() } else { key.clone() };
                 let label = match (name.is_empty(), cols.len()) {
                     (true, _) => col,
                     (false, 1) => name.clone(),
                     (false, _) => format!("{name}: {col}"),
                 };
-                out.push((key.clone(), Series::line(label, with_gaps(&pts, zero_is_gap))));
+                out.push((key, Series::line(label, with_gaps(&pts, zero_is_gap))));
             }
         }
         out
