@@ -453,6 +453,19 @@ fn near_answer(r: &CapacityResult) -> Option<Vec<f64>> {
     Some(values)
 }
 
+/// An SLO in words for a legend, the unit after the limit: "SLO: p99 end-to-end latency ≤ 6 s"
+/// (no unit for a fraction or a count).
+fn slo_words(slo: &Slo) -> String {
+    let label = metric_label(&slo.metric);
+    let (words, unit) = match label.rsplit_once(" [") {
+        Some((w, u)) if label.ends_with(']') => (w, u.trim_end_matches(']')),
+        _ => (label.as_str(), ""),
+    };
+    let unit = if ["", "fraction", "count"].contains(&unit) { String::new() } else { format!(" {unit}") };
+    let op = slo.op.replace("<=", "≤").replace(">=", "≥");
+    format!("SLO: {words} {op} {}{unit}", sig(slo.value, 4))
+}
+
 /// SLO metric against the varied parameter at every probe: the mean with its 95 % band, the
 /// probes meeting every SLO and those failing one marked apart, the limit dashed and the
 /// answer a dotted vertical line. Every probe is on the chart — the failing ones are the
@@ -511,12 +524,7 @@ fn chart(r: &CapacityResult, k: usize, slo: &Slo, name: &str, only: Option<&[f64
             ..Series::default()
         },
         Series {
-            name: format!(
-                "SLO: {} {} {}",
-                metric_label(&slo.metric),
-                slo.op.replace("<=", "≤").replace(">=", "≥"),
-                sig(slo.value, 4)
-            ),
+            name: slo_words(slo),
             points: vec![(x0, slo.value), (x1, slo.value)],
             dashed: true,
             color: Some(6),
@@ -545,5 +553,20 @@ fn chart(r: &CapacityResult, k: usize, slo: &Slo, name: &str, only: Option<&[f64
             r.replications, r.seed
         )),
         ..LineChart::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slos_read_as_words_with_the_unit_after_the_limit() {
+        let slo = Slo::parse("latency_s.e2e.p99<=6").expect("valid");
+        assert_eq!(slo_words(&slo), "SLO: p99 end-to-end latency ≤ 6 s");
+        let slo = Slo::parse("stations.server.p_wait<=0.2").expect("valid");
+        assert_eq!(slo_words(&slo), "SLO: probability of waiting at server ≤ 0.2");
+        let slo = Slo::parse("requests.throughput_per_s>=90").expect("valid");
+        assert_eq!(slo_words(&slo), "SLO: throughput ≥ 90 requests/s");
     }
 }

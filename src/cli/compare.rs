@@ -14,7 +14,7 @@ use crate::experiment::replicate::{numeric_leaves, replicate};
 use crate::metrics::Latency;
 use crate::model::Override;
 use crate::report::charts::{Chart, LineChart, Series, cdf_points, latency_unit, time_unit};
-use crate::report::labels::sig;
+use crate::report::labels::{param_label, sig};
 use crate::report::output::RunOutput;
 use crate::stats::{paired, t_interval};
 
@@ -110,6 +110,30 @@ fn describe(o: &[Override]) -> Vec<String> {
     o.iter().map(|o| format!("{}={}", o.path, o.value)).collect()
 }
 
+/// The overrides of one side in the reader's words, for a chart's legend: each field's name in
+/// words and its value with the unit ("servers at server: 11", "arrival rate of source
+/// arrivals: 9 requests/s"), or the model as written when there are none.
+fn legend_words(o: &[Override]) -> String {
+    if o.is_empty() {
+        return "the model as written".into();
+    }
+    let one = |o: &Override| {
+        let label = param_label(&o.path);
+        let (words, unit) = match label.rsplit_once(" [") {
+            Some((w, u)) if label.ends_with(']') => (w.to_string(), u.trim_end_matches(']').to_string()),
+            _ => (label.clone(), String::new()),
+        };
+        let value = match &o.value {
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        let unit =
+            if unit.is_empty() || unit == "count" || !o.value.is_number() { String::new() } else { format!(" {unit}") };
+        format!("{words}: {value}{unit}")
+    };
+    o.iter().map(one).collect::<Vec<_>>().join(", ")
+}
+
 /// Runs both configurations and writes compare.json, compare.csv and the before/after charts.
 pub fn compare(args: CompareArgs) -> Result<()> {
     let c = &args.common;
@@ -152,8 +176,9 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     }
     std::fs::write(dir.join("compare.csv"), csv)?;
     let labels = (format!("A: {}", doc.a.join(", ")), format!("B: {}", doc.b.join(", ")));
-    let mut written = cdf_chart(&runs, &labels, &ma.spec.name).save_both(&dir, "before_after_cdf")?;
-    written.extend(p99_chart(&runs, &labels, &ma).save_both(&dir, "before_after_p99")?);
+    let words = (format!("A: {}", legend_words(&args.a)), format!("B: {}", legend_words(&args.b)));
+    let mut written = cdf_chart(&runs, &words, &ma.spec.name).save_both(&dir, "before_after_cdf")?;
+    written.extend(p99_chart(&runs, &words, &ma).save_both(&dir, "before_after_p99")?);
     crate::say_raw!("{}", table(&rows, c.replications, &labels));
     for (side, only) in [("A", &doc.only_in_a), ("B", &doc.only_in_b)] {
         if !only.is_empty() {
@@ -241,5 +266,23 @@ fn p99_chart(runs: &[Vec<RunOutput>], labels: &(String, String), model: &crate::
         shade: (model.warmup.0 > 0).then(|| (0.0, model.warmup.as_secs() / div, "warm-up (not measured)".into())),
         note: Some("Each line: replication 1 (A and B with the same random numbers).".into()),
         ..LineChart::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ov(path: &str, value: serde_json::Value) -> Override {
+        Override { path: path.into(), value, flag: None }
+    }
+
+    #[test]
+    fn legends_name_the_overrides_in_words() {
+        let o = [ov("stations.server.servers", serde_json::json!(11))];
+        assert_eq!(legend_words(&o), "servers at server: 11");
+        let o = [ov("sources.arrivals.rate", serde_json::json!(9)), ov("run.duration", serde_json::json!("2h"))];
+        assert_eq!(legend_words(&o), "arrival rate of source arrivals: 9 requests/s, simulated time: 2h");
+        assert_eq!(legend_words(&[]), "the model as written");
     }
 }

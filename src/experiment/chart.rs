@@ -14,9 +14,9 @@ use crate::report::charts::{Censor, LineChart, Series};
 use crate::report::labels::{metric_label, metric_words};
 use crate::stats::{t_interval, wilson};
 
-/// A window latency at or below this [s] is no measurement: every call in the window was
-/// short-circuited (e.g. by an open breaker) and never reached the service.
-const NO_LATENCY_S: f64 = 1e-6;
+/// A window value at or below this (a latency [s], a count) is no measurement where a 0 means
+/// nothing was measured (`zero_is_no_data`).
+const NO_DATA_AT: f64 = 1e-6;
 
 /// (mean, low, high) of a metric's replication values for a chart's band: a Wilson interval
 /// for a 0/1 outcome per replication (`bernoulli`, e.g. whether a run recovered); otherwise the
@@ -52,9 +52,17 @@ pub fn fill(template: &str, names: &[String], values: &[serde_json::Value]) -> S
     names.iter().zip(values).fold(template.to_string(), |s, (n, v)| s.replace(&format!("{{{n}}}"), &plain(v)))
 }
 
+/// Whether a 0 in time series column `col` means "nothing measured in the window", not a
+/// measured 0: a window latency (no call ended in it, e.g. all short-circuited by an open
+/// breaker), or the largest origin calls per cache miss or expiry (none ended in it).
+fn zero_is_no_data(col: &str) -> bool {
+    ["p50_s", "p95_s", "p99_s", "max_calls_per_episode"].iter().any(|q| col.ends_with(q))
+}
+
 /// Breaks a time series where windows are missing (more than 1.5 windows apart) and, for a
-/// window latency column, where no call was measured: a gap, not a line across, nor a 0.
-fn with_gaps(points: &[(f64, f64)], latency: bool) -> Vec<(f64, f64)> {
+/// column whose 0 means nothing was measured (`zero_is_no_data`), at those windows: a gap, not
+/// a line across, nor a 0.
+fn with_gaps(points: &[(f64, f64)], zero_is_gap: bool) -> Vec<(f64, f64)> {
     let step = points.windows(2).map(|w| w[1].0 - w[0].0).filter(|d| *d > 0.0).reduce(f64::min);
     let mut out = Vec::with_capacity(points.len());
     for (k, &(x, y)) in points.iter().enumerate() {
@@ -63,7 +71,7 @@ fn with_gaps(points: &[(f64, f64)], latency: bool) -> Vec<(f64, f64)> {
         {
             out.push(((x + prev) / 2.0, f64::NAN));
         }
-        out.push((x, if latency && y <= NO_LATENCY_S { f64::NAN } else { y }));
+        out.push((x, if zero_is_gap && y <= NO_DATA_AT { f64::NAN } else { y }));
     }
     out
 }
@@ -309,14 +317,16 @@ impl Table {
             let cols: Vec<&String> = std::iter::once(&c.y).chain(&c.also).collect();
             for (j, col) in cols.iter().enumerate() {
                 let pts = r.series.get(k).and_then(|s| s.get(j)).cloned().unwrap_or_default();
-                let latency = ["p50_s", "p95_s", "p99_s"].iter().any(|q| col.ends_with(q));
+                let zero_is_gap = zero_is_no_data(col);
                 let col = c.legend.get(j).cloned().unwrap_or_else(|| col.to_string());
+                // Without `lines`, a column's line is known by its legend name.
+                let key = if line.is_none() { col.clone() } else { key.clone() };
                 let label = match (name.is_empty(), cols.len()) {
                     (true, _) => col,
                     (false, 1) => name.clone(),
                     (false, _) => format!("{name}: {col}"),
                 };
-                out.push((key.clone(), Series::line(label, with_gaps(&pts, latency))));
+                out.push((key, Series::line(label, with_gaps(&pts, zero_is_gap))));
             }
         }
         out
@@ -412,6 +422,10 @@ mod tests {
         assert_eq!((g.len(), g[4]), (5, (11.0, 0.3)));
         // Counts keep their zeros.
         assert_eq!(with_gaps(&pts[..3], false)[1], (3.0, 0.0));
+        // Which columns' zeros are no data: latencies and the worst expiry's calls.
+        assert!(zero_is_no_data("catalog.p99_s") && zero_is_no_data("p50_s"));
+        assert!(zero_is_no_data("catalog_cache.max_calls_per_episode"));
+        assert!(!zero_is_no_data("catalog.attempts") && !zero_is_no_data("catalog_cache.origin_calls"));
     }
 
     #[test]

@@ -414,9 +414,10 @@ pub struct ChartSpec {
     /// `name = value` of each parameter telling the lines apart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    /// y is a share (0 to 1): the axis runs from 0 to 1 and bands stay within it (a Wilson
-    /// interval where each replication's value is 0 or 1). Default: true for metrics whose name
-    /// ends in `share`, `ratio`, `utilization`, `p_wait` or `recovered`.
+    /// y is a share (0 to 1): the axis runs from 0 to 1 (to the largest value when that is at
+    /// most 0.5) and bands stay within it (a Wilson interval where each replication's value is 0
+    /// or 1). Default: true for metrics whose name ends in `share`, `ratio`, `utilization`,
+    /// `p_wait` or `recovered`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<bool>,
     /// Values of `y` that are only bounds (a timeout, a run that never recovered).

@@ -304,12 +304,20 @@ fn check_chart_extras(c: &ChartSpec, at: &str, params: &[Param], metrics: &[Stri
         .and_then(|l| params.iter().find(|p| &p.name == l))
         .map(|p| p.values.iter().map(super::plain).collect());
     for (k, r) in c.references.iter().enumerate() {
-        if let (Some(want), Some(values)) = (&r.line, &line_values)
-            && !values.contains(want)
-        {
-            let msg = format!("`{want}` is not a value of `lines`; its values are {}", values.join(", "));
-            issues.push(Issue::new(format!("{at}.references.{k}.line"), msg));
-        }
+        let Some(want) = &r.line else { continue };
+        let msg = match &line_values {
+            Some(values) if !values.contains(want) => {
+                format!("`{want}` is not a value of `lines`; its values are {}", values.join(", "))
+            }
+            None if c.also.is_empty() => {
+                "`line` names a value of `lines` (or a `legend` name with `also`): give `lines`".to_string()
+            }
+            None if !c.legend.contains(want) => {
+                format!("`{want}` is not a `legend` name (the chart has `also`); its names: {}", c.legend.join(", "))
+            }
+            _ => continue,
+        };
+        issues.push(Issue::new(format!("{at}.references.{k}.line"), msg));
     }
 }
 

@@ -279,7 +279,7 @@ impl Checker {
         let d = self.dist(path.clone(), d)?;
         let most = MAX_TOKENS as f64;
         let (mean, max) = (d.mean(), d.max());
-        if !(mean <= most) || (max.is_finite() && max > most) {
+        if mean.is_nan() || mean > most || (max.is_finite() && max > most) {
             let what = if mean <= most { format!("it can draw {max}") } else { format!("its mean is {mean}") };
             self.issue(
                 path,

@@ -76,7 +76,7 @@ pub struct LineChart {
     pub log_y: bool,
     /// A y range (e.g. 0..1 for a CDF), widened to the data if they reach beyond it.
     pub y_range: Option<(f64, f64)>,
-    /// y is a share: the axis runs from 0 to 1.
+    /// y is a share: the axis runs from 0 to 1 (to the largest value when that is at most a half).
     pub share: bool,
     /// The y axis fits the values alone, without 0: for values whose place relative to a limit
     /// drawn with them is the point, with bands showing the noise (scale.rs, `YKind::Fitted`).
@@ -332,12 +332,13 @@ impl LineChart {
         let layout = legend::layout(&entries, self.note.as_deref(), SIZE.0);
         let (plot, strip) = root.split_vertically(self.plot_height());
         if self.panels {
-            let grid = plot.titled(&self.title, ("sans-serif", 26)).map_err(|e| e.to_string())?;
+            let grid = plot
+                .titled(&self.title, ("sans-serif", title_size(&self.title, 26, SIZE.0)))
+                .map_err(|e| e.to_string())?;
             // One y axis description for the whole grid, along its left edge.
             let (side, grid) = grid.split_horizontally(30);
             let (_, h) = side.dim_in_pixel();
-            let y_label =
-                if self.axes().1.log { format!("{} (log scale)", self.y_label) } else { self.y_label.clone() };
+            let y_label = axis_desc(&self.y_label, self.axes().1.log);
             let font = TextStyle::from(("sans-serif", 19).into_font().transform(FontTransform::Rotate270))
                 .pos(Pos::new(HPos::Center, VPos::Center));
             side.draw(&Text::new(y_label, (15, h as i32 / 2), font)).map_err(|e| e.to_string())?;
@@ -373,7 +374,10 @@ impl LineChart {
         let (xa, ya) = self.axes();
         let small = panel.focus.is_some();
         let mut chart = ChartBuilder::on(area)
-            .caption(panel.caption, ("sans-serif", if small { 19 } else { 26 }))
+            .caption(
+                panel.caption,
+                ("sans-serif", title_size(panel.caption, if small { 19 } else { 26 }, area.dim_in_pixel().0)),
+            )
             .margin(if small { 12 } else { 20 })
             .x_label_area_size(if small && !panel.x_desc { 30 } else { 55 })
             .y_label_area_size(if small { 60 } else { 90 })
@@ -382,11 +386,7 @@ impl LineChart {
         let (lx, ly) = (xa.log, ya.log);
         let fx = move |v: &f64| if lx { log_tick(*v) } else { tick(*v) };
         let fy = move |v: &f64| if ly { log_tick(*v) } else { tick(*v) };
-        let scale = |label: &str, log: bool, shown: bool| match (shown, log) {
-            (false, _) => String::new(),
-            (true, true) => format!("{label} (log scale)"),
-            (true, false) => label.to_string(),
-        };
+        let scale = |label: &str, log: bool, shown: bool| if shown { axis_desc(label, log) } else { String::new() };
         chart
             .configure_mesh()
             .x_desc(scale(&self.x_label, lx, panel.x_desc))
@@ -494,7 +494,12 @@ impl LineChart {
             let marker = s.marker.unwrap_or(st.marker);
             let size = if s.scatter { 5 } else { 4 };
             let n = if self.has_markers(s) { s.points.len() } else { 0 };
-            for p in marker_indices(n, k, results.len()).into_iter().filter_map(|j| px(s.points[j].0, s.points[j].1)) {
+            let mut marked = marker_indices(n, k, results.len());
+            // A point between gaps is no line at all: it always gets its marker.
+            if !s.scatter {
+                marked.extend(isolated(&s.points, &|x, y| px(x, y).is_some()));
+            }
+            for p in marked.into_iter().filter_map(|j| px(s.points[j].0, s.points[j].1)) {
                 draw_marker(img, marker, p, size, st.color, true)?;
             }
             let bounds = marker_indices(s.lower_bounds.len(), k, results.len());
@@ -551,6 +556,22 @@ impl Panel<'_> {
     }
 }
 
+/// An axis description: the label, with "(log scale)" on a log axis unless it says so already.
+fn axis_desc(label: &str, log: bool) -> String {
+    if log && !label.contains("log scale") { format!("{label} (log scale)") } else { label.to_string() }
+}
+
+/// Width of an average character of a title, as a share of its font size (DejaVu Sans, generous).
+const TITLE_CHAR_W: f64 = 0.5;
+
+/// The font size [px] for a title `text` in an area `width` px wide: `size`, or smaller so that
+/// the title fits (never below 12 px), instead of being cut off at both edges.
+fn title_size(text: &str, size: u32, width: u32) -> u32 {
+    let chars = text.chars().count().max(1) as f64;
+    let fits = (f64::from(width.saturating_sub(20)) / (chars * TITLE_CHAR_W)).floor() as u32;
+    fits.clamp(12, size.max(12))
+}
+
 /// `c` mixed with white: `share` of the colour, the rest white (an opaque paler shade).
 fn lighter(c: RGBColor, share: f64) -> RGBColor {
     let mix = |v: u8| (v as f64 * share + 255.0 * (1.0 - share)).round() as u8;
@@ -570,6 +591,13 @@ fn runs(points: &[(f64, f64)], px: &impl Fn(f64, f64) -> Option<(i32, i32)>) -> 
     }
     out.retain(|r| !r.is_empty());
     out
+}
+
+/// The indices of the points that can be drawn while neither neighbour can: a line has no
+/// segment there, so only a marker shows them.
+fn isolated(points: &[(f64, f64)], drawable: &impl Fn(f64, f64) -> bool) -> Vec<usize> {
+    let ok = |j: Option<usize>| j.and_then(|j| points.get(j)).is_some_and(|p| drawable(p.0, p.1));
+    (0..points.len()).filter(|&j| ok(Some(j)) && !ok(j.checked_sub(1)) && !ok(Some(j + 1))).collect()
 }
 
 /// Series names with what the eye cannot see: "(0 throughout)", "(same as …)", "(no data)".
@@ -649,6 +677,32 @@ mod tests {
         let labels: Vec<String> = p.legend_entries().into_iter().map(|e| e.label).collect();
         assert!(labels[1].starts_with("timeout — a value of 2 or more"), "{labels:?}");
         assert!(labels[2].starts_with("hollow marker"), "{labels:?}");
+    }
+
+    #[test]
+    fn a_point_between_gaps_is_found() {
+        let nan = f64::NAN;
+        let pts = [(0.0, 1.0), (1.0, nan), (2.0, 5.0), (3.0, nan), (4.0, 2.0), (5.0, 3.0), (6.0, nan), (7.0, 4.0)];
+        let drawable = |_: f64, y: f64| y.is_finite();
+        // 2 and 7 stand alone (so does 0: its only neighbour is a gap); 4 and 5 make a segment.
+        assert_eq!(isolated(&pts, &drawable), [0, 2, 7]);
+        // On a log axis a 0 cannot be drawn either.
+        let zeros = [(0.0, 0.0), (1.0, 450.0), (2.0, 0.0)];
+        assert_eq!(isolated(&zeros, &|_, y| y > 0.0), [1]);
+        assert!(isolated(&[], &drawable).is_empty());
+    }
+
+    #[test]
+    fn axis_descriptions_and_titles_fit() {
+        assert_eq!(axis_desc("XFetch β (log scale)", true), "XFetch β (log scale)");
+        assert_eq!(axis_desc("XFetch β", true), "XFetch β (log scale)");
+        assert_eq!(axis_desc("XFetch β", false), "XFetch β");
+        // 100 characters in 1,200 px: (1,200 − 20) ÷ (100 × 0.5) = 23.6 px, not 26.
+        let long =
+            "Recommendations (Tier 2) down from 600 to 1,200 s: answers, degraded answers and failures per second";
+        assert_eq!((long.chars().count(), title_size(long, 26, 1200)), (100, 23));
+        assert_eq!(title_size("short", 26, 1200), 26);
+        assert_eq!(title_size(&"x".repeat(500), 19, 580), 12, "never below 12 px");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! since a log axis cannot show 0); every value drawn lies inside the range (a fixed range is
 //! widened to the data, never clips them); a linear axis starts at 0 unless it is asked not
 //! to and the zoom is wide enough to keep noise from looking like a trend; a share's axis runs
-//! from 0 to 1; and a little room below and above the data keeps a line at 0 (or at the top)
+//! from 0 to 1, or to its largest value when that is at most a half; and a little room below and above the data keeps a line at 0 (or at the top)
 //! off the frame, where it would hide.
 
 /// The least span [decades] of the data for which a requested log axis is used.
@@ -13,6 +13,10 @@ pub const MIN_LOG_DECADES: f64 = 1.5;
 /// An explicit y range narrower than this fraction of its top value is widened to start at 0:
 /// a zoom that fine turns the last digits of a figure into a slope.
 pub const MIN_ZOOM_SPAN: f64 = 0.2;
+
+/// A share's axis runs up to 1 when a value drawn passes this; below it, up to the largest value
+/// (a 3 % share on a 0-to-1 axis would be a flat line on the floor).
+pub const SHARE_FULL: f64 = 0.5;
 
 /// Room added below and above the data, as a fraction of the range.
 const PAD: f64 = 0.03;
@@ -77,7 +81,7 @@ pub fn x_axis(values: &[f64], log_requested: bool) -> Axis {
 pub enum YKind {
     /// A figure: the axis starts at 0 (for positive data).
     Plain,
-    /// A share: the axis runs from 0 to 1.
+    /// A share: the axis runs from 0 to 1 (to its largest value when that is at most a half).
     Share,
     /// Values whose place relative to a limit drawn with them is the point (a capacity search
     /// near its answer): the axis fits the values alone; their bands show the noise.
@@ -105,7 +109,8 @@ pub fn y_axis(values: &[f64], log_requested: bool, fixed: Option<(f64, f64)>, ki
     };
     let (mut lo, mut hi) = match (fixed, kind) {
         (Some((a, b)), _) => (a.min(dmin), b.max(dmax)),
-        (None, YKind::Share) => (dmin.min(0.0), dmax.max(1.0)),
+        (None, YKind::Share) if dmax > SHARE_FULL => (dmin.min(0.0), dmax.max(1.0)),
+        (None, YKind::Share) => (dmin.min(0.0), dmax),
         (None, YKind::Plain) => (dmin.min(0.0), dmax.max(0.0)),
         (None, YKind::Fitted) => (dmin, dmax),
     };
@@ -164,8 +169,14 @@ mod tests {
 
     #[test]
     fn shares_run_from_zero_to_one() {
-        let a = y_axis(&[0.1, 0.2], false, None, YKind::Share);
+        let a = y_axis(&[0.1, 0.6], false, None, YKind::Share);
         assert_eq!((a.lo, a.hi), (0.0, 1.0));
+        // Small shares fit their largest value: 0 to 0.03, with 3 % room above (0.0009).
+        let a = y_axis(&[0.0, 0.01, 0.03], false, None, YKind::Share);
+        assert!(a.lo < 0.0 && (a.hi - 0.0309).abs() < 1e-12, "{a:?}");
+        // All zero: 0 to 1.
+        let a = y_axis(&[0.0, 0.0], false, None, YKind::Share);
+        assert!(a.lo < 0.0 && (a.hi - 1.0).abs() < 1e-12, "{a:?}");
         let a = y_axis(&[0.0, 1.0], false, None, YKind::Share);
         assert!((a.lo + 0.03).abs() < 1e-12 && (a.hi - 1.03).abs() < 1e-12, "{a:?}");
     }

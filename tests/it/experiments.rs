@@ -292,7 +292,10 @@ fn chart_options_reach_the_chart() {
             {"x": "rate", "y": "latency_s.e2e.p99", "lines": "servers", "label": "{servers} servers",
              "censor": {"at": 5.0, "label": "a 5 s timeout"}},
             {"x": "rate", "y": "stations.server.p_wait", "lines": "servers"},
-            {"kind": "timeseries", "y": "arrivals", "per_second": true, "average": true, "at": {"servers": 10, "rate": 7}}
+            {"kind": "timeseries", "y": "arrivals", "per_second": true, "average": true, "at": {"servers": 10, "rate": 7}},
+            {"kind": "timeseries", "y": "arrivals", "also": ["completions"], "legend": ["arrivals", "answered"],
+             "at": {"servers": 10, "rate": 7}, "file": "ts2",
+             "references": [{"name": "offered", "points": [[0, 7], [1200, 7]], "line": "answered"}]}
         ]
     });
     let (_, exp) = experiment(&dir, charts);
@@ -319,6 +322,12 @@ fn chart_options_reach_the_chart() {
     let pts = &c.series[0].points;
     let mean = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
     assert!((mean - 7.0).abs() < 0.21, "{mean}");
+    // A reference curve of a time series with `also` takes the colour of the line it names by
+    // its legend name: the second (index 1), not a neutral grey.
+    let c = t.chart(&exp.spec.charts[3]);
+    let names: Vec<&str> = c.series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["arrivals", "answered", "offered"]);
+    assert_eq!(c.series[2].color, Some(1));
 }
 
 #[test]
@@ -428,6 +437,14 @@ fn malformed_experiments_name_their_field() {
             "charts.0.references.0.line",
         ),
         (json!({"parameters": [{"path": "stations.sevrer.servers", "values": [1, 2]}]}), "no entry `sevrer`"),
+        (
+            json!({"charts": [{"kind": "timeseries", "y": "arrivals", "also": ["completions"], "legend": ["a", "b"], "references": [{"name": "r", "points": [[5, 1]], "line": "c"}]}]}),
+            "`c` is not a `legend` name",
+        ),
+        (
+            json!({"charts": [{"x": "rate", "y": "latency_s.e2e.p99", "references": [{"name": "r", "points": [[5, 1]], "line": "10"}]}]}),
+            "give `lines`",
+        ),
     ];
     for (extra, want) in cases {
         let mut spec = json!({
