@@ -23,6 +23,7 @@ mod hardening;
 mod kv_store;
 mod lambda;
 mod layers;
+mod limits;
 mod llm;
 mod pages;
 mod queueing;
