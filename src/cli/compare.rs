@@ -43,8 +43,8 @@ pub struct Row {
     pub ci95: f64,
     /// Whether 0 lies outside diff ± ci95.
     pub significant: bool,
-    /// diff / |a_mean| (0 when a_mean is 0).
-    pub relative: f64,
+    /// diff / |a_mean|; none (null, an empty CSV field) when a_mean is 0.
+    pub relative: Option<f64>,
 }
 
 /// compare.json.
@@ -96,7 +96,7 @@ pub fn rows(a: &[RunOutput], b: &[RunOutput]) -> Vec<Row> {
                 diff: d.mean,
                 ci95: d.half_width,
                 significant: d.half_width.is_finite() && d.mean.abs() > d.half_width,
-                relative: if a_mean != 0.0 { d.mean / a_mean.abs() } else { 0.0 },
+                relative: (a_mean != 0.0).then(|| d.mean / a_mean.abs()),
             })
         })
         .collect()
@@ -171,7 +171,13 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         let _ = writeln!(
             csv,
             "{},{},{},{},{},{},{}",
-            r.metric, r.a_mean, r.b_mean, r.diff, r.ci95, r.significant, r.relative
+            r.metric,
+            r.a_mean,
+            r.b_mean,
+            r.diff,
+            r.ci95,
+            r.significant,
+            r.relative.map_or(String::new(), |x| x.to_string())
         );
     }
     std::fs::write(dir.join("compare.csv"), csv)?;

@@ -171,5 +171,5 @@ fn is_experiment(path: &std::path::Path) -> bool {
     let Ok(text) = model::limits::read_bounded(path) else { return false };
     let doc: serde_json::Value = serde_json::from_str(model::json::strip_bom(&text)).unwrap_or_default();
     // A model has no `model` field; an experiment names its model there.
-    doc.get("model").is_some_and(|m| m.is_string())
+    doc.get("model").is_some()
 }

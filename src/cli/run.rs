@@ -127,9 +127,10 @@ pub fn human(s: &Summary) -> String {
     let r = &s.requests;
     let _ = writeln!(
         o,
-        "requests: {} arrived, {} completed ({}/s), {} rejected, {} failed, {} in flight",
+        "requests: {} arrived, {} completed, {} degraded (answered {}/s), {} rejected, {} failed, {} in flight",
         r.arrived,
         r.completed,
+        r.degraded,
         sig(r.throughput_per_s, 4),
         r.rejected,
         r.failed,

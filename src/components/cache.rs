@@ -485,11 +485,16 @@ fn check(spec: &CacheSpec, b: &mut KindBuilder) -> Option<CacheDef> {
         Some(c) => c as usize,
         None => usize::MAX,
     };
-    let keys = b.first_key_space_count() as u64;
+    let (space, keys) = match b.first_key_space() {
+        Some((name, n)) => {
+            (format!("the {n} keys of key space `{name}`, the first by name, which prewarm fills"), n as u64)
+        }
+        None => ("the 1 key requests carry when the model has no key spaces".to_string(), 1),
+    };
     let most = MAX_PREWARM.min(spec.capacity.unwrap_or(MAX_PREWARM)).min(keys);
     if spec.prewarm as u64 > most {
         let msg = format!(
-            "at most {most} entries (10,000,000, and no more than the capacity or the {keys} keys of the first key space), got {}",
+            "at most {most} entries (10,000,000, and no more than the capacity or {space}), got {}",
             spec.prewarm
         );
         b.issue("prewarm", msg);

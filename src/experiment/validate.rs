@@ -172,6 +172,13 @@ fn expand(spec: &ExperimentSpec, issues: &mut Vec<Issue>) -> Vec<Param> {
         if out.iter().any(|q| q.name == name) {
             issues.push(Issue::new(format!("{at}.name"), format!("`{name}` is used by another parameter")));
         }
+        if let Some(q) = out.iter().find(|q| q.path == p.path) {
+            let msg = format!(
+                "`{}` is also set by parameter `{}`; one would overwrite the other at every point",
+                p.path, q.name
+            );
+            issues.push(Issue::new(format!("{at}.path"), msg));
+        }
         match values_of(p) {
             Ok(values) => out.push(Param { name, path: p.path.clone(), values }),
             Err((field, msg)) => issues.push(Issue::new(format!("{at}{field}"), msg)),
@@ -333,6 +340,9 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         issues.push(Issue::new("metrics", "list at least one metric, e.g. \"latency_s.e2e.p99\""));
     }
     for (i, m) in spec.metrics.iter().enumerate() {
+        if spec.metrics[..i].contains(m) {
+            issues.push(Issue::new(format!("metrics.{i}"), format!("`{m}` is listed twice")));
+        }
         if !metric_exists(&skeleton, m) {
             issues.push(Issue::new(
                 format!("metrics.{i}"),

@@ -110,7 +110,7 @@ impl Latency {
         for (i, &c) in self.bins.iter().enumerate() {
             seen += c;
             if seen >= rank {
-                return self.top(i).min(self.max_ns.max(1)) as f64 / 1e9;
+                return self.top(i).min(self.max_ns) as f64 / 1e9;
             }
         }
         self.max_ns as f64 / 1e9
@@ -188,5 +188,13 @@ mod tests {
         l.reset();
         let empty = l.summary();
         assert!([empty.mean, empty.p50, empty.p99, empty.max].iter().all(|x| x.is_nan()), "no data, no figure");
+    }
+
+    #[test]
+    fn zero_durations_have_percentiles_of_zero_not_above_the_max() {
+        let mut l = Latency::default();
+        (0..100).for_each(|_| l.record(0));
+        let s = l.summary();
+        assert_eq!((s.p50, s.p99, s.max), (0.0, 0.0, 0.0));
     }
 }

@@ -1,7 +1,40 @@
 //! Errors for model and experiment files: each names the file, the dotted JSON path (the same
 //! syntax `--set` uses), the line:column where the path exists in the file, and what was expected.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// Digits beyond which a number in a message is shown in scientific notation.
+const LONG_NUMBER: usize = 16;
+
+/// `text` with every number of more than [`LONG_NUMBER`] digits (a 1e300 printed whole, or
+/// 1e-300 as 0.000…) written in scientific notation, so no message shows 300 digits.
+pub fn readable_numbers(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let is_num = |c: u8| c.is_ascii_digit() || c == b'.';
+    if !b.windows(LONG_NUMBER + 1).any(|w| w.iter().all(|&c| is_num(c))) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < b.len() {
+        let j = i + b[i..].iter().take_while(|&&c| is_num(c)).count();
+        let run = &text[i..j];
+        let digits = run.bytes().filter(u8::is_ascii_digit).count();
+        match run.parse::<f64>() {
+            Ok(x) if digits > LONG_NUMBER => out.push_str(&format!("{x:e}")),
+            _ if j > i => out.push_str(run),
+            _ => {
+                let c = text[i..].chars().next().expect("i is on a char boundary");
+                out.push(c);
+                i += c.len_utf8();
+                continue;
+            }
+        }
+        i = j;
+    }
+    Cow::Owned(out)
+}
 
 /// One problem found in a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,8 +78,9 @@ impl fmt::Display for FileError {
         let n = self.issues.len();
         write!(f, "{} problem{} in {}", n, if n == 1 { "" } else { "s" }, self.file)?;
         for i in &self.issues {
+            let message = readable_numbers(&i.message);
             if let Some(flag) = &i.flag {
-                write!(f, "\n  {flag}: at `{}`: {}", i.path, i.message)?;
+                write!(f, "\n  {}: at `{}`: {message}", readable_numbers(flag), i.path)?;
                 continue;
             }
             write!(f, "\n  {}", self.file)?;
@@ -54,9 +88,9 @@ impl fmt::Display for FileError {
                 write!(f, ":{l}:{c}")?;
             }
             if i.path.is_empty() {
-                write!(f, ": {}", i.message)?;
+                write!(f, ": {message}")?;
             } else {
-                write!(f, ": at `{}`: {}", i.path, i.message)?;
+                write!(f, ": at `{}`: {message}", i.path)?;
             }
         }
         Ok(())
@@ -64,3 +98,20 @@ impl fmt::Display for FileError {
 }
 
 impl std::error::Error for FileError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_numbers_are_written_in_scientific_notation() {
+        let huge = format!("got {} s", 1e300);
+        assert_eq!(readable_numbers(&huge), "got 1e300 s");
+        let tiny = format!("got {}, want more", 1e-300);
+        assert_eq!(readable_numbers(&tiny), "got 1e-300, want more");
+        // Ordinary numbers, and text around them, are left as they are.
+        for t in ["from 1 to 4,294,967,295, got 1000000.5", "a 12-digit id 123456789012 · é"] {
+            assert_eq!(readable_numbers(t), t);
+        }
+    }
+}

@@ -45,9 +45,13 @@ impl Override {
         Override { path: path.into(), value, flag: Some(format!("{flag} {shown}")) }
     }
 
-    /// Whether a problem at `issue_path` concerns this override's value.
+    /// Whether a problem at `issue_path` concerns this override's value: the value itself, a
+    /// field inside it, or the object it changed a field of (a distribution whose `value` was
+    /// set, judged whole).
     pub fn covers(&self, issue_path: &str) -> bool {
-        issue_path == self.path || issue_path.starts_with(&format!("{}.", self.path))
+        issue_path == self.path
+            || issue_path.starts_with(&format!("{}.", self.path))
+            || (!issue_path.is_empty() && self.path.starts_with(&format!("{issue_path}.")))
     }
 
     /// Writes this override into `doc`.

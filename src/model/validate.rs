@@ -280,7 +280,11 @@ impl Checker {
         let most = MAX_TOKENS as f64;
         let (mean, max) = (d.mean(), d.max());
         if mean.is_nan() || mean > most || (max.is_finite() && max > most) {
-            let what = if mean <= most { format!("it can draw {max}") } else { format!("its mean is {mean}") };
+            let what = match mean {
+                m if m.is_nan() => "its mean is not a finite number (its parameters are too large)".to_string(),
+                m if m <= most => format!("it can draw {max}"),
+                m => format!("its mean is {m}"),
+            };
             self.issue(
                 path,
                 format!("a request carries at most 1,000,000 tokens (the largest context window); {what}"),

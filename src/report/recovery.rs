@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::metrics::WindowRow;
 use crate::model::Model;
+use crate::report::labels::sig;
 
 /// Relative band around the level before the trigger (or 3 standard deviations of it, if wider).
 pub const BAND: f64 = 0.1;
@@ -28,18 +29,9 @@ pub struct Recovery {
     /// Time from the trigger's end to the start of those windows [s]; if it did not recover,
     /// the time from the trigger's end to the end of the run (censored); null without a baseline.
     pub time_s: Option<f64>,
-}
-
-impl Recovery {
-    /// Why the recovery could not be measured, for the run's warnings (`None` if it was).
-    pub fn unmeasured(&self, warmup_s: f64) -> Option<String> {
-        self.baseline_in_flight.is_none().then(|| {
-            format!(
-                "recovery not measured: the fault starts at {:.1} s, and no time-series window lies between the end of warm-up ({warmup_s:.1} s) and it to take the level before the fault from; start the fault at least one window after warm-up",
-                self.trigger_from_s
-            )
-        })
-    }
+    /// Why the recovery could not be measured (then the four figures above are null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmeasured: Option<String>,
 }
 
 /// The trigger window of `model`'s faults, if any: (earliest start, latest end) [s].
@@ -59,13 +51,25 @@ pub fn trigger(model: &Model) -> Option<(f64, f64)> {
 /// A measured recovery: (recovered, time [s], baseline goodput [1/s], baseline in flight).
 type Measured = (u8, f64, f64, f64);
 
-/// Recovery of `rows` for a trigger from `from` to `to` [s] after `warmup` [s]; `None` when no
-/// window lies between the end of warm-up and the trigger, so there is no level to return to.
-fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> Option<Measured> {
+/// Recovery of `rows` for a trigger from `from` to `to` [s] after `warmup` [s], or why it
+/// cannot be measured: no window between the end of warm-up and the trigger (no level to return
+/// to), or fewer than [`STAY`] windows after the trigger (too little run left to judge).
+fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> Result<Measured, String> {
     let goodput = |r: &WindowRow| r.completions as f64 / (r.t_end - r.t_start).max(1e-12);
     let before: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= warmup && r.t_end <= from).collect();
     if before.is_empty() {
-        return None;
+        return Err(format!(
+            "the fault starts at {} s, and no time-series window lies between the end of warm-up ({} s) and it to take the level before the fault from; start the fault at least one window after warm-up",
+            sig(from, 6),
+            sig(warmup, 6)
+        ));
+    }
+    if rows.iter().filter(|r| r.t_start >= to).count() < STAY {
+        return Err(format!(
+            "the fault ends at {} s and the run at {} s: fewer than {STAY} time-series windows after the fault to judge a recovery; run longer",
+            sig(to, 6),
+            sig(end_s, 6)
+        ));
     }
     let (g, gsd) = mean_sd(&before.iter().map(|r| goodput(r)).collect::<Vec<_>>());
     let (q, qsd) = mean_sd(&before.iter().map(|r| r.in_flight as f64).collect::<Vec<_>>());
@@ -73,7 +77,7 @@ fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> O
     let after: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= to).collect();
     let ok: Vec<bool> = after.iter().map(|r| near(goodput(r), g, gsd) && near(r.in_flight as f64, q, qsd)).collect();
     let start = (0..ok.len()).find(|&i| i + STAY <= ok.len() && ok[i..i + STAY].iter().all(|&b| b));
-    Some(match start {
+    Ok(match start {
         Some(i) => (1, after[i].t_start - to, g, q),
         None => (0, (end_s - to).max(0.0), g, q),
     })
@@ -91,13 +95,15 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
 pub fn recovery(model: &Model, rows: &[WindowRow], end_s: f64) -> Option<Recovery> {
     let (from, to) = trigger(model)?;
     let m = measure(rows, model.warmup.as_secs(), from, to, end_s);
+    let ok = m.as_ref().ok();
     Some(Recovery {
         trigger_from_s: from,
         trigger_to_s: to,
-        baseline_goodput_per_s: m.map(|m| m.2),
-        baseline_in_flight: m.map(|m| m.3),
-        recovered: m.map(|m| m.0),
-        time_s: m.map(|m| m.1),
+        baseline_goodput_per_s: ok.map(|m| m.2),
+        baseline_in_flight: ok.map(|m| m.3),
+        recovered: ok.map(|m| m.0),
+        time_s: ok.map(|m| m.1),
+        unmeasured: m.err(),
     })
 }
 
@@ -127,7 +133,7 @@ mod tests {
     fn recovery_is_the_first_of_five_good_windows_after_the_trigger() {
         // Trigger 100–110 s; bad until 150 s, good from 150 s on: recovered 40 s after it ended.
         let r = rows(|t| (100.0..150.0).contains(&t));
-        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0), Some((1, 40.0, 50.0, 20.0)));
+        assert_eq!(measure(&r, 0.0, 100.0, 110.0, 300.0), Ok((1, 40.0, 50.0, 20.0)));
     }
 
     #[test]
@@ -144,10 +150,14 @@ mod tests {
     fn a_fault_from_the_start_or_in_warm_up_has_no_baseline() {
         // Bad for the first 30 s, good after: the fault starts at 0, or inside a 60 s warm-up.
         let r = rows(|t| t < 30.0);
-        assert_eq!(measure(&r, 0.0, 0.0, 20.0, 300.0), None);
-        assert_eq!(measure(&r, 60.0, 40.0, 50.0, 300.0), None);
+        assert!(measure(&r, 0.0, 0.0, 20.0, 300.0).unwrap_err().contains("no time-series window lies between"));
+        assert!(measure(&r, 60.0, 40.0, 50.0, 300.0).is_err());
         // One window between warm-up and the fault is enough to measure against.
         let r = rows(|t| (20.0..50.0).contains(&t));
-        assert_eq!(measure(&r, 10.0, 20.0, 30.0, 300.0), Some((1, 20.0, 50.0, 20.0)));
+        assert_eq!(measure(&r, 10.0, 20.0, 30.0, 300.0), Ok((1, 20.0, 50.0, 20.0)));
+        // A fault that ends past the run, or too near its end, leaves nothing to judge by.
+        assert!(measure(&r, 10.0, 250.0, 400.0, 300.0).unwrap_err().contains("fewer than 5"));
+        assert!(measure(&r, 10.0, 250.0, 260.0, 300.0).unwrap_err().contains("fewer than 5"));
+        assert!(measure(&r, 10.0, 240.0, 250.0, 300.0).is_ok());
     }
 }

@@ -116,7 +116,9 @@ impl Summary {
         worst_window_p99s(model, rows, &mut s.services);
         s.recovery = recovery(model, rows, run.end().as_secs());
         s.warnings = warnings(run, rows);
-        s.warnings.extend(s.recovery.as_ref().and_then(|r| r.unmeasured(model.warmup.as_secs())));
+        s.warnings.extend(
+            s.recovery.as_ref().and_then(|r| r.unmeasured.as_ref()).map(|w| format!("recovery not measured: {w}")),
+        );
         s
     }
 

@@ -468,7 +468,7 @@ fn token_counts_and_prewarmed_entries_are_bounded_by_what_they_mean() {
     check("models/bedrock_sustained.json", top, "it can draw 1000001");
     // The cache's first key space has 300,000 keys: it cannot start with 300,001 entries.
     let warm = "services.catalog_cache.kind.cache.prewarm=300001";
-    check("models/cache_stampede.json", warm, "no more than the capacity or the 300000 keys of the first key space");
+    check("models/cache_stampede.json", warm, "no more than the capacity or the 300000 keys of key space `asins`");
     // At the bounds, both are accepted.
     for set in [
         r#"intents.complex.tokens_in={"dist":"constant","value":1000000}"#,
@@ -521,6 +521,19 @@ fn an_experiment_reports_each_problem_once_where_it_was_made() {
     assert!(out.contains("point 0 (s=0, rate=0.0001) and 99 more point(s) with the same problem"), "{out}");
     assert!(out.contains("more point(s) are refused with other problems"), "{out}");
     assert!(out.lines().count() < 12, "{out}");
+    // Two parameters on one path (one would overwrite the other), a metric listed twice, and a
+    // `model` that is not a string: each refused in the experiment's own words.
+    let e = serde_json::json!({"name": "e", "model": "mm1.json", "metrics": ["latency_s.e2e.p99"],
+        "parameters": [{"name": "a", "path": "sources.arrivals.rate", "values": [0.1]},
+                       {"name": "b", "path": "sources.arrivals.rate", "values": [0.2]}]});
+    let out = validate("twice.json", e);
+    assert!(out.contains("at `parameters.1.path`: `sources.arrivals.rate` is also set by parameter `a`"), "{out}");
+    let e =
+        serde_json::json!({"name": "e", "model": "mm1.json", "metrics": ["latency_s.e2e.p99", "latency_s.e2e.p99"]});
+    let out = validate("twice_metric.json", e);
+    assert!(out.contains("at `metrics.1`: `latency_s.e2e.p99` is listed twice"), "{out}");
+    let out = validate("model_number.json", serde_json::json!({"name": "e", "model": 5, "metrics": []}));
+    assert!(out.contains("at `model`") && !out.contains("unknown field `metrics`"), "{out}");
 }
 
 /// Fails if `out` shows a number no reader should see: NaN, inf, −0, or a run of 20 digits.
@@ -543,7 +556,7 @@ fn printed_figures_are_readable_numbers() {
         .arg(dir.join("run"))
         .output()
         .unwrap();
-    assert!(text(&o).contains("(—/s)"), "{}", text(&o));
+    assert!(text(&o).contains("(answered —/s)"), "{}", text(&o));
     readable_numbers(&text(&o));
     // A comparison whose figures are equal on both sides (differences of 0, never −0) and one
     // spanning a 100-year run.
@@ -606,4 +619,21 @@ fn report_refuses_what_capsim_did_not_write_and_a_full_stdout_is_an_error() {
             expect(&o, 2, "cannot write to standard output");
         }
     }
+}
+
+#[test]
+fn fault_windows_fit_the_run_and_messages_keep_numbers_short() {
+    let check = |set: &str, fragment: &str| {
+        let o = capsim().args(["validate", "models/retry_storm.json", "--set", set]).output().unwrap();
+        expect(&o, 2, fragment);
+        readable_numbers(&text(&o));
+    };
+    let outage = |from: &str, to: &str| format!(r#"services.api.faults.outages=[{{"from":{from},"to":{to}}}]"#);
+    // Past 100 years (was saturated silently to 18,446,744,073.7 s), or shorter than 1 ns.
+    check(&outage("100", "1e300"), "needs 0 ≤ from < to ≤ 100 years");
+    check(&outage("1e300", "2e300"), "got from 1e300 s to 2e300 s");
+    check(&outage("100", "100.0000000001"), "at least 1 ns apart");
+    // Any number in any message is short: a 1e300 duration, a 1e-300 rate.
+    check("run.duration=1e300", "run.duration");
+    check("sources.users.rate=-1e-300", "sources.users.rate");
 }

@@ -7,6 +7,7 @@ use super::kinds::KindBuilder;
 use crate::components::kinds::KindSpec;
 use crate::cost::Driver;
 use crate::engine::SimTime;
+use crate::model::limits::MAX_DURATION_S;
 use crate::model::policy_spec::FallbackSpec;
 use crate::model::program::{DelayDef, Faults, Op, Origin, Pc, Program, RETURN, RouteDef, ServiceDef};
 use crate::model::service_spec::{BranchSpec, FaultSpec, ServiceSpec, StepSpec, SubFlow, WaitSpec, WaitWord};
@@ -124,10 +125,17 @@ impl Checker {
             self.issue(format!("{p}.error_rate"), format!("must be a probability from 0 to 1, got {}", f.error_rate));
         }
         let window = |this: &mut Checker, path: String, from: f64, to: f64| {
-            if !(from.is_finite() && to.is_finite() && from >= 0.0 && to > from) {
-                this.issue(path, format!("needs 0 ≤ from < to, got from {from} s to {to} s"));
+            let (a, b) = (SimTime::from_secs(from.max(0.0)), SimTime::from_secs(to.max(0.0)));
+            // Compared in whole nanoseconds, as the run sees them: a window of less than 1 ns is empty.
+            if !(from >= 0.0 && to <= MAX_DURATION_S && b > a) {
+                this.issue(
+                    path,
+                    format!(
+                        "needs 0 ≤ from < to ≤ 100 years (3.16e9 s), at least 1 ns apart; got from {from} s to {to} s"
+                    ),
+                );
             }
-            (SimTime::from_secs(from.max(0.0)), SimTime::from_secs(to.max(0.0)))
+            (a, b)
         };
         let outages = f
             .outages
@@ -138,7 +146,7 @@ impl Checker {
         let mut slowdowns = Vec::new();
         for (i, w) in f.slowdowns.iter().enumerate() {
             let (a, b) = window(self, format!("{p}.slowdowns.{i}"), w.from.0, w.to.0);
-            if !(w.extra.0.is_finite() && w.extra.0 >= 0.0) {
+            if !(w.extra.0.is_finite() && (0.0..=MAX_DURATION_S).contains(&w.extra.0)) {
                 self.issue(format!("{p}.slowdowns.{i}.extra"), format!("must be a duration ≥ 0, got {}", w.extra.0));
             }
             slowdowns.push((a, b, w.extra.0.max(0.0)));

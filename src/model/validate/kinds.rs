@@ -72,9 +72,11 @@ impl KindBuilder<'_> {
         &self.checker.key_space_names
     }
 
-    /// Keys in the model's first key space; 1 without key spaces (every request's key is 0).
-    pub fn first_key_space_count(&self) -> u32 {
-        self.checker.key_space_counts.first().copied().unwrap_or(1)
+    /// The model's first key space (first by name): its name and number of keys; `None`
+    /// without key spaces (every request's key is then 0).
+    pub fn first_key_space(&self) -> Option<(&str, u32)> {
+        let c = &self.checker;
+        c.key_space_names.first().map(|n| n.as_str()).zip(c.key_space_counts.first().copied())
     }
 
     /// The index of key space `name`, if the model has it.
