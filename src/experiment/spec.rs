@@ -402,6 +402,10 @@ pub struct ChartSpec {
     /// `timeseries` charts: show counts per second of simulated time.
     #[serde(default)]
     pub per_second: bool,
+    /// `timeseries` charts: divide `y` and `also`, window by window, by this timeseries.csv
+    /// column (e.g. `sonnet.throttled` per `sonnet.attempts`: the share of attempts throttled in
+    /// each window, what a share claim measures). A window where it is 0 is a gap.
+    pub per: Option<String>,
     /// Only the points with these parameter values (for `timeseries` charts, default: the first
     /// point with each value of `lines`).
     pub at: Option<std::collections::BTreeMap<String, serde_json::Value>>,

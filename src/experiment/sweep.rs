@@ -137,7 +137,14 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
                 ChartKind::Timeseries => std::iter::once(&c.y)
                     .chain(&c.also)
                     .map(|y| {
-                        column(&out.rows, &out.station_names, &out.kind_columns, y, c.per_second).unwrap_or_default()
+                        let col = |name: &str, per_second| {
+                            column(&out.rows, &out.station_names, &out.kind_columns, name, per_second)
+                                .unwrap_or_default()
+                        };
+                        match &c.per {
+                            Some(per) => ratio(&col(y, false), &col(per, false)),
+                            None => col(y, c.per_second),
+                        }
                     })
                     .collect(),
                 _ => Vec::new(),
@@ -207,6 +214,12 @@ fn more_replications(exp: &Experiment, results: &[PointResult], have: &[usize]) 
 
 /// MSER-5 on each point's number-in-system series averaged over its first replications (the
 /// average removes most of the noise that makes MSER on a single run cut too much); prints a
+/// `num` ÷ `den`, window by window (both in window order); windows where `den` is 0 are left
+/// out, so the chart shows a gap there.
+fn ratio(num: &[(f64, f64)], den: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    num.iter().zip(den).filter(|(_, d)| d.1 != 0.0).map(|(n, d)| (n.0, n.1 / d.1)).collect()
+}
+
 /// note when the suggested truncation is longer than the chosen warm-up by more than a window.
 fn warn_short_warmup(exp: &Experiment, series: &[(usize, Vec<f64>, Vec<f64>)]) {
     let mut by_point: std::collections::BTreeMap<usize, (Vec<f64>, Vec<f64>, usize)> = Default::default();
@@ -321,7 +334,14 @@ pub fn bar_style(unit: &str) -> ProgressStyle {
 
 #[cfg(test)]
 mod tests {
-    use super::mean_by_window;
+    use super::{mean_by_window, ratio};
+
+    #[test]
+    fn a_column_per_another_is_a_ratio_with_gaps_where_it_is_zero() {
+        let num = [(1.0, 3.0), (3.0, 0.0), (5.0, 2.0)];
+        let den = [(1.0, 12.0), (3.0, 10.0), (5.0, 0.0)];
+        assert_eq!(ratio(&num, &den), vec![(1.0, 0.25), (3.0, 0.0)]);
+    }
 
     #[test]
     fn time_series_mean_window_by_window() {

@@ -403,6 +403,10 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         if c.per_second && c.kind != ChartKind::Timeseries {
             issues.push(Issue::new(format!("{at}.per_second"), "goes with `kind: timeseries` only"));
         }
+        if c.per.is_some() && (c.kind != ChartKind::Timeseries || c.per_second) {
+            issues
+                .push(Issue::new(format!("{at}.per"), "goes with `kind: timeseries` only, and not with `per_second`"));
+        }
         if c.average && c.kind != ChartKind::Timeseries {
             issues.push(Issue::new(format!("{at}.average"), "goes with `kind: timeseries` only"));
         }
@@ -434,6 +438,7 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         if c.kind == ChartKind::Timeseries {
             for (field, col) in std::iter::once(("y".to_string(), &c.y))
                 .chain(c.also.iter().enumerate().map(|(k, a)| (format!("also.{k}"), a)))
+                .chain(c.per.iter().map(|p| ("per".to_string(), p)))
             {
                 if !columns.contains(col) {
                     let msg = format!("`{col}` is not a timeseries.csv column; columns are: {}", columns.join(", "));
