@@ -53,7 +53,8 @@ impl Kind {
     /// Fields the marking JSON file always has (capsim writes them all).
     fn required(self) -> &'static [&'static str] {
         match self {
-            Kind::Run => &["model", "status", "requests", "latency_s", "services"],
+            // A run's page says which sections a partial summary lacks.
+            Kind::Run => &["model"],
             Kind::Sweep => &["experiment", "parameters", "point_count", "points"],
             Kind::Comparison => &["model", "a", "b", "replications", "metrics"],
             Kind::Capacity => &["param", "find", "answer", "slo"],

@@ -435,7 +435,7 @@ fn bad_cache_settings_name_their_field() {
         (
             "a prewarm that would take gigabytes",
             cache(r#"{"origin": "back", "ttl": "60s", "prewarm": 4000000000}"#),
-            vec!["services.c.kind.cache.prewarm", "at most 10000000 entries"],
+            vec!["services.c.kind.cache.prewarm", "10,000,000, and no more than the capacity", "got 4000000000"],
         ),
         (
             "zero capacity",

@@ -131,7 +131,7 @@ fn run_page_opens_with_the_summary_headline() {
 }
 
 #[test]
-fn run_page_with_a_partial_or_broken_summary_says_so() {
+fn run_page_with_a_partial_summary_says_so_and_a_broken_one_is_refused() {
     let dir = temp_dir("partial");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("summary.json"), r#"{"model": "bare", "seed": 3, "services": {}}"#).unwrap();
@@ -141,10 +141,13 @@ fn run_page_with_a_partial_or_broken_summary_says_so() {
     for missing in ["no requests section", "no end-to-end latency", "no cost section", "no services"] {
         assert!(html.contains(missing), "lacks '{missing}'");
     }
+    // A summary cut short is not a page but an error naming the file.
+    std::fs::remove_file(dir.join("index.html")).unwrap();
     std::fs::write(dir.join("summary.json"), "{\"model\": ").unwrap();
-    capsim(&["report"], &dir);
-    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
-    assert!(html.contains("summary.json is not valid JSON"));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_capsim")).arg("report").arg(&dir).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("summary.json is not JSON"));
+    assert!(!dir.join("index.html").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
