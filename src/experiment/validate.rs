@@ -103,12 +103,14 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
     Ok(Experiment { spec, file: path.to_path_buf(), model_path, params, points })
 }
 
-/// Points whose model is refused, grouped by the problem (the same text at several points is
-/// one problem), so that a sweep of 100,000 points with one bad value says it once.
+/// Points whose model is refused, grouped by the problem (the same fields and messages at
+/// several points are one problem, whichever values the parameters had: a misspelt parameter
+/// path is the same mistake at every point), so a sweep of 100,000 points says it once.
 #[derive(Default)]
 struct PointFailures {
-    /// Each distinct problem: its text, and the points that have it (index and values).
-    groups: Vec<(String, Vec<(usize, String)>)>,
+    /// Each distinct problem: its key (fields and messages), its text as first seen, and the
+    /// points that have it (index and values).
+    groups: Vec<(String, String, Vec<(usize, String)>)>,
     /// Points refused in all.
     count: usize,
 }
@@ -120,18 +122,19 @@ impl PointFailures {
     fn add(&mut self, index: usize, params: &[Param], values: &[Value], e: FileError) {
         self.count += 1;
         let desc: Vec<String> = params.iter().zip(values).map(|(p, v)| format!("{}={v}", p.name)).collect();
-        let text = e.to_string();
+        let key: Vec<String> = e.issues.iter().map(|i| format!("{} {}", i.path, i.message)).collect();
+        let key = key.join("\n");
         let room = self.groups.len() < Self::SHOWN;
-        match self.groups.iter_mut().find(|(t, _)| *t == text) {
-            Some((_, at)) => at.push((index, desc.join(", "))),
-            None if room => self.groups.push((text, vec![(index, desc.join(", "))])),
+        match self.groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, at)) => at.push((index, desc.join(", "))),
+            None if room => self.groups.push((key, e.to_string(), vec![(index, desc.join(", "))])),
             None => {}
         }
     }
 
     fn report(self, issues: &mut Vec<Issue>) {
         let mut shown = 0;
-        for (text, at) in &self.groups {
+        for (_, text, at) in &self.groups {
             shown += at.len();
             let (index, desc) = &at[0];
             let more = match at.len() {

@@ -521,6 +521,12 @@ fn an_experiment_reports_each_problem_once_where_it_was_made() {
     assert!(out.contains("point 0 (s=0, rate=0.0001) and 99 more point(s) with the same problem"), "{out}");
     assert!(out.contains("more point(s) are refused with other problems"), "{out}");
     assert!(out.lines().count() < 12, "{out}");
+    // A misspelt parameter path is the same mistake at every point, whatever the values: said once.
+    let mut e = sweep("mm1.json");
+    e["parameters"][0]["path"] = "sources.arrivals.rte".into();
+    let out = validate("bad_path.json", e);
+    assert!(out.contains("point 0 (rate=0.0001) and 9999 more point(s) with the same problem"), "{out}");
+    assert_eq!(out.matches("unknown field `rte`").count(), 1, "{out}");
     // Two parameters on one path (one would overwrite the other), a metric listed twice, and a
     // `model` that is not a string: each refused in the experiment's own words.
     let e = serde_json::json!({"name": "e", "model": "mm1.json", "metrics": ["latency_s.e2e.p99"],
