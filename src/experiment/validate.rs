@@ -103,14 +103,17 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
     Ok(Experiment { spec, file: path.to_path_buf(), model_path, params, points })
 }
 
+/// One problem: its key (fields and messages), its text as first seen, and the points that
+/// have it (index and values).
+type FailureGroup = (String, String, Vec<(usize, String)>);
+
 /// Points whose model is refused, grouped by the problem (the same fields and messages at
 /// several points are one problem, whichever values the parameters had: a misspelt parameter
 /// path is the same mistake at every point), so a sweep of 100,000 points says it once.
 #[derive(Default)]
 struct PointFailures {
-    /// Each distinct problem: its key (fields and messages), its text as first seen, and the
-    /// points that have it (index and values).
-    groups: Vec<(String, String, Vec<(usize, String)>)>,
+    /// Each distinct problem, in the order first seen.
+    groups: Vec<FailureGroup>,
     /// Points refused in all.
     count: usize,
 }
