@@ -180,7 +180,7 @@ impl Checker {
         if r.max_in_flight == 0 || r.max_in_flight > MAX_IN_FLIGHT {
             self.issue(
                 "run.max_in_flight",
-                format!("must be from 1 to {MAX_IN_FLIGHT} (each request in flight holds about 64 bytes)"),
+                format!("must be from 1 to {MAX_IN_FLIGHT} (each request, call attempt or branch in flight holds about 200 bytes)"),
             );
         }
         let mut seen = std::collections::BTreeSet::new();
