@@ -466,7 +466,8 @@ impl Kind for KvStore {
         })
     }
 
-    const COLUMNS: &'static [&'static str] = &["throttled"];
+    // Not `throttled`: that name is the callers' attempt outcome column of every service.
+    const COLUMNS: &'static [&'static str] = &["partition_throttles"];
 
     fn window(&mut self, _now: SimTime, out: &mut Vec<f64>) {
         out.push(std::mem::take(&mut self.window_throttled) as f64);

@@ -335,7 +335,8 @@ impl Kind for Llm {
         Some(tokens + pt)
     }
 
-    const COLUMNS: &'static [&'static str] = &["in_flight", "waiting", "throttled", "free_slots"];
+    // Not `throttled`: that name is the callers' attempt outcome column of every service.
+    const COLUMNS: &'static [&'static str] = &["in_flight", "waiting", "quota_throttles", "free_slots"];
 
     fn window(&mut self, now: SimTime, out: &mut Vec<f64>) {
         let free = self.free_slots(now) as f64;

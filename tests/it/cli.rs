@@ -103,3 +103,18 @@ fn validate_checks_experiment_files_as_experiments() {
     let out = capsim().current_dir(root).args(["validate", "models/dependency_tiers.json"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("8 service(s)"));
 }
+
+#[test]
+fn timeseries_columns_have_unique_names() {
+    // A chart or a reader picks a column by name: two columns of one name would hide one.
+    for m in ["models/flash_sale_throttling.json", "models/dynamodb_herd.json", "models/cache_stampede.json"] {
+        let mut model = capsim::model::load(std::path::Path::new(m), &[]).unwrap();
+        (model.duration, model.warmup) = (capsim::engine::SimTime::from_secs(2.0), capsim::engine::SimTime(0));
+        let out = capsim::report::output::RunOutput::build(&model, capsim::sim::run(&model));
+        let header = capsim::report::timeseries::columns(&out.station_names, &out.kind_columns);
+        let mut sorted = header.clone();
+        sorted.sort();
+        let twice: Vec<&String> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+        assert!(twice.is_empty(), "{m}: columns named twice: {twice:?}");
+    }
+}

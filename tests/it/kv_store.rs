@@ -85,7 +85,7 @@ fn burst_capacity_lasts_as_long_as_the_unused_capacity_says() {
     assert_eq!(first, 200.5, "first throttled window is [200 s, 201 s)");
     let at = num(&counts(&out), "first_throttle_s");
     assert!((200.0..201.0).contains(&at), "first throttle at {at} s");
-    // The table's own column (the last `table.throttled`, after the callers' attempt outcomes)
+    // The table's own column (`table.partition_throttles`, beside the callers' `table.throttled`)
     // counts each window's throttles: they add up to the run's, 100 s × 600 = 60,000 (a
     // request at the run's last instant may fall after the last window).
     let own: f64 = out.rows.iter().map(|r| *r.kinds.last().expect("the table's column")).sum();
