@@ -109,9 +109,9 @@ fn load_all(opts: &Options) -> Result<Vec<(String, Result<Experiment, String>)>>
 /// skipped with a note, so one experiment can be rerun while another is being written.
 fn select(all: Vec<(String, Result<Experiment, String>)>, only: &[String]) -> Result<Vec<(String, Experiment)>> {
     let stem = |f: &str| Path::new(f).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let wanted = |f: &str, e: Option<&Experiment>| {
-        only.is_empty() || only.iter().any(|o| stem(f) == *o || e.is_some_and(|e| e.spec.name == *o))
-    };
+    // Whether `--only o` names file `f` (by stem) or its experiment `e` (by name).
+    let names_it = |o: &str, f: &str, e: Option<&Experiment>| stem(f) == o || e.is_some_and(|e| e.spec.name == o);
+    let wanted = |f: &str, e: Option<&Experiment>| only.is_empty() || only.iter().any(|o| names_it(o, f, e));
     let (mut ok, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for (f, r) in all {
         match r {
@@ -124,7 +124,7 @@ fn select(all: Vec<(String, Result<Experiment, String>)>, only: &[String]) -> Re
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
-    if let Some(o) = only.iter().find(|o| !ok.iter().any(|(f, e)| e.spec.name == **o || stem(f) == **o)) {
+    if let Some(o) = only.iter().find(|o| !ok.iter().any(|(f, e)| names_it(o, f, Some(e)))) {
         let maybe = match skipped.is_empty() {
             true => String::new(),
             false => format!("; these files could not be read, one of them may be it: {}", skipped.join(", ")),

@@ -64,7 +64,8 @@ fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> R
             sig(warmup, 6)
         ));
     }
-    if rows.iter().filter(|r| r.t_start >= to).count() < STAY {
+    let after: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= to).collect();
+    if after.len() < STAY {
         return Err(format!(
             "the fault ends at {} s and the run at {} s: fewer than {STAY} time-series windows after the fault to judge a recovery; run longer",
             sig(to, 6),
@@ -74,7 +75,6 @@ fn measure(rows: &[WindowRow], warmup: f64, from: f64, to: f64, end_s: f64) -> R
     let (g, gsd) = mean_sd(&before.iter().map(|r| goodput(r)).collect::<Vec<_>>());
     let (q, qsd) = mean_sd(&before.iter().map(|r| r.in_flight as f64).collect::<Vec<_>>());
     let near = |x: f64, m: f64, sd: f64| (x - m).abs() <= (BAND * m).max(3.0 * sd).max(1e-9);
-    let after: Vec<&WindowRow> = rows.iter().filter(|r| r.t_start >= to).collect();
     let ok: Vec<bool> = after.iter().map(|r| near(goodput(r), g, gsd) && near(r.in_flight as f64, q, qsd)).collect();
     let start = (0..ok.len()).find(|&i| i + STAY <= ok.len() && ok[i..i + STAY].iter().all(|&b| b));
     Ok(match start {
