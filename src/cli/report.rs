@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::report::headline::run_headline;
-use crate::report::html::{csv_table, esc, figure, page as html_page};
+use crate::report::html::{Images, csv_table, esc, figure, page as html_page};
 
 /// Styles of the report page: the headline tables side by side where they fit.
 const EXTRA_STYLE: &str = ".tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,300px),1fr));gap:0 2em;align-items:start}\
@@ -168,7 +168,7 @@ fn charts(body: &mut String, dir: &Path, kind: Kind) -> Result<()> {
             Some((_, t, c)) => (t.clone(), c.clone()),
             None => (words_of_stem(&stem), String::new()),
         };
-        body.push_str(&figure(&stem, &p, &title, &caption)?);
+        body.push_str(&figure(&stem, &p, &title, &caption, Images::Inline)?);
     }
     body.push_str("</div>\n");
     Ok(())

@@ -1,6 +1,6 @@
 //! The gallery: every experiment in a folder run (its quick profile by default), its outputs
 //! and checked claims written under one output folder, with one table of every claim
-//! (`README.md`) and one self-contained page of every chart (`index.html`).
+//! (`README.md`) and one page of every chart (`index.html`, linking the PNGs beside it).
 
 mod page;
 mod readme;

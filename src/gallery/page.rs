@@ -1,8 +1,9 @@
 //! `index.html` of the gallery, laid out per experiment: the headline and an overview table of
 //! experiments at the top; then, for each experiment, its scenario in words, its headline claim
 //! (before → after) beside its chart, its outcome claims, its calibration rows apart, its other
-//! charts with captions, and its parameters and points. One self-contained page (every chart
-//! inlined once), readable at desktop and phone widths without running capsim.
+//! charts with captions, and its parameters and points. The charts are linked from the
+//! experiments' folders beside the page (each once), so the page is small and opens from the
+//! folder, readable at desktop and phone widths without running capsim.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,7 +16,7 @@ use crate::experiment::claims::{ClaimResult, Verdict};
 use crate::experiment::output::Table;
 use crate::experiment::spec::ClaimKind;
 use crate::experiment::{Profile, plain};
-use crate::report::html::{esc, esc_marked, figure, page};
+use crate::report::html::{Images, esc, esc_marked, figure, page};
 use crate::report::labels::{metric_label, sig};
 use crate::stats::t_interval;
 
@@ -191,7 +192,7 @@ fn charts_of(e: &Entry) -> Vec<ChartInfo> {
 }
 
 /// One experiment: heading; its scenario beside its headline claim and that claim's chart;
-/// claims, calibration rows, the other charts, parameters and points. Every chart is inlined
+/// claims, calibration rows, the other charts, parameters and points. Every chart is shown
 /// once.
 fn section(b: &mut String, e: &Entry, out: &Path) -> Result<()> {
     let spec = &e.exp.spec;
@@ -204,7 +205,8 @@ fn section(b: &mut String, e: &Entry, out: &Path) -> Result<()> {
         .and_then(|f| charts.iter().position(|c| c.stem == *f))
         .or(if charts.is_empty() { None } else { Some(0) });
     let figure_of = |c: &ChartInfo| {
-        figure(&format!("{name}-{}", c.stem), &out.join(name).join(format!("{}.png", c.stem)), &c.title, &c.caption)
+        let path = out.join(name).join(format!("{}.png", c.stem));
+        figure(&format!("{name}-{}", c.stem), &path, &c.title, &c.caption, Images::Linked { page_dir: out })
     };
 
     let _ = writeln!(b, "<section id=\"{0}\"><h2>{0}</h2>", esc(name));

@@ -1,6 +1,7 @@
 //! HTML building blocks shared by `capsim report` and the gallery page: escaping, a stylesheet
-//! that fits desktop and phone widths, tables from CSV text, and PNG images inlined as data URIs
-//! (pages need no network).
+//! that fits desktop and phone widths, tables from CSV text, and PNG images either inlined as
+//! data URIs (a run's page is one file to pass around) or linked beside the page (the gallery,
+//! whose charts are committed next to it). Neither needs a network.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -111,14 +112,54 @@ pub fn short(f: &str) -> String {
     }
 }
 
-/// An `<img>` with the PNG at `path` inlined; `alt` says in words what it shows.
-pub fn inline_png(path: &Path, alt: &str) -> Result<String> {
+/// How a page shows its PNG charts.
+#[derive(Clone, Copy, Debug)]
+pub enum Images<'a> {
+    /// Inlined as data URIs: the page is one file.
+    Inline,
+    /// Linked by a path relative to the page's folder (the PNG must lie inside it).
+    Linked {
+        /// The folder the page is written to.
+        page_dir: &'a Path,
+    },
+}
+
+/// An `<img>` of the PNG at `path`, inlined or linked as `images` says; `alt` says in words
+/// what it shows.
+pub fn png(path: &Path, alt: &str, images: Images) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     // Width and height from the PNG header let the browser reserve the space of an image it
     // has not decoded yet (lazy loading), so links into the page land where they should.
     let size = png_size(&bytes).map_or(String::new(), |(w, h)| format!(" width=\"{w}\" height=\"{h}\""));
-    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-    Ok(format!("<img alt=\"{}\"{size} loading=\"lazy\" src=\"data:image/png;base64,{data}\">", esc(alt)))
+    let src = match images {
+        Images::Inline => {
+            format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+        }
+        Images::Linked { page_dir } => relative_url(page_dir, path)?,
+    };
+    Ok(format!("<img alt=\"{}\"{size} loading=\"lazy\" src=\"{}\">", esc(alt), esc(&src)))
+}
+
+/// `path` as a URL relative to `dir`, its parts joined by `/` and every byte but letters,
+/// digits, `.`, `_` and `-` percent-encoded; an error if it lies outside `dir`.
+fn relative_url(dir: &Path, path: &Path) -> Result<String> {
+    let rel = path
+        .strip_prefix(dir)
+        .with_context(|| format!("{} is not inside the page's folder {}", path.display(), dir.display()))?;
+    let mut url = String::new();
+    for (i, part) in rel.components().enumerate() {
+        if i > 0 {
+            url.push('/');
+        }
+        for &b in part.as_os_str().to_string_lossy().as_bytes() {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                url.push(b as char);
+            } else {
+                let _ = write!(url, "%{b:02X}");
+            }
+        }
+    }
+    Ok(url)
 }
 
 /// Width and height [px] of a PNG, from its IHDR chunk; `None` if `bytes` is not a PNG.
@@ -130,10 +171,10 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((be(16), be(20)))
 }
 
-/// A figure: the PNG at `path` inlined, with `title` in bold and `caption` below it. `id`
-/// anchors it (links from tables point at it).
-pub fn figure(id: &str, path: &Path, title: &str, caption: &str) -> Result<String> {
-    let img = inline_png(path, title)?;
+/// A figure: the PNG at `path` (inlined or linked as `images` says), with `title` in bold and
+/// `caption` below it. `id` anchors it (links from tables point at it).
+pub fn figure(id: &str, path: &Path, title: &str, caption: &str, images: Images) -> Result<String> {
+    let img = png(path, title, images)?;
     let sep = if caption.is_empty() { "" } else { " " };
     Ok(format!(
         "<figure id=\"{}\">{img}<figcaption><b>{}</b>{sep}{}</figcaption></figure>\n",
@@ -152,6 +193,13 @@ mod tests {
         assert_eq!(esc_marked("a **b** `c<d`"), "a <b>b</b> <code>c&lt;d</code>");
         assert_eq!(esc_marked("an odd ` tick"), "an odd <code> tick</code>");
         assert_eq!(esc_marked("2 * 3"), "2 * 3");
+    }
+
+    #[test]
+    fn linked_images_are_relative_urls_inside_the_page_folder() {
+        let dir = Path::new("/out");
+        assert_eq!(relative_url(dir, Path::new("/out/a b/c%.png")).unwrap(), "a%20b/c%25.png");
+        assert!(relative_url(dir, Path::new("/elsewhere/c.png")).is_err());
     }
 
     #[test]

@@ -95,12 +95,17 @@ pub struct LineChart {
 /// One chart drawn into an area: the whole chart, or the panel of one result line.
 struct Panel<'a> {
     caption: &'a str,
+    /// The panel's own y axis, when its values would look flat on the grid's shared one.
+    own_y: Option<Axis>,
     /// The result line of a panel (the others drawn faintly behind); None: the whole chart.
     focus: Option<usize>,
     /// Whether the axis descriptions are drawn (a grid shows them at its edges only).
     x_desc: bool,
     y_desc: bool,
 }
+
+/// A panel whose values span less than this share of the shared y axis gets its own axis.
+const OWN_SCALE_BELOW: f64 = 0.4;
 
 /// Height [px] of the title above a grid of panels, and of one panel.
 const PANEL_HEAD: u32 = 50;
@@ -205,13 +210,36 @@ impl LineChart {
     /// The x and y axes.
     pub fn axes(&self) -> (Axis, Axis) {
         let x = x_axis(&self.x_values(), self.log_x);
+        (x, self.y_of(&self.y_values()))
+    }
+
+    /// The y axis that shows `values`.
+    fn y_of(&self, values: &[f64]) -> Axis {
         let kind = match (self.share, self.fit_y) {
             (true, _) => YKind::Share,
             (false, true) => YKind::Fitted,
             (false, false) => YKind::Plain,
         };
-        let y = y_axis(&self.y_values(), self.log_y, self.y_range, kind);
-        (x, y)
+        y_axis(values, self.log_y, self.y_range, kind)
+    }
+
+    /// The own y axis of the panel of result series `focus`, when the values it draws in colour
+    /// (its line, band and bounds, its reference curves and the censoring limit) reach less
+    /// than `OWN_SCALE_BELOW` of the shared linear axis: on that axis they would look flat.
+    /// None: the panel uses the shared axis.
+    pub fn own_y(&self, focus: usize) -> Option<Axis> {
+        let shared = self.axes().1;
+        let shown = |i: usize| i == focus || self.reference_in(i, &Panel::of(focus));
+        let mut v: Vec<f64> = Vec::new();
+        for s in self.series.iter().enumerate().filter(|(i, _)| shown(*i)).map(|(_, s)| s) {
+            v.extend(s.points.iter().map(|p| p.1));
+            v.extend(s.band.iter().flat_map(|b| [b.1, b.2]));
+            v.extend(s.lower_bounds.iter().map(|p| p.1));
+        }
+        v.extend(self.censor.as_ref().and_then(|c| c.at));
+        let own = self.y_of(&v);
+        let useful = !shared.log && !own.log && v.iter().any(|y| y.is_finite() && *y != 0.0);
+        (useful && own.hi - own.lo < OWN_SCALE_BELOW * (shared.hi - shared.lo)).then_some(own)
     }
 
     /// How reference curve `i` looks: (line colour, dash, colour of a single-point ✕). A curve
@@ -250,7 +278,13 @@ impl LineChart {
             });
         }
         if self.panels {
-            let label = "the other lines, for comparison".to_string();
+            let own = self.focus_series().into_iter().any(|i| self.own_y(i).is_some());
+            let label = if own {
+                "the other lines, for comparison (not in a panel with its own y scale)"
+            } else {
+                "the other lines, for comparison"
+            }
+            .to_string();
             out.push(Entry {
                 label,
                 swatch: Swatch::Line { color: RGBColor(200, 200, 200), width: 1, dash: None, marker: None },
@@ -345,17 +379,15 @@ impl LineChart {
             let focus = self.focus_series();
             let (rows, cols) = panel_grid(focus.len());
             for (p, area) in grid.split_evenly((rows, cols)).iter().enumerate().take(focus.len()) {
-                let bottom_row = p + cols >= focus.len();
-                let panel = Panel {
-                    caption: &self.series[focus[p]].name,
-                    focus: Some(focus[p]),
-                    x_desc: bottom_row,
-                    y_desc: false,
-                };
+                let own_y = self.own_y(focus[p]);
+                let name = &self.series[focus[p]].name;
+                let caption = if own_y.is_some() { format!("{name} — own y scale") } else { name.clone() };
+                let panel = Panel { caption: &caption, own_y, x_desc: p + cols >= focus.len(), ..Panel::of(focus[p]) };
                 self.draw_panel(area, root, &panel)?;
             }
         } else {
-            self.draw_panel(&plot, root, &Panel { caption: &self.title, focus: None, x_desc: true, y_desc: true })?;
+            let whole = Panel { caption: &self.title, own_y: None, focus: None, x_desc: true, y_desc: true };
+            self.draw_panel(&plot, root, &whole)?;
         }
         legend::draw(&strip, &entries, self.note.as_deref(), &layout)
     }
@@ -371,7 +403,8 @@ impl LineChart {
     where
         DB::ErrorType: 'static,
     {
-        let (xa, ya) = self.axes();
+        let (xa, shared_y) = self.axes();
+        let ya = panel.own_y.unwrap_or(shared_y);
         let small = panel.focus.is_some();
         let mut chart = ChartBuilder::on(area)
             .caption(
@@ -441,8 +474,9 @@ impl LineChart {
         for t in self.vlines.iter().filter_map(|&(x, _)| xa.to_plot(x)) {
             draw_path(img, &[(f.to_px)(t, ya.lo), (f.to_px)(t, ya.hi)], BLACK, 2, Some((2, 3)))?;
         }
-        // In a panel, the other result lines are drawn faintly behind, for comparison.
-        if let Some(focus) = panel.focus {
+        // In a panel on the shared axis, the other result lines are drawn faintly behind, for
+        // comparison (on a panel's own axis they would run off it).
+        if let Some(focus) = panel.focus.filter(|_| panel.own_y.is_none()) {
             for (_, s) in self.series.iter().enumerate().filter(|(i, s)| *i != focus && !s.dashed && !s.scatter) {
                 for run in runs(&s.points, &|x, y| f.px(x, y)) {
                     draw_path(img, &run, RGBColor(200, 200, 200), 1, None)?;
@@ -550,6 +584,11 @@ impl Frame<'_> {
 }
 
 impl Panel<'_> {
+    /// The panel of result series `focus`, on the shared axis, without axis descriptions.
+    fn of(focus: usize) -> Panel<'static> {
+        Panel { caption: "", own_y: None, focus: Some(focus), x_desc: false, y_desc: false }
+    }
+
     /// Whether result series `i` is drawn in colour in this panel.
     fn shows(&self, i: usize) -> bool {
         self.focus.is_none_or(|f| f == i)
@@ -655,6 +694,19 @@ mod tests {
         let e = Series::line("nothing", vec![(0.0, f64::NAN)]);
         let names = annotated_names(&[a, b, z, e]);
         assert_eq!(names, ["before", "on-demand (same as before)", "DAX (0 throughout)", "nothing (no data)"]);
+    }
+
+    #[test]
+    fn a_panel_whose_values_would_look_flat_gets_its_own_y_axis() {
+        let big = Series::line("before", vec![(0.0, 0.0), (1.0, 10_000.0)]);
+        let small = Series::line("after", vec![(0.0, 2.0), (1.0, 30.0)]);
+        let near = Series::line("half", vec![(0.0, 0.0), (1.0, 6_000.0)]);
+        let c = LineChart { series: vec![big, small, near], panels: true, ..LineChart::default() };
+        assert_eq!(c.own_y(0), None);
+        assert_eq!(c.own_y(2), None, "60 % of the shared axis reads well on it");
+        let own = c.own_y(1).expect("30 against 10,000 looks flat");
+        assert!(own.lo <= 0.0 && own.hi >= 30.0 && own.hi < 40.0, "{own:?}");
+        assert!(c.legend_entries()[0].label.contains("own y scale"));
     }
 
     #[test]

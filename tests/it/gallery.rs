@@ -1,7 +1,8 @@
 //! The gallery: the committed quick-profile tables are what the code computes (regenerated
 //! here and compared byte for byte), every experiment has its committed folder, and claims are
 //! checked the way their verdicts say (a claim that should differ does); the page has an
-//! overview linking every experiment's section, and every chart captioned and inlined once.
+//! overview linking every experiment's section, and every chart captioned and shown once,
+//! linked from the folder beside the page.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use capsim::experiment::{Profile, load};
 use capsim::gallery::{Entry, Options, run};
 use capsim::report::html::esc;
 
-use super::pages::{assert_charts_captioned_once, figures};
+use super::pages::{assert_charts_captioned_once, figures, image_sources};
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("capsim-gallery-{}-{name}", std::process::id()));
@@ -64,7 +65,9 @@ fn committed_gallery_tables_equal_a_fresh_quick_run() {
         );
     }
     assert!(committed.join("index.html").is_file());
-    assert_page_lays_out(&read(&out.join("index.html")), &entries);
+    let page = read(&out.join("index.html"));
+    assert_page_lays_out(&page, &entries);
+    assert_links_charts_beside_it(&page, &out);
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -78,8 +81,8 @@ fn mmc_servers_claims_are_reproduced_against_erlang_c() {
         assert_eq!(c.verdict, Verdict::Reproduced, "{}: {} {}", c.id, c.capsim_mean, c.note);
     }
     let page = read(&out.join("index.html"));
-    assert!(page.contains("data:image/png;base64,") && !page.contains("src=\"http"), "self-contained");
     assert_page_lays_out(&page, &entries);
+    assert_links_charts_beside_it(&page, &out);
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -163,10 +166,21 @@ fn wrong_claims_are_reported_as_such() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The gallery page links its charts by relative paths to PNGs in the folder beside it (no data
+/// URIs: the page stays small; no network).
+fn assert_links_charts_beside_it(page: &str, out: &Path) {
+    let srcs = image_sources(page);
+    assert!(!srcs.is_empty() && !page.contains("data:image/png;base64,"), "charts linked, not inlined");
+    for src in srcs {
+        assert!(!src.starts_with('/') && !src.contains("..") && !src.contains(':'), "{src}: a relative path inside");
+        assert!(out.join(src).is_file(), "{src} is not beside the page");
+    }
+}
+
 /// The gallery page's layout, checked without a browser: an overview table with one row per
 /// experiment linking its section; per section the headline claim (the first outcome claim
 /// with a chart, else the first outcome claim) beside its chart, which is the section's first
-/// figure; every chart captioned in words and inlined once.
+/// figure; every chart captioned in words and shown once.
 fn assert_page_lays_out(page: &str, entries: &[Entry]) {
     let overview = &page[page.find("<table class=\"fit cards overview\"").expect("an overview table")..];
     let overview = &overview[..overview.find("</table>").unwrap()];

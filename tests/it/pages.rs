@@ -1,6 +1,6 @@
 //! The HTML pages without a browser: `capsim report` on a run opens with headline tables whose
 //! figures are summary.json's, every chart is captioned in words (not its file name) and
-//! inlined once, a sweep's charts carry the experiment's titles and captions, and a summary
+//! inlined once (the page is one file), a sweep's charts carry the experiment's titles and captions, and a summary
 //! with sections missing (or not JSON at all) still gives a page.
 //! The helpers here also check the gallery's page (tests/it/gallery.rs). Layout at desktop and
 //! phone widths is checked in a browser by .ci/page-check.sh.
@@ -46,13 +46,21 @@ pub fn figures(html: &str) -> Vec<Figure> {
         .collect()
 }
 
-/// The base64 payload of every PNG inlined in `html`.
-pub fn inlined_pngs(html: &str) -> Vec<&str> {
-    html.split("data:image/png;base64,").skip(1).map(|s| &s[..s.find('"').unwrap_or(s.len())]).collect()
+/// The `src` of every image in `html`: a data URI for an inlined PNG, a relative path for a
+/// linked one.
+pub fn image_sources(html: &str) -> Vec<&str> {
+    html.split("<img ")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            let src = &tag[tag.find(" src=\"")? + 6..];
+            Some(&src[..src.find('"').unwrap_or(src.len())])
+        })
+        .collect()
 }
 
-/// Every chart is captioned in words and inlined once: `n` figures, `n` distinct PNGs, and no
-/// title or caption that is a file name. `stems` are the charts' file stems.
+/// Every chart is captioned in words and shown once: `n` figures, `n` distinct PNGs (inlined
+/// or linked), and no title or caption that is a file name. `stems` are the charts' file stems.
 pub fn assert_charts_captioned_once(html: &str, stems: &[String]) {
     let figs = figures(html);
     assert_eq!(figs.len(), stems.len(), "one figure per chart: {figs:?}");
@@ -67,10 +75,10 @@ pub fn assert_charts_captioned_once(html: &str, stems: &[String]) {
         }
         assert!(!f.caption.contains(".png") && !f.title.contains(".png"), "figure {} names a file: {f:?}", f.id);
     }
-    let pngs = inlined_pngs(html);
+    let pngs = image_sources(html);
     let distinct: BTreeSet<&&str> = pngs.iter().collect();
-    assert_eq!(pngs.len(), stems.len(), "one inlined PNG per chart");
-    assert_eq!(distinct.len(), pngs.len(), "a PNG is inlined twice");
+    assert_eq!(pngs.len(), stems.len(), "one PNG per chart");
+    assert_eq!(distinct.len(), pngs.len(), "a PNG is shown twice");
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "self-contained");
 }
 
@@ -122,6 +130,7 @@ fn run_page_opens_with_the_summary_headline() {
         .collect();
     assert!(stems.len() >= 4, "{stems:?}");
     assert_charts_captioned_once(&html, &stems);
+    assert!(image_sources(&html).iter().all(|s| s.starts_with("data:image/png;base64,")), "a run's page is one file");
     for f in figures(&html) {
         assert!(f.caption.len() > 40, "figure {} has no caption in words: {f:?}", f.id);
     }
