@@ -13,6 +13,12 @@
 //! A manual cap (`max_concurrency` 15 while the controller wants more) holds the limit there:
 //! "p99=600ms < target=1200ms, growing 15 -> 15" (runbook 3).
 //!
+//! A `schedule` lowers the cap by the hour of the day (runbook 4's
+//! `BATCH_CONCURRENCY_SCHEDULE`): on each local hour the permits become that hour's entry (the
+//! controller's limit still applies below it). Calls in flight when the cap falls finish; no new
+//! permit is given until fewer than the cap are in flight. A cap of 0 holds every request
+//! waiting (or rejects it past `queue_limit`).
+//!
 //! The controller watches whole calls, or — for answers streamed at `streamed_tokens_per_s` —
 //! each call's time to its first token: the call's time less its output tokens (the request's
 //! `tokens_out`) at that speed. For a target `llm` of that speed this is the model's own
@@ -27,6 +33,7 @@ use super::kinds::{Go, Kind, StepCx};
 use crate::engine::{ReqId, SimTime};
 use crate::metrics::latency::Latency;
 use crate::model::KindBuilder;
+use crate::model::clock::{Schedule, ScheduleSpec};
 use crate::model::program::RETURN;
 use crate::model::quantity::Quantity;
 use crate::sim::{Job, Outcome};
@@ -50,6 +57,9 @@ pub struct ConcurrencyLimiterSpec {
     pub overflow: Option<String>,
     /// The `policies` entry wrapping overflow calls.
     pub overflow_policy: Option<String>,
+    /// The cap for each local hour (24 whole numbers from 0 to `max_concurrency`; default: the
+    /// cap at all hours).
+    pub schedule: Option<ScheduleSpec>,
 }
 
 /// The AIMD controller (Netflix concurrency-limits style; calibration sheet: initial 10,
@@ -122,6 +132,7 @@ impl Aimd {
 #[derive(Clone, Debug)]
 pub struct ConcurrencyLimiterDef {
     max: u32,
+    schedule: Option<Schedule>,
     adaptive: Option<Aimd>,
     queue_limit: usize,
     overflow: bool,
@@ -132,6 +143,8 @@ const DONE: u16 = 1;
 const FAILED: u16 = 2;
 const MAX_PERMITS: u32 = 10_000_000;
 const TICK: u32 = 0;
+/// Timer token of the schedule's next hour.
+const HOUR: u32 = 1;
 
 /// Counters since warm-up.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -156,7 +169,10 @@ fn at_cap(limit: u32, max: u32, now: u64, since: u64) -> Option<u64> {
 /// A running limiter.
 pub struct ConcurrencyLimiter {
     def: ConcurrencyLimiterDef,
+    /// The controller's limit (the cap without one).
     limit: u32,
+    /// The schedule's cap this hour (`max` without a schedule).
+    cap: u32,
     in_flight: u32,
     queue: VecDeque<ReqId>,
     counts: LimiterCounts,
@@ -245,8 +261,19 @@ impl Kind for ConcurrencyLimiter {
         }
         b.entry = b.step(ADMIT, exits);
         let overflow = spec.overflow.is_some();
+        let max = spec.max_concurrency;
+        let schedule = spec.schedule.as_ref().and_then(|s| {
+            let whole = |v: f64| v >= 0.0 && v <= f64::from(max) && v.fract() == 0.0;
+            Schedule::new(s, b.clock(), whole)
+                .map_err(|e| {
+                    b.issue("schedule", format!("{e} (whole numbers of permits from 0 to max_concurrency, {max})"));
+                    ok = false;
+                })
+                .ok()
+        });
         ok.then_some(ConcurrencyLimiterDef {
             max: spec.max_concurrency,
+            schedule,
             adaptive,
             queue_limit: limit as usize,
             overflow,
@@ -259,9 +286,11 @@ impl Kind for ConcurrencyLimiter {
 
     fn start(def: &ConcurrencyLimiterDef, _seed: u64, _service: &str) -> ConcurrencyLimiter {
         let limit = def.adaptive.map_or(def.max, |a| a.initial);
+        let cap = def.schedule.as_ref().map_or(def.max, |s| s.value_at(0.0) as u32);
         ConcurrencyLimiter {
             def: def.clone(),
             limit,
+            cap,
             in_flight: 0,
             queue: VecDeque::new(),
             counts: LimiterCounts::default(),
@@ -273,7 +302,7 @@ impl Kind for ConcurrencyLimiter {
             since: 0,
             win_area: 0.0,
             win_at: 0,
-            history: vec![(0.0, limit)],
+            history: vec![(0.0, limit.min(cap))],
             reached_cap: at_cap(limit, def.max, 0, 0),
         }
     }
@@ -282,6 +311,9 @@ impl Kind for ConcurrencyLimiter {
         if let Some(a) = self.def.adaptive {
             cx.out.timer(SimTime(a.interval_ns), TICK);
         }
+        if let Some(s) = &self.def.schedule {
+            cx.out.timer(SimTime::from_secs(s.next_hour_after(0.0)), HOUR);
+        }
     }
 
     fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
@@ -289,7 +321,7 @@ impl Kind for ConcurrencyLimiter {
         match tag {
             ADMIT => {
                 self.counts.requests += 1;
-                if self.in_flight < self.limit {
+                if self.in_flight < self.permits() {
                     self.take(now);
                     return Go::Exit(0);
                 }
@@ -318,17 +350,28 @@ impl Kind for ConcurrencyLimiter {
         }
     }
 
-    fn timer(&mut self, _token: u32, cx: &mut StepCx) {
+    fn timer(&mut self, token: u32, cx: &mut StepCx) {
+        if token == HOUR {
+            let Some(s) = &self.def.schedule else { return };
+            // Just after the hour: its own value, whatever the rounding of the timer's time.
+            let t = cx.now.as_secs();
+            let cap = s.value_at(t + 1e-3) as u32;
+            cx.out.timer(SimTime::from_secs(s.next_hour_after(t + 1e-3)), HOUR);
+            if cap != self.cap {
+                self.cap = cap;
+                self.note_limit(cx.now.as_secs());
+                self.feed(cx.now.0, cx);
+            }
+            return;
+        }
         let Some(a) = self.def.adaptive else { return };
         let p99 = self.interval.quantile_s(0.99);
         let next = a.next(self.limit, self.ended, self.throttled, p99);
-        if next != self.limit {
-            self.counts.limit_changes += 1;
-            if self.history.len() < 1000 {
-                self.history.push((cx.now.as_secs(), next));
-            }
-        }
+        let changed = next != self.limit;
         self.limit = next;
+        if changed {
+            self.note_limit(cx.now.as_secs());
+        }
         self.reached_cap = self.reached_cap.or_else(|| at_cap(next, self.def.max, cx.now.0, self.since));
         (self.ended, self.throttled) = (0, 0);
         self.interval.reset();
@@ -345,7 +388,7 @@ impl Kind for ConcurrencyLimiter {
 
     fn summary(&self, now: SimTime) -> serde_json::Value {
         let mut v = serde_json::to_value(self.counts).unwrap_or_default();
-        v["limit"] = serde_json::json!(self.limit);
+        v["limit"] = serde_json::json!(self.permits());
         let dt = now.0.saturating_sub(self.area_at) as f64;
         let secs = now.0.saturating_sub(self.since) as f64;
         let area = self.area + self.in_flight as f64 * dt;
@@ -361,12 +404,25 @@ impl Kind for ConcurrencyLimiter {
     fn window(&mut self, now: SimTime, out: &mut Vec<f64>) {
         self.advance(now.0);
         let w = now.0.saturating_sub(self.win_at).max(1) as f64;
-        out.extend([self.limit as f64, self.win_area / w, self.queue.len() as f64]);
+        out.extend([self.permits() as f64, self.win_area / w, self.queue.len() as f64]);
         (self.win_area, self.win_at) = (0.0, now.0);
     }
 }
 
 impl ConcurrencyLimiter {
+    /// Permits in force: the controller's limit under this hour's cap.
+    fn permits(&self) -> u32 {
+        self.limit.min(self.cap)
+    }
+
+    /// The permits in force changed at `t` [s]: counted, and kept in the first 1,000 changes.
+    fn note_limit(&mut self, t: f64) {
+        self.counts.limit_changes += 1;
+        if self.history.len() < 1000 {
+            self.history.push((t, self.permits()));
+        }
+    }
+
     fn advance(&mut self, now: u64) {
         let dt = now.saturating_sub(self.area_at) as f64;
         self.area += self.in_flight as f64 * dt;
@@ -401,7 +457,7 @@ impl ConcurrencyLimiter {
 
     /// Waiting requests take the free permits.
     fn feed(&mut self, now: u64, cx: &mut StepCx) {
-        while self.in_flight < self.limit {
+        while self.in_flight < self.permits() {
             let Some(id) = self.queue.pop_front() else { break };
             self.take(now);
             cx.out.wake(id, 0);

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cost::Price;
 use crate::engine::{SimRng, SimTime};
+use crate::model::clock::{Schedule, ScheduleSpec};
 use crate::model::dist::DistSpec;
 use crate::model::quantity::Quantity;
 use crate::model::{Dist, KindBuilder};
@@ -117,6 +118,10 @@ pub struct AutoscalingSpec {
     /// Scheduled actions: at each time, new bounds.
     #[serde(default)]
     pub scheduled: Vec<ScheduledSpec>,
+    /// The pool's size for each local hour (24 whole numbers of instances): on each hour both
+    /// bounds become that hour's entry, so the fleet launches or retires instances to it
+    /// (default: none).
+    pub hourly: Option<ScheduleSpec>,
 }
 
 /// The metric behind the alarms.
@@ -216,6 +221,8 @@ pub struct ScalingDef {
     pub steps: Option<StepsDef>,
     /// (at [ns], min, max), by time.
     pub scheduled: Vec<(u64, Option<u32>, Option<u32>)>,
+    /// The size by local hour.
+    pub hourly: Option<Schedule>,
 }
 
 /// Checked step scaling.
@@ -394,10 +401,19 @@ fn check_scaling(b: &mut KindBuilder, s: &AutoscalingSpec) -> Option<ScalingDef>
             Some(StepsDef { threshold: st.threshold, datapoints: st.datapoints, adjustments, cooldown_ns: cool })
         }
     };
-    if s.target.is_none() && steps.is_none() && s.scheduled.is_empty() {
-        b.issue("autoscaling", "give a `target` (target tracking), `steps` or `scheduled` actions");
+    if s.target.is_none() && steps.is_none() && s.scheduled.is_empty() && s.hourly.is_none() {
+        b.issue("autoscaling", "give a `target` (target tracking), `steps`, `scheduled` actions or an `hourly` size");
         ok = false;
     }
+    let hourly = s.hourly.as_ref().and_then(|h| {
+        let whole = |v: f64| (0.0..=f64::from(MAX_INSTANCES)).contains(&v) && v.fract() == 0.0;
+        Schedule::new(h, b.clock(), whole)
+            .map_err(|e| {
+                b.issue("autoscaling.hourly", format!("{e} (whole numbers of instances from 0 to {MAX_INSTANCES})"));
+                ok = false;
+            })
+            .ok()
+    });
     if s.scheduled.len() > MAX_SCHEDULED {
         b.issue("autoscaling.scheduled", format!("at most {MAX_SCHEDULED} actions, got {}", s.scheduled.len()));
         ok = false;
@@ -434,6 +450,7 @@ fn check_scaling(b: &mut KindBuilder, s: &AutoscalingSpec) -> Option<ScalingDef>
         ignore_loading: s.ignore_loading_instances,
         steps,
         scheduled,
+        hourly,
     })
 }
 
@@ -473,6 +490,7 @@ impl Instance {
 pub const TICK: u32 = 0;
 const JOIN: u32 = 1 << 30;
 const SCHEDULE: u32 = 2 << 30;
+const HOURLY: u32 = 3 << 30;
 const INDEX: u32 = (1 << 30) - 1;
 
 /// What a fleet timer asks of its kind.
@@ -583,6 +601,9 @@ impl Fleet {
             for (k, a) in s.scheduled.iter().enumerate() {
                 timers.push((SimTime(a.0), SCHEDULE | k as u32));
             }
+            if s.hourly.is_some() {
+                timers.push((SimTime(0), HOURLY));
+            }
         }
     }
 
@@ -671,11 +692,16 @@ impl Fleet {
                 let k = (token & INDEX) as usize;
                 let Some(s) = &self.def.scaling else { return FleetEvent::None };
                 let (_, lo, hi) = s.scheduled[k];
-                self.min = lo.unwrap_or(self.min);
-                self.max = hi.unwrap_or(self.max);
-                let cap = self.capacity();
-                let want = cap.clamp(self.min, self.max.max(self.min));
-                self.resize(now, want, rng, timers);
+                self.set_bounds(now, lo, hi, rng, timers);
+                FleetEvent::None
+            }
+            HOURLY => {
+                let Some(h) = self.def.scaling.as_ref().and_then(|s| s.hourly.clone()) else { return FleetEvent::None };
+                // Just after the hour: its own entry, whatever the rounding of the timer's time.
+                let t = SimTime(now).as_secs() + 1e-3;
+                let size = h.value_at(t) as u32;
+                timers.push((SimTime::from_secs(h.next_hour_after(t)), HOURLY));
+                self.set_bounds(now, Some(size), Some(size), rng, timers);
                 FleetEvent::None
             }
             _ => {
@@ -683,6 +709,21 @@ impl Fleet {
                 FleetEvent::None
             }
         }
+    }
+
+    /// New bounds (each if given): the fleet launches or retires instances to fit them.
+    fn set_bounds(
+        &mut self,
+        now: u64,
+        lo: Option<u32>,
+        hi: Option<u32>,
+        rng: &mut SimRng,
+        timers: &mut Vec<(SimTime, u32)>,
+    ) {
+        self.min = lo.unwrap_or(self.min);
+        self.max = hi.unwrap_or(self.max);
+        let want = self.capacity().clamp(self.min, self.max.max(self.min));
+        self.resize(now, want, rng, timers);
     }
 
     /// End of a metric period: a datapoint, the alarms, perhaps a scaling action.

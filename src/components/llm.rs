@@ -35,7 +35,7 @@ use crate::engine::{ReqId, SimRng, SimTime, stream};
 use crate::metrics::latency::Latency;
 use crate::model::dist::DistSpec;
 use crate::model::limits::MAX_TOKENS;
-use crate::model::profile::{AfterProfile, RateProfile, SegmentSpec};
+use crate::model::profile::{AfterProfile, RateProfile, SegmentSpec, check_segment};
 use crate::model::program::RETURN;
 use crate::model::quantity::Quantity;
 use crate::model::{Dist, KindBuilder};
@@ -561,13 +561,14 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
                 ok = false;
             }
             for (i, seg) in od.background.iter().enumerate() {
-                if let Err(m) = check_segment(seg) {
-                    b.issue(&format!("on_demand.background.{i}"), m);
+                for (field, msg) in check_segment(seg, f64::from(MAX_SLOTS), "busy slots") {
+                    b.issue(&format!("on_demand.background.{i}.{field}"), msg);
                     ok = false;
                 }
             }
-            let bg =
-                (!od.background.is_empty()).then(|| RateProfile::from_segments(&od.background, od.after_background));
+            let clock = b.clock();
+            let bg = (ok && !od.background.is_empty())
+                .then(|| RateProfile::from_segments(&od.background, od.after_background, clock));
             (od.capacity, bg, None)
         }
         (None, Some(pt)) => {
@@ -654,21 +655,4 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
         cache,
         prices,
     })
-}
-
-/// A background-load segment: values ≥ 0, durations above 0.
-fn check_segment(seg: &SegmentSpec) -> Result<(), String> {
-    let (values, duration): (Vec<f64>, f64) = match *seg {
-        SegmentSpec::Constant { rate, duration } => (vec![rate], duration.0),
-        SegmentSpec::Ramp { from, to, duration } => (vec![from, to], duration.0),
-        SegmentSpec::Step { from, to, duration, .. } => (vec![from, to], duration.0),
-        SegmentSpec::Spike { base, peak, duration, .. } => (vec![base, peak], duration.0),
-    };
-    if values.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-        return Err("busy slots must be ≥ 0".into());
-    }
-    if !(duration.is_finite() && duration > 0.0) {
-        return Err("needs a duration above 0".into());
-    }
-    Ok(())
 }

@@ -51,6 +51,20 @@ impl Sessions {
         }
     }
 
+    /// The wait [s] before `user` looks again, if it would start a session (`left` = 0) at
+    /// `now` [s] while outside the hour's active share: it sits out until the next hour, plus a
+    /// think time so that returning users do not arrive together. `None`: it goes on.
+    #[inline]
+    pub fn sits_out(&mut self, user: u32, left: u32, now: f64) -> Option<f64> {
+        let active = self.def.active.as_ref().filter(|_| left == 0)?;
+        let share = active.value_at(now);
+        if f64::from(user) < (share * f64::from(self.def.users)).round() {
+            return None;
+        }
+        let next = active.next_hour_after(now);
+        Some(next - now + self.def.think.sample(&mut self.rng))
+    }
+
     /// A user with `left` messages to go is about to send one; returns the count including
     /// this message, drawing a new session's length when the last session is over (`left` = 0).
     #[inline]

@@ -1,5 +1,6 @@
 //! Model files: raw spec (serde) → checked [`Model`], with `--set` overrides and error locations.
 
+pub mod clock;
 pub mod dist;
 pub mod either;
 pub mod error;
@@ -28,6 +29,7 @@ pub use spec::{Discipline, ModelSpec};
 pub use validate::{KindBuilder, default_window};
 pub use workload::{Draws, Workload};
 
+use self::clock::Clock;
 use crate::cost::CostLine;
 use crate::engine::SimTime;
 
@@ -103,6 +105,8 @@ pub struct SessionsDef {
     /// First op of its messages' flow.
     pub entry: Pc,
     pub cost: Vec<CostLine>,
+    /// The share of users active by local hour (none: all, always).
+    pub active: Option<clock::Schedule>,
 }
 
 /// A checked station.
@@ -160,6 +164,8 @@ pub struct Model {
     /// Time-series window width.
     pub window: SimTime,
     pub max_in_flight: u64,
+    /// Where simulated time 0 falls on the model's clock (`run.start`, `run.utc_offset`).
+    pub clock: Clock,
     /// Class names in priority order.
     pub classes: Vec<String>,
     /// Names of blocks, parallel to `blocks`.

@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::clock::{Clock, Schedule, ScheduleSpec};
+use super::limits::MAX_STEPS;
 use super::quantity::Quantity;
 
 /// One segment of a rate profile, picked by its `shape` field; segments follow each other.
@@ -18,6 +20,59 @@ pub enum SegmentSpec {
     Step { from: f64, to: f64, steps: u32, duration: Quantity },
     /// `base` rate [1/s], jumping to `peak` at offset `at` for `length`, over `duration` in all.
     Spike { base: f64, peak: f64, at: Quantity, length: Quantity, duration: Quantity },
+    /// A time-of-day profile: `rates` [1/s] for each local hour 0 … 23 on the model's clock
+    /// (`run.start`, `run.utc_offset`, or the segment's own `utc_offset`), changing on the hour,
+    /// for `duration` (default 24 h) from where the segment begins.
+    Hourly { rates: Vec<f64>, duration: Option<Quantity>, utc_offset: Option<String> },
+}
+
+/// Default length of an `hourly` segment [s]: a day.
+pub const HOURLY_DEFAULT_S: f64 = 86_400.0;
+
+/// Most hours one `hourly` segment may last (each is a piece of the profile in memory).
+pub const MAX_HOURLY_HOURS: f64 = 24.0 * 366.0;
+
+/// The problems of one segment: (field below the segment, message). `max` bounds every value
+/// (rates, or busy slots) and `unit` names it, e.g. "requests/s".
+pub fn check_segment(seg: &SegmentSpec, max: f64, unit: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let (values, dur): (Vec<(String, f64)>, f64) = match seg {
+        SegmentSpec::Constant { rate, duration } => (vec![("rate".into(), *rate)], duration.0),
+        SegmentSpec::Ramp { from, to, duration } => (vec![("from".into(), *from), ("to".into(), *to)], duration.0),
+        SegmentSpec::Step { from, to, steps, duration } => {
+            if *steps == 0 || *steps > MAX_STEPS {
+                out.push(("steps".into(), format!("must be a whole number from 1 to {MAX_STEPS}")));
+            }
+            (vec![("from".into(), *from), ("to".into(), *to)], duration.0)
+        }
+        SegmentSpec::Spike { base, peak, at, length, duration } => {
+            if at.0 < 0.0 || length.0 < 0.0 || at.0 + length.0 > duration.0 {
+                out.push(("length".into(), "need at ≥ 0, length ≥ 0 and at + length ≤ duration".into()));
+            }
+            (vec![("base".into(), *base), ("peak".into(), *peak)], duration.0)
+        }
+        SegmentSpec::Hourly { rates, duration, utc_offset } => {
+            let spec = ScheduleSpec { hours: rates.clone(), utc_offset: utc_offset.clone() };
+            if let Err(e) = Schedule::new(&spec, Clock::default(), |_| true) {
+                let field = if e.starts_with("`utc_offset`") { "utc_offset" } else { "rates" };
+                out.push((field.into(), e.replace("`hours", "`rates")));
+            }
+            let dur = duration.map_or(HOURLY_DEFAULT_S, |d| d.0);
+            if dur > MAX_HOURLY_HOURS * 3600.0 {
+                out.push(("duration".into(), format!("at most {MAX_HOURLY_HOURS:.0} hours, got {dur} s")));
+            }
+            (rates.iter().enumerate().map(|(h, r)| (format!("rates.{h}"), *r)).collect(), dur)
+        }
+    };
+    for (field, v) in values {
+        if !(v.is_finite() && (0.0..=max).contains(&v)) {
+            out.push((field, format!("must be from 0 to {max:.0} [{unit}], got {v}")));
+        }
+    }
+    if !(dur.is_finite() && dur > 0.0) {
+        out.push(("duration".into(), format!("must be a positive duration, got {dur}")));
+    }
+    out
 }
 
 /// What the rate does after the last segment.
@@ -95,8 +150,9 @@ impl RateProfile {
         }
     }
 
-    /// Compiles checked segments (rates ≥ 0, durations > 0).
-    pub fn from_segments(segments: &[SegmentSpec], after: AfterProfile) -> RateProfile {
+    /// Compiles checked segments (rates ≥ 0, durations > 0, hourly rates 24 with a valid
+    /// offset) on the model's `clock`.
+    pub fn from_segments(segments: &[SegmentSpec], after: AfterProfile, clock: Clock) -> RateProfile {
         let mut pieces = Vec::new();
         let mut t = 0u64;
         let mut push = |t: &mut u64, len: u64, r0: f64, r1: f64| {
@@ -108,6 +164,19 @@ impl RateProfile {
         };
         for seg in segments {
             match *seg {
+                SegmentSpec::Hourly { ref rates, duration, ref utc_offset } => {
+                    let spec = ScheduleSpec { hours: rates.clone(), utc_offset: utc_offset.clone() };
+                    let Ok(s) = Schedule::new(&spec, clock, |_| true) else { continue };
+                    let end = t.saturating_add(to_ns(duration.map_or(HOURLY_DEFAULT_S, |d| d.0)));
+                    while t < end {
+                        // The next hour after a point 1 ms in (t itself may round to just
+                        // before a boundary); the rate of the piece's middle.
+                        let next = to_ns(s.next_hour_after(to_s(t) + 1e-3)).clamp(t + 1, end);
+                        let r = s.value_at(to_s(t + (next - t) / 2));
+                        let len = next - t;
+                        push(&mut t, len, r, r);
+                    }
+                }
                 SegmentSpec::Constant { rate, duration } => push(&mut t, to_ns(duration.0), rate, rate),
                 SegmentSpec::Ramp { from, to, duration } => push(&mut t, to_ns(duration.0), from, to),
                 SegmentSpec::Step { from, to, steps, duration } => {
@@ -282,13 +351,13 @@ mod tests {
             SegmentSpec::Ramp { from: 0.0, to: 10.0, duration: q(100.0) },
             SegmentSpec::Spike { base: 2.0, peak: 20.0, at: q(10.0), length: q(5.0), duration: q(50.0) },
         ];
-        let p = RateProfile::from_segments(&segs, AfterProfile::Stop);
+        let p = RateProfile::from_segments(&segs, AfterProfile::Stop, Clock::default());
         // Ramp: 0.5·10·100 = 500; spike: 2·45 + 20·5 = 190.
         assert!((p.integral(150.0) - 690.0).abs() < 1e-9);
         assert!((p.integral(1e6) - 690.0).abs() < 1e-9, "stop after the profile");
-        let held = RateProfile::from_segments(&segs, AfterProfile::Hold);
+        let held = RateProfile::from_segments(&segs, AfterProfile::Hold, Clock::default());
         assert!((held.integral(160.0) - 710.0).abs() < 1e-9, "holds the final base rate 2/s");
-        let rep = RateProfile::from_segments(&segs, AfterProfile::Repeat);
+        let rep = RateProfile::from_segments(&segs, AfterProfile::Repeat, Clock::default());
         assert!((rep.integral(300.0) - 1380.0).abs() < 1e-9, "two full cycles");
     }
 
@@ -298,13 +367,13 @@ mod tests {
             SegmentSpec::Ramp { from: 5.0, to: 1.0, duration: q(40.0) },
             SegmentSpec::Step { from: 1.0, to: 4.0, steps: 4, duration: q(40.0) },
         ];
-        let p = RateProfile::from_segments(&segs, AfterProfile::Hold);
+        let p = RateProfile::from_segments(&segs, AfterProfile::Hold, Clock::default());
         for &(t, m) in &[(0.0, 3.0), (12.5, 40.0), (39.0, 0.1), (0.0, 200.0), (70.0, 1000.0)] {
             let end = p.advance(t, m).unwrap();
             let got = p.integral(end) - p.integral(t);
             assert!((got - m).abs() < 1e-7 * m.max(1.0), "t={t} m={m}: got {got}");
         }
-        let stopped = RateProfile::from_segments(&segs, AfterProfile::Stop);
+        let stopped = RateProfile::from_segments(&segs, AfterProfile::Stop, Clock::default());
         assert_eq!(stopped.advance(0.0, 1e6), None);
     }
 
@@ -326,7 +395,7 @@ mod tests {
         // A mass that does not divide the pieces' masses, so draws rarely land on a boundary.
         const MASS: f64 = 0.73;
         for segs in &cases {
-            let p = RateProfile::from_segments(segs, AfterProfile::Repeat);
+            let p = RateProfile::from_segments(segs, AfterProfile::Repeat, Clock::default());
             let (mut t, mut n) = (0.0, 0u64);
             while t < 1000.0 {
                 let next = p.advance(t, MASS).expect("a repeated profile with arrivals never ends");
@@ -341,11 +410,40 @@ mod tests {
             assert!(((p.integral(far) - p.integral(0.5)) - 1e7).abs() < 1e-3 * 1e7, "far jump to {far}");
         }
         // By hand: 3,333 passes of 7 arrivals, then 0.1 s at 50/s = 23,336 by 1,000 s.
-        let first = RateProfile::from_segments(&cases[0], AfterProfile::Repeat);
+        let first = RateProfile::from_segments(&cases[0], AfterProfile::Repeat, Clock::default());
         assert!((first.integral(1000.0) - 23_336.0).abs() < 1e-6, "{}", first.integral(1000.0));
-        let silent =
-            RateProfile::from_segments(&[SegmentSpec::Constant { rate: 0.0, duration: q(0.3) }], AfterProfile::Repeat);
+        let silent = RateProfile::from_segments(
+            &[SegmentSpec::Constant { rate: 0.0, duration: q(0.3) }],
+            AfterProfile::Repeat,
+            Clock::default(),
+        );
         assert_eq!(silent.advance(0.0, 1.0), None, "a profile with no arrivals ends its source");
+    }
+
+    #[test]
+    fn an_hourly_segment_follows_the_clock_and_changes_on_the_hour() {
+        // Hour h has rate h; the run starts at 22:30 local, after a 10-minute constant segment.
+        let rates: Vec<f64> = (0..24).map(f64::from).collect();
+        let clock = Clock { start_s: 22 * 3600 + 1800, utc_offset_s: 0 };
+        let segs = [
+            SegmentSpec::Constant { rate: 100.0, duration: q(600.0) },
+            SegmentSpec::Hourly { rates, duration: Some(q(3.0 * 3600.0)), utc_offset: None },
+        ];
+        let p = RateProfile::from_segments(&segs, AfterProfile::Stop, clock);
+        // 22:40 → 23:00 at 22, → 00:00 at 23, → 01:00 at 0, → 01:40 at 1.
+        let got: Vec<(f64, f64, f64)> = p.pieces().iter().map(|x| (x.t0, x.t1, x.r0)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (0.0, 600.0, 100.0),
+                (600.0, 1800.0, 22.0),
+                (1800.0, 5400.0, 23.0),
+                (5400.0, 9000.0, 0.0),
+                (9000.0, 11_400.0, 1.0)
+            ]
+        );
+        // ∫ = 60,000 + 1,200·22 + 3,600·23 + 0 + 2,400·1.
+        assert!((p.integral(11_400.0) - 171_600.0).abs() < 1e-6, "{}", p.integral(11_400.0));
     }
 
     #[test]
@@ -353,6 +451,7 @@ mod tests {
         let p = RateProfile::from_segments(
             &[SegmentSpec::Step { from: 1.0, to: 3.0, steps: 3, duration: q(1.0) }],
             AfterProfile::Stop,
+            Clock::default(),
         );
         assert_eq!(p.pieces().len(), 3);
         assert_eq!(p.pieces()[2].t1, 1.0);

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::clock::ScheduleSpec;
 use super::dist::DistSpec;
 use super::policy_spec::{LimitSpec, PolicySpec};
 use super::profile::{AfterProfile, SegmentSpec};
@@ -87,11 +88,25 @@ pub struct RunSpec {
     pub window: Option<Quantity>,
     /// Requests in flight beyond which the run stops and reports the system overloaded.
     pub max_in_flight: u64,
+    /// Local time of day at simulated time 0, `"HH:MM"` or `"HH:MM:SS"` (default `"00:00"`):
+    /// where hourly schedules start.
+    pub start: Option<String>,
+    /// The model's time zone, e.g. `"+09:00"` (default UTC): schedules without their own
+    /// `utc_offset` are in it.
+    pub utc_offset: Option<String>,
 }
 
 impl Default for RunSpec {
     fn default() -> Self {
-        RunSpec { duration: Quantity(3600.0), warmup: Quantity(0.0), seed: 1, window: None, max_in_flight: 5_000_000 }
+        RunSpec {
+            duration: Quantity(3600.0),
+            warmup: Quantity(0.0),
+            seed: 1,
+            window: None,
+            max_in_flight: 5_000_000,
+            start: None,
+            utc_offset: None,
+        }
     }
 }
 
@@ -147,6 +162,10 @@ pub struct SessionsSpec {
     /// Cost lines: `messages`, `connection_minutes`.
     #[serde(default)]
     pub cost: Vec<CostLineSpec>,
+    /// The share of `users` active each local hour (24 entries from 0 to 1; default: all users,
+    /// always): a diurnal population. Users beyond the hour's share start no new session; they
+    /// look again after the next hour begins.
+    pub active: Option<ScheduleSpec>,
 }
 
 /// Queueing discipline of a station.

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use super::clock::{Clock, Schedule, parse_time_of_day, parse_utc_offset};
 use super::dist::{Dist, DistSpec};
 use super::error::Issue;
 use super::limits::*;
-use super::profile::{RateProfile, SegmentSpec};
+use super::profile::{RateProfile, SegmentSpec, check_segment};
 use super::spec::*;
 use super::*;
 use crate::cost::{CostLine, CostLineSpec, Driver, PriceSpec, default_prices};
@@ -27,6 +28,9 @@ struct Checker {
     key_space_names: Vec<String>,
     /// Keys in each key space, in the order of `key_space_names`.
     key_space_counts: Vec<u32>,
+    /// The run's clock (`run.start`, `run.utc_offset`) and length [s], for schedules.
+    clock: Clock,
+    duration_s: f64,
 }
 
 /// Checks `spec` and builds the model.
@@ -43,6 +47,8 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         intent_names: Vec::new(),
         key_space_names: Vec::new(),
         key_space_counts: Vec::new(),
+        clock: Clock::default(),
+        duration_s: spec.run.duration.0,
     };
     for (name, p) in &spec.prices {
         if let Err(e) = p.check() {
@@ -97,6 +103,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         seed: spec.run.seed,
         window: spec.run.window.map_or_else(|| default_window(duration), |w| SimTime::from_secs(w.0)),
         max_in_flight: spec.run.max_in_flight,
+        clock: c.clock,
         classes: c.classes,
         block_names,
         blocks,
@@ -142,6 +149,14 @@ impl Checker {
             self.issue("name", e);
         }
         let r = &spec.run;
+        match r.start.as_deref().map(parse_time_of_day).transpose() {
+            Ok(s) => self.clock.start_s = s.unwrap_or(0),
+            Err(e) => self.issue("run.start", e),
+        }
+        match r.utc_offset.as_deref().map(parse_utc_offset).transpose() {
+            Ok(o) => self.clock.utc_offset_s = o.unwrap_or(0),
+            Err(e) => self.issue("run.utc_offset", e),
+        }
         if !(r.duration.0.is_finite() && r.duration.0 > 0.0) {
             self.issue("run.duration", format!("must be a positive duration, got {}", r.duration.0));
         } else if r.duration.0 > MAX_DURATION_S {
@@ -416,7 +431,7 @@ impl Checker {
                 if self.issues.len() > before {
                     return None; // never expand a profile that failed its checks (e.g. 4e9 steps)
                 }
-                Arrivals::Poisson(RateProfile::from_segments(segs, s.after_profile))
+                Arrivals::Poisson(RateProfile::from_segments(segs, s.after_profile, self.clock))
             }
             (None, None, Some(d)) => Arrivals::Renewal(self.dist(format!("{p}.interarrival"), d)?),
             _ => {
@@ -442,31 +457,8 @@ impl Checker {
             self.issue(format!("{p}.profile"), "must list at least one segment");
         }
         for (i, seg) in segs.iter().enumerate() {
-            let sp = format!("{p}.profile.{i}");
-            let (rates, dur): (Vec<(&str, f64)>, f64) = match seg {
-                SegmentSpec::Constant { rate, duration } => (vec![("rate", *rate)], duration.0),
-                SegmentSpec::Ramp { from, to, duration } => (vec![("from", *from), ("to", *to)], duration.0),
-                SegmentSpec::Step { from, to, steps, duration } => {
-                    if *steps == 0 || *steps > MAX_STEPS {
-                        self.issue(format!("{sp}.steps"), format!("must be a whole number from 1 to {MAX_STEPS}"));
-                    }
-                    (vec![("from", *from), ("to", *to)], duration.0)
-                }
-                SegmentSpec::Spike { base, peak, at, length, duration } => {
-                    if at.0 < 0.0 || length.0 < 0.0 || at.0 + length.0 > duration.0 {
-                        self.issue(format!("{sp}.length"), "need at ≥ 0, length ≥ 0 and at + length ≤ duration");
-                    }
-                    (vec![("base", *base), ("peak", *peak)], duration.0)
-                }
-            };
-            for (field, r) in rates {
-                if !(r.is_finite() && (0.0..=MAX_RATE).contains(&r)) {
-                    let msg = format!("must be a rate from 0 to {MAX_RATE:.0} [requests/s], got {r}");
-                    self.issue(format!("{sp}.{field}"), msg);
-                }
-            }
-            if !(dur.is_finite() && dur > 0.0) {
-                self.issue(format!("{sp}.duration"), format!("must be a positive duration, got {dur}"));
+            for (field, msg) in check_segment(seg, MAX_RATE, "requests/s") {
+                self.issue(format!("{p}.profile.{i}.{field}"), msg);
             }
         }
     }
@@ -488,6 +480,16 @@ impl Checker {
             Some(d) => self.dist(format!("{p}.pause"), d)?,
             None => think.clone(),
         };
+        let active = match &s.active {
+            Some(a) => match Schedule::new(a, self.clock, |v| (0.0..=1.0).contains(&v)) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    self.issue(format!("{p}.active"), format!("{e} (shares of the users from 0 to 1)"));
+                    None
+                }
+            },
+            None => None,
+        };
         Some(SessionsDef {
             draws,
             name: name.to_string(),
@@ -499,6 +501,7 @@ impl Checker {
             to,
             entry: 0,
             cost: self.cost(&p, &s.cost, &[Driver::Messages, Driver::ConnectionMinutes]),
+            active,
         })
     }
 }

@@ -230,6 +230,10 @@ impl World {
             }
             Event::Think { sessions, user, left } => {
                 let pop = &mut self.sessions[sessions as usize];
+                if let Some(wait) = pop.sits_out(user, left, self.ctx.now.as_secs()) {
+                    self.ctx.after(wait, Event::Think { sessions, user, left });
+                    return;
+                }
                 let left = pop.on_send(user, left);
                 let (class, entry) = (pop.def.class, pop.def.entry);
                 let (user_id, session) = pop.ids(user);

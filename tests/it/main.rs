@@ -27,6 +27,7 @@ mod limits;
 mod llm;
 mod pages;
 mod queueing;
+mod schedules;
 mod sources;
 mod speculative;
 mod walkthrough;

@@ -26,6 +26,16 @@ impl KindBuilder<'_> {
         &self.path
     }
 
+    /// Where simulated time 0 falls on the model's clock, for hourly schedules.
+    pub fn clock(&self) -> crate::model::clock::Clock {
+        self.checker.clock
+    }
+
+    /// The run's length [s] (warm-up included).
+    pub fn duration_s(&self) -> f64 {
+        self.checker.duration_s
+    }
+
     /// The service's name.
     pub fn service_name(&self) -> &str {
         &self.prog.services[self.service as usize].name
