@@ -311,4 +311,5 @@ kinds! {
     Speculative => super::speculative::Speculative,
     ModelRouter => super::model_router::ModelRouter,
     ProcessorSharing => super::processor_sharing::ProcessorSharing,
+    Gateway => super::gateway::Gateway,
 }

@@ -10,6 +10,8 @@ pub mod dax;
 pub mod drawer;
 pub mod endpoint_pool;
 pub mod fleet;
+pub mod gateway;
+pub mod gateway_region;
 pub mod kinds;
 pub mod kv_store;
 pub mod lambda;

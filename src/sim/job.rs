@@ -199,6 +199,9 @@ pub struct Attrs {
     /// Input and output tokens (0 when the intent gives none).
     pub tokens_in: u32,
     pub tokens_out: u32,
+    /// Whether it is the last message of its closed-loop session (the user then ends the
+    /// session: a WebSocket client closes its connection, see `components::gateway`).
+    pub last: bool,
 }
 
 impl Job {

@@ -237,7 +237,7 @@ impl World {
                 let left = pop.on_send(user, left);
                 let (class, entry) = (pop.def.class, pop.def.entry);
                 let (user_id, session) = pop.ids(user);
-                let attrs = Attrs { user: user_id, session, ..Attrs::default() };
+                let attrs = Attrs { user: user_id, session, last: left == 1, ..Attrs::default() };
                 let from = self.sources.len() + sessions as usize;
                 self.admit(class, Origin::User { sessions, user, left }, entry, attrs, from);
             }

@@ -19,6 +19,7 @@ mod determinism;
 mod endpoint_pool;
 mod experiments;
 mod gallery;
+mod gateway;
 mod hardening;
 mod kv_store;
 mod lambda;

@@ -154,4 +154,14 @@ impl KindBuilder<'_> {
         let step = (self.prog.kind_steps.len() - 1) as u32;
         self.prog.push(Op::Kind { kind: self.kind, step })
     }
+
+    /// A kind step tagged `tag` whose exits are `exits` and then the step itself, last (a
+    /// step that holds a job and tries again: a client's reconnect after a backoff).
+    pub fn looping_step(&mut self, tag: u16, mut exits: Vec<Pc>) -> Pc {
+        let pc = self.prog.ops.len() as Pc;
+        exits.push(pc);
+        let at = self.step(tag, exits);
+        debug_assert_eq!(at, pc, "a step is pushed at the end of the program");
+        at
+    }
 }
