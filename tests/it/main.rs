@@ -26,6 +26,7 @@ mod layers;
 mod limits;
 mod llm;
 mod pages;
+mod queue;
 mod queueing;
 mod sources;
 mod speculative;
