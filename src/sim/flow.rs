@@ -224,6 +224,10 @@ impl World {
             self.complete(id, Outcome::Unavailable);
             return false;
         }
+        if s.has_faults() && s.throttled(now) {
+            self.complete(id, Outcome::Throttled);
+            return false;
+        }
         match s.arrive(now, class, id) {
             Admit::Start => self.take_slot(id),
             Admit::Queued => false,

@@ -30,4 +30,5 @@ mod queue;
 mod queueing;
 mod sources;
 mod speculative;
+mod throttles;
 mod walkthrough;
