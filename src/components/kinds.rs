@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{ReqId, SimTime};
 use crate::model::KindBuilder;
 use crate::model::Pc;
+use crate::sim::Attrs;
 use crate::sim::Job;
 use crate::sim::Outcome;
 
@@ -61,6 +62,19 @@ pub struct StepOut {
     pub spawns: Vec<usize>,
     /// Timers to set: at each time, the kind's [`Kind::timer`] is called with the token.
     pub timers: Vec<(SimTime, u32)>,
+    /// Background jobs to start at a pc the kind compiled (from a step or a timer), each
+    /// with its own `kind_slot`, attributes and class (a queue's message being processed).
+    pub starts: Vec<Start>,
+}
+
+/// A background job a kind starts at a pc of its own flow (see [`StepOut::start`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Start {
+    pub pc: Pc,
+    /// The job's `kind_slot`.
+    pub slot: u32,
+    pub attrs: Attrs,
+    pub class: u16,
 }
 
 impl StepOut {
@@ -85,6 +99,12 @@ impl StepOut {
         self.spawns.push(exit);
     }
 
+    /// Starts a background job at `pc` (an op of the kind's own flow), its `kind_slot` set to
+    /// `slot`; unlike [`StepOut::spawn`] it works from a timer too.
+    pub fn start(&mut self, pc: Pc, slot: u32, attrs: Attrs, class: u16) {
+        self.starts.push(Start { pc, slot, attrs, class });
+    }
+
     /// Calls the kind's [`Kind::timer`] with `token` at `at` (not before now).
     pub fn timer(&mut self, at: SimTime, token: u32) {
         self.timers.push((at, token));
@@ -92,7 +112,7 @@ impl StepOut {
 
     /// Whether there is nothing to carry out.
     pub fn is_empty(&self) -> bool {
-        self.wakes.is_empty() && self.spawns.is_empty() && self.timers.is_empty()
+        self.wakes.is_empty() && self.spawns.is_empty() && self.timers.is_empty() && self.starts.is_empty()
     }
 }
 
@@ -312,4 +332,5 @@ kinds! {
     ModelRouter => super::model_router::ModelRouter,
     ProcessorSharing => super::processor_sharing::ProcessorSharing,
     Gateway => super::gateway::Gateway,
+    Queue => super::queue::Queue,
 }

@@ -18,6 +18,7 @@ pub mod lambda;
 pub mod llm;
 pub mod model_router;
 pub mod processor_sharing;
+pub mod queue;
 pub mod router;
 pub mod service;
 pub mod sessions;

@@ -34,8 +34,12 @@ pub struct Service {
     limit: u32,
     /// Draws injected errors.
     errors: SimRng,
-    /// Whether any fault is injected (outages, slowdowns, capacity drops, errors).
+    /// Whether any fault is injected (outages, slowdowns, capacity drops, errors, throttles).
     faulty: bool,
+    /// Draws injected throttles, and the throttle bursts' on/off timeline (its own stream, so
+    /// the timeline does not depend on the arrivals).
+    throttles: SimRng,
+    bursts: Option<Bursts>,
     busy: u32,
     /// One FIFO per class for priority services, a single FIFO otherwise.
     queues: Vec<VecDeque<ReqId>>,
@@ -97,10 +101,16 @@ impl Service {
     pub fn new(def: ServiceDef, classes: usize, errors: SimRng) -> Service {
         let lanes = if def.discipline == Discipline::Priority { classes } else { 1 };
         let f = &def.faults;
-        let faulty =
-            f.error_rate > 0.0 || !f.outages.is_empty() || !f.slowdowns.is_empty() || !f.capacity_drops.is_empty();
+        let faulty = f.error_rate > 0.0
+            || !f.outages.is_empty()
+            || !f.slowdowns.is_empty()
+            || !f.capacity_drops.is_empty()
+            || f.throttle_rate > 0.0
+            || f.throttle_bursts.is_some();
         Service {
             faulty,
+            throttles: crate::engine::stream(0, "", "unused"),
+            bursts: None,
             limit: def.servers,
             errors,
             def,
@@ -236,6 +246,30 @@ impl Service {
         self.def.faults.slowdowns.iter().filter(|&&(a, b, _)| a <= now && now < b).map(|w| w.2).sum()
     }
 
+    /// Gives the service its throttle streams: `draws` for each arrival's throttle, `timeline`
+    /// for the bursts' on/off durations (started in its stationary law: on with probability
+    /// on/(on + off)).
+    pub fn with_throttles(mut self, draws: SimRng, mut timeline: SimRng) -> Service {
+        self.throttles = draws;
+        self.bursts = self.def.faults.throttle_bursts.map(|(on, off, share)| {
+            let is_on = timeline.random::<f64>() < on / (on + off);
+            let first = exp(&mut timeline, if is_on { on } else { off });
+            Bursts { on, off, share, is_on, until: first, rng: timeline }
+        });
+        self
+    }
+
+    /// Whether an arrival now is throttled by an injected throttle (independent, or in a burst).
+    #[inline]
+    pub fn throttled(&mut self, now: SimTime) -> bool {
+        let p = self.def.faults.throttle_rate;
+        if p > 0.0 && self.throttles.random::<f64>() < p {
+            return true;
+        }
+        let Some(b) = &mut self.bursts else { return false };
+        b.in_burst(now.0 as f64 * 1e-9) && (b.share >= 1.0 || self.throttles.random::<f64>() < b.share)
+    }
+
     /// Whether a request served now ends in an injected error.
     #[inline]
     pub fn draw_error(&mut self) -> bool {
@@ -323,4 +357,33 @@ impl Service {
     pub fn waiting(&self) -> u64 {
         self.waiting
     }
+}
+
+/// The on/off process of throttle bursts, advanced lazily to the time asked.
+struct Bursts {
+    /// Mean on and off durations [s]; share throttled while on.
+    on: f64,
+    off: f64,
+    share: f64,
+    is_on: bool,
+    /// When the current period ends [s].
+    until: f64,
+    rng: SimRng,
+}
+
+impl Bursts {
+    /// Whether a burst is on at `t` [s] (not before the last time asked).
+    fn in_burst(&mut self, t: f64) -> bool {
+        while t >= self.until {
+            self.is_on = !self.is_on;
+            self.until += exp(&mut self.rng, if self.is_on { self.on } else { self.off });
+        }
+        self.is_on
+    }
+}
+
+/// An exponential draw of mean `mean`.
+fn exp(rng: &mut SimRng, mean: f64) -> f64 {
+    let e: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, rng);
+    e * mean
 }

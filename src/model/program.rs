@@ -103,6 +103,10 @@ pub struct Faults {
     pub slowdowns: Vec<(SimTime, SimTime, f64)>,
     /// (from, to, share of slots left).
     pub capacity_drops: Vec<(SimTime, SimTime, f64)>,
+    /// Probability that an arrival is throttled at once, independently.
+    pub throttle_rate: f64,
+    /// Throttle bursts: (mean on [s], mean off [s], share throttled during a burst).
+    pub throttle_bursts: Option<(f64, f64, f64)>,
 }
 
 /// A call site: whom a `Call` op calls and under which policy.

@@ -83,6 +83,29 @@ pub struct FaultSpec {
     /// Windows during which only `fraction` of its slots serve (rounded down, at least 0).
     #[serde(default)]
     pub capacity_drops: Vec<CapacityDropSpec>,
+    /// Probability that an arrival is `throttled` at once, each independently (0–1).
+    #[serde(default)]
+    pub throttle_rate: f64,
+    /// Throttle bursts that come and go: an on/off process with exponential on and off
+    /// durations; during a burst each arrival is `throttled` with probability `share`.
+    pub throttle_bursts: Option<ThrottleBurstSpec>,
+}
+
+/// Correlated throttling: bursts of throttles that come and go.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleBurstSpec {
+    /// Mean length of a burst (exponential).
+    pub on_mean: Quantity,
+    /// Mean time between bursts (exponential).
+    pub off_mean: Quantity,
+    /// Share of arrivals throttled during a burst (0–1, default 1: all).
+    #[serde(default = "one")]
+    pub share: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// A stretch of simulated time.

@@ -120,7 +120,8 @@ impl World {
 
     /// Carries out what kind `kind` asked at kind step `step` (reached by job `by`), or in a
     /// timer (`step` None): wakes the jobs it parked (each at an exit of the step it parked
-    /// at), starts its background jobs (with `by`'s attributes), sets its timers.
+    /// at), starts its background jobs (spawns with `by`'s attributes; starts with their own),
+    /// sets its timers.
     pub(super) fn kind_effects(&mut self, kind: u32, step: Option<u32>, by: ReqId) {
         if self.kind_out.is_empty() {
             return;
@@ -156,8 +157,16 @@ impl World {
             let spawned = self.ctx.reqs.insert(job);
             self.advance(spawned);
         }
+        for st in &out.starts {
+            let mut job = Job::new(self.ctx.now, st.class, Origin::Detached, st.pc);
+            (job.attrs, job.kind_slot) = (st.attrs, st.slot);
+            (job.service, job.home, job.started) = (service, service, true);
+            let started = self.ctx.reqs.insert(job);
+            self.advance(started);
+        }
         out.wakes.clear();
         out.spawns.clear();
+        out.starts.clear();
         out.timers.clear();
         self.kind_out = out;
     }
@@ -213,6 +222,10 @@ impl World {
         let s = &mut self.services[service as usize];
         if s.has_faults() && s.is_down(now) {
             self.complete(id, Outcome::Unavailable);
+            return false;
+        }
+        if s.has_faults() && s.throttled(now) {
+            self.complete(id, Outcome::Throttled);
             return false;
         }
         match s.arrive(now, class, id) {

@@ -128,8 +128,14 @@ impl World {
         let seed = model.seed;
         let classes = model.classes.len();
         let p = &model.program;
-        let services: Vec<Service> =
-            p.services.iter().map(|d| Service::new(d.clone(), classes, stream(seed, &d.name, "errors"))).collect();
+        let services: Vec<Service> = p
+            .services
+            .iter()
+            .map(|d| {
+                Service::new(d.clone(), classes, stream(seed, &d.name, "errors"))
+                    .with_throttles(stream(seed, &d.name, "throttles"), stream(seed, &d.name, "throttle_bursts"))
+            })
+            .collect();
         let works =
             p.works.iter().map(|w| Work::new(w.dist.clone(), stream(seed, &w.stream, w.purpose), w.delay, w.contended));
         let routes =

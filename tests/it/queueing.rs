@@ -15,7 +15,7 @@ fn single_station(rate: f64, servers: u32, service: Value, hours: f64) -> Value 
 }
 
 /// Erlang C: (probability of waiting, mean wait) for M/M/c with offered load a = λ/μ.
-fn erlang_c(lambda: f64, mu: f64, c: u32) -> (f64, f64) {
+pub(crate) fn erlang_c(lambda: f64, mu: f64, c: u32) -> (f64, f64) {
     let a = lambda / mu;
     let rho = a / c as f64;
     let mut term = 1.0; // a^k / k!

@@ -165,7 +165,27 @@ impl Checker {
         if f.outages.len() + f.slowdowns.len() + f.capacity_drops.len() > 10_000 {
             self.issue(p, "at most 10,000 fault windows per service (each is two events)");
         }
+        if !(0.0..=1.0).contains(&f.throttle_rate) {
+            let msg = format!("must be a probability from 0 to 1, got {}", f.throttle_rate);
+            self.issue(format!("{p}.throttle_rate"), msg);
+        }
+        let throttle_bursts = f.throttle_bursts.as_ref().map(|b| {
+            for (field, v) in [("on_mean", b.on_mean.0), ("off_mean", b.off_mean.0)] {
+                if !(v.is_finite() && v > 0.0 && v <= MAX_DURATION_S) {
+                    let msg = format!("must be a duration above 0 s and at most 100 years, got {v} s");
+                    self.issue(format!("{p}.throttle_bursts.{field}"), msg);
+                }
+            }
+            if !(0.0..=1.0).contains(&b.share) {
+                let msg = format!("must be a share from 0 to 1, got {}", b.share);
+                self.issue(format!("{p}.throttle_bursts.share"), msg);
+            }
+            let clamp = |v: f64| if v.is_finite() { v.clamp(1e-9, MAX_DURATION_S) } else { 1.0 };
+            (clamp(b.on_mean.0), clamp(b.off_mean.0), b.share.clamp(0.0, 1.0))
+        });
         Faults {
+            throttle_rate: f.throttle_rate.clamp(0.0, 1.0),
+            throttle_bursts,
             error_rate: f.error_rate.clamp(0.0, 1.0),
             error_retryable: f.error_retryable,
             outages,
