@@ -28,9 +28,14 @@ impl Drawer {
             let mut acc = 0.0;
             let cum = intents
                 .iter()
-                .map(|i| {
-                    acc += i.share;
-                    acc
+                .enumerate()
+                .map(|(k, i)| match draws.intent {
+                    // One intent: every draw lands on it (the stream is drawn all the same).
+                    Some(only) => f64::from(u8::from(k >= only as usize)),
+                    None => {
+                        acc += i.share;
+                        acc
+                    }
                 })
                 .collect();
             (cum, intents.to_vec(), rng("intent"), rng("tokens"))

@@ -134,6 +134,9 @@ pub struct SourceSpec {
     pub class_shares: Option<BTreeMap<String, f64>>,
     /// The `keys` space each request's item is drawn from.
     pub keys: Option<String>,
+    /// The intent of every request (a name in `intents`), instead of the model's intent shares:
+    /// a caller whose requests are all of one kind (a batch job's long prompts).
+    pub intent: Option<String>,
     /// First block the requests enter.
     pub to: String,
 }
@@ -157,6 +160,8 @@ pub struct SessionsSpec {
     pub class_shares: Option<BTreeMap<String, f64>>,
     /// The `keys` space each message's item is drawn from.
     pub keys: Option<String>,
+    /// The intent of every message (a name in `intents`), instead of the model's intent shares.
+    pub intent: Option<String>,
     /// First block each message enters.
     pub to: String,
     /// Cost lines: `messages`, `connection_minutes`.

@@ -409,7 +409,8 @@ impl Checker {
     fn source(&mut self, name: &str, s: &SourceSpec, spec: &ModelSpec) -> Option<SourceDef> {
         let p = format!("sources.{name}");
         let class = self.class(format!("{p}.class"), s.class.as_ref());
-        let mut draws = self.draws(&p, s.class.as_ref(), s.class_shares.as_ref(), s.keys.as_ref(), spec);
+        let mut draws =
+            self.draws(&p, s.class.as_ref(), s.class_shares.as_ref(), (s.keys.as_ref(), s.intent.as_ref()), spec);
         if let Some(u) = s.users {
             if u == 0 {
                 self.issue(format!("{p}.users"), "must be at least 1 (or left out)");
@@ -465,7 +466,8 @@ impl Checker {
 
     fn sessions(&mut self, name: &str, s: &SessionsSpec, spec: &ModelSpec) -> Option<SessionsDef> {
         let p = format!("sessions.{name}");
-        let draws = self.draws(&p, s.class.as_ref(), s.class_shares.as_ref(), s.keys.as_ref(), spec);
+        let draws =
+            self.draws(&p, s.class.as_ref(), s.class_shares.as_ref(), (s.keys.as_ref(), s.intent.as_ref()), spec);
         if s.users == 0 {
             self.issue(format!("{p}.users"), "must be at least 1");
         }

@@ -42,4 +42,6 @@ pub struct Draws {
     pub keys: Option<u32>,
     /// Users an open-loop source spreads its arrivals over, and the first user id they get.
     pub users: Option<(u32, u32)>,
+    /// The one intent (index into the model's intents) of every request, instead of its shares.
+    pub intent: Option<u16>,
 }

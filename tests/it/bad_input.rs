@@ -380,6 +380,14 @@ fn bad_services_policies_and_flows_name_their_field() {
             vec!["sources.in.class_shares.z", "unknown class `z`"],
         ),
         (
+            "a source's intent that is not in `intents`",
+            format!(
+                r#"{{"name": "m", "intents": {{"chat": {{"share": 1}}}}, "sources": {{"in": {{"rate": 1, "intent": "batch", "to": "front"}}}}, "services": {{{}}}}}"#,
+                front("[]")
+            ),
+            vec!["sources.in.intent", "unknown intent `batch`", "chat"],
+        ),
+        (
             "fallback with two answers",
             with_services(
                 &front(r#"[{"call": "back", "policy": "p"}]"#),

@@ -311,3 +311,27 @@ fn a_controller_watching_first_tokens_grows_where_one_watching_whole_calls_shrin
         assert_eq!(p["reached_cap_s"], reached, "streamed {streamed:?}: {p}");
     }
 }
+
+#[test]
+fn a_source_with_an_intent_sends_only_that_intent_and_a_population_too() {
+    // Intents: `short` (all of the shares: 100 output tokens) and `long` (share 0: 1,000). A
+    // source given `intent: long` sends only long requests: each takes 0.5 + 1,000 / 100 =
+    // 10.5 s; a population without one draws the shares: 0.5 + 100 / 100 = 1.5 s (percentiles
+    // within the histograms' 1 %).
+    let mut m = llm_model(
+        json!({"rate": 2, "to": "chat", "intent": "long"}),
+        sonnet(0.0, json!({"output_tokens": null})),
+        "200s",
+    );
+    m["intents"] = json!({"short": {"share": 1, "tokens_out": constant(100.0)},
+                          "long": {"share": 0, "tokens_out": constant(1000.0)}});
+    m["sessions"] = json!({"s": {"users": 3, "think": constant(1.0), "to": "chat", "class": "p1"}});
+    let by_class = |m: &Value| serde_json::to_value(&run(&model(m)).summary).unwrap()["latency_s"]["by_class"].clone();
+    let lat = by_class(&m);
+    let (chat, batch) = (&lat["p0"], &lat["p1"]);
+    assert!((num(chat, "p50") - 10.5).abs() < 0.11 && (num(chat, "max") - 10.5).abs() < 0.11, "{chat}");
+    assert!((num(batch, "p50") - 1.5).abs() < 0.02 && (num(batch, "max") - 1.5).abs() < 0.02, "{batch}");
+    m["sessions"]["s"]["intent"] = json!("long");
+    let batch = &by_class(&m)["p1"];
+    assert!((num(batch, "p50") - 10.5).abs() < 0.11 && (num(batch, "max") - 10.5).abs() < 0.11, "{batch}");
+}

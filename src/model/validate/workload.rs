@@ -65,13 +65,14 @@ impl Checker {
         Workload { intents, keys }
     }
 
-    /// What a source or population at `p` draws: class shares (instead of `class`), key space.
+    /// What a source or population at `p` draws: class shares (instead of `class`), key space,
+    /// and its one intent (instead of the model's intent shares).
     pub(super) fn draws(
         &mut self,
         p: &str,
         class: Option<&String>,
         class_shares: Option<&BTreeMap<String, f64>>,
-        keys: Option<&String>,
+        (keys, intent): (Option<&String>, Option<&String>),
         spec: &ModelSpec,
     ) -> Draws {
         let mut d = Draws::default();
@@ -104,6 +105,16 @@ impl Checker {
                     let known = if known.is_empty() { "(none)".to_string() } else { known.join(", ") };
                     let msg = format!("unknown key space `{k}`; `keys` lists: {known}");
                     self.issue(format!("{p}.keys"), msg);
+                }
+            }
+        }
+        if let Some(i) = intent {
+            match spec.intents.keys().position(|n| n == i) {
+                Some(k) => d.intent = Some(k as u16),
+                None => {
+                    let known: Vec<&str> = spec.intents.keys().map(String::as_str).collect();
+                    let known = if known.is_empty() { "(none)".to_string() } else { known.join(", ") };
+                    self.issue(format!("{p}.intent"), format!("unknown intent `{i}`; `intents` lists: {known}"));
                 }
             }
         }
