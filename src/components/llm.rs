@@ -213,6 +213,9 @@ pub struct Llm {
     rpm: Option<Tokens>,
     tpm: Option<Tokens>,
     in_flight: u32,
+    /// ∫ in_flight dt since `since` [request·ns], up to `area_at`.
+    area: f64,
+    area_at: SimTime,
     generating: u32,
     /// Waiting requests with their input tokens, by class (a single queue unless `priority`).
     queues: Vec<VecDeque<(ReqId, u32)>>,
@@ -252,6 +255,8 @@ impl Kind for Llm {
             rpm: def.rpm.map(|r| Tokens::full(r / 60.0, r)),
             tpm: def.tpm.map(|t| Tokens::full(t / 60.0, t)),
             in_flight: 0,
+            area: 0.0,
+            area_at: SimTime::ZERO,
             generating: 0,
             queues: vec![VecDeque::new()],
             waiting: 0,
@@ -279,6 +284,7 @@ impl Kind for Llm {
             _ => {
                 let (input, output) = self.tokens(job);
                 self.generating -= 1;
+                self.count_in_flight(cx.now);
                 self.in_flight -= 1;
                 if let Some(t) = &mut self.tpm {
                     // Settlement: the reservation was input + max_tokens.
@@ -304,6 +310,7 @@ impl Kind for Llm {
         self.counts = LlmCounts { max_in_flight: self.in_flight, max_waiting: self.waiting, ..LlmCounts::default() };
         self.first_token.reset();
         self.since = now;
+        (self.area, self.area_at) = (0.0, now);
         self.window_shares.clear();
     }
 
@@ -322,6 +329,8 @@ impl Kind for Llm {
         v["served_per_min"] = serde_json::json!((secs > 0.0).then(|| c.served as f64 * 60.0 / secs));
         v["cost_usd"] = serde_json::json!(self.cost_usd(now));
         v["in_flight"] = serde_json::json!(self.in_flight);
+        let area = self.area + self.in_flight as f64 * now.since(self.area_at) as f64;
+        v["mean_in_flight"] = serde_json::json!((secs > 0.0).then(|| area * 1e-9 / secs));
         v["waiting"] = serde_json::json!(self.waiting);
         v
     }
@@ -410,6 +419,7 @@ impl Llm {
                 r.take(1.0);
             }
         }
+        self.count_in_flight(now);
         self.in_flight += 1;
         self.counts.max_in_flight = self.counts.max_in_flight.max(self.in_flight);
         if self.waiting == 0 && self.free_slots(now) > 0 {
@@ -425,13 +435,13 @@ impl Llm {
                 Some(k) => {
                     let (victim, victim_input) = self.queues[k].pop_back().expect("not empty");
                     self.waiting -= 1;
-                    self.give_back(victim_input);
+                    self.give_back(victim_input, now);
                     self.counts.throttled_capacity += 1;
                     self.window_throttles += 1;
                     cx.out.wake_failed(victim, Outcome::Throttled);
                 }
                 None => {
-                    self.give_back(input);
+                    self.give_back(input, now);
                     return self.throttle(|c| &mut c.throttled_capacity);
                 }
             }
@@ -446,9 +456,16 @@ impl Llm {
         Go::Park
     }
 
+    /// Adds the invocations in flight since the last change to the time integral.
+    fn count_in_flight(&mut self, now: SimTime) {
+        self.area += self.in_flight as f64 * now.since(self.area_at) as f64;
+        self.area_at = now;
+    }
+
     /// A request admitted to the quotas leaves before generating: its invocation, request
     /// and token reservation (input + max_tokens) are given back.
-    fn give_back(&mut self, input: u32) {
+    fn give_back(&mut self, input: u32, now: SimTime) {
+        self.count_in_flight(now);
         self.in_flight -= 1;
         if let Some(t) = &mut self.tpm {
             t.take(-(input as f64 + self.def.max_tokens as f64));

@@ -230,6 +230,8 @@ pub struct QueueCounts {
     pub processed_deliveries: u64,
     /// Σ over processed messages of their time from first send to deletion [s].
     pub time_in_queue_s: f64,
+    /// Longest time from send to deletion of a processed message [s].
+    pub max_time_in_queue_s: f64,
     /// Σ over processed messages of their wait before their first receive [s].
     pub first_wait_s: f64,
     pub first_receives: u64,
@@ -262,6 +264,8 @@ pub struct Queue {
     total: QueueCounts,
     /// Processed in the open time-series window.
     window_processed: u64,
+    /// When the statistics were last restarted (warm-up's end).
+    since: SimTime,
     window_dlq: u64,
 }
 
@@ -385,6 +389,7 @@ impl Kind for Queue {
             total: QueueCounts::default(),
             window_processed: 0,
             window_dlq: 0,
+            since: SimTime::ZERO,
         }
     }
 
@@ -433,8 +438,9 @@ impl Kind for Queue {
         self.pump(cx);
     }
 
-    fn restart_stats(&mut self, _now: SimTime) {
+    fn restart_stats(&mut self, now: SimTime) {
         self.counts = QueueCounts::default();
+        self.since = now;
         self.dlq_at_warmup = self.dlq;
     }
 
@@ -444,6 +450,7 @@ impl Kind for Queue {
         let since = |a: u64, b: u64| a - b;
         let (d, w) = (&self.dlq, &self.dlq_at_warmup);
         let t = &self.total;
+        let secs = now.since(self.since) as f64 * 1e-9;
         json!({
             "counts": c,
             "depth": self.stored,
@@ -452,6 +459,8 @@ impl Kind for Queue {
             "oldest_age_s": self.oldest_age_s(now),
             "receives_per_message": per(c.processed_deliveries as f64, c.processed),
             "mean_time_in_queue_s": per(c.time_in_queue_s, c.processed),
+            "max_time_in_queue_s": (c.processed > 0).then_some(c.max_time_in_queue_s),
+            "processed_per_min": (secs > 0.0).then(|| c.processed as f64 * 60.0 / secs),
             "mean_wait_s": per(c.first_wait_s, c.first_receives),
             "dlq_depth": d.total(),
             "dlq": {
@@ -679,7 +688,9 @@ impl Queue {
         self.total.processed += 1;
         self.window_processed += 1;
         self.counts.processed_deliveries += m.deliveries as u64;
-        self.counts.time_in_queue_s += now.since(m.sent) as f64 * 1e-9;
+        let t = now.since(m.sent) as f64 * 1e-9;
+        self.counts.time_in_queue_s += t;
+        self.counts.max_time_in_queue_s = self.counts.max_time_in_queue_s.max(t);
         self.remove(i);
     }
 

@@ -156,6 +156,11 @@ pub struct BreakerSpec {
     pub open_for: Option<Quantity>,
     /// Trial attempts let through when half-open (default 3).
     pub probes: Option<u32>,
+    /// Classes the breaker never refuses: their attempts count in its window (and as probes'
+    /// evidence when half-open) but go ahead while it is open — a priority gate on a shared
+    /// controller that sheds batch calls on the real-time throttle rate (seed 004 runbook 2).
+    /// Default: none.
+    pub exempt: Option<Vec<String>>,
 }
 
 /// The breaker's rolling window.

@@ -162,6 +162,8 @@ pub struct BreakerDef {
     pub min_calls: u32,
     pub open_for_s: f64,
     pub probes: u32,
+    /// Classes (indices) never refused; their attempts are still recorded.
+    pub exempt: Vec<u16>,
 }
 
 /// Checked retry budget.

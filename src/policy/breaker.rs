@@ -63,6 +63,11 @@ impl Breaker {
         }
     }
 
+    /// Whether the breaker lets attempts of `class` through whatever its state (`exempt`).
+    pub fn exempts(&self, class: u16) -> bool {
+        self.def.exempt.contains(&class)
+    }
+
     /// Whether an attempt starting now may go ahead.
     pub fn admit(&mut self, now: SimTime) -> Verdict {
         if let State::Open(until) = self.state {
@@ -175,6 +180,7 @@ mod tests {
             slow: None,
             min_calls: 4,
             open_for_s: 30.0,
+            exempt: Vec::new(),
             probes: 2,
         }
     }

@@ -40,6 +40,7 @@ impl World {
             return self.call_over(id, Outcome::Timeout);
         }
         if let Some(b) = breaker
+            && !self.breakers[b as usize].exempts(job.class)
             && self.breakers[b as usize].admit(now) == Verdict::Refuse
         {
             return self.attempt_over(id, Outcome::Unavailable);

@@ -113,6 +113,39 @@ fn a_breaker_opens_stays_open_and_closes_after_the_outage() {
 }
 
 #[test]
+fn an_open_breaker_lets_its_exempt_classes_through_and_refuses_the_rest() {
+    // Back always fails after 1 s. Batch sends every 7 s, real time every 10 s, both under one
+    // breaker (the last attempt; open 10 h) that exempts real time. The first batch call (7 s)
+    // fails at 8 s and opens it; from then on every batch call is refused, while all 100
+    // real-time calls (10 s … 1,000 s) still reach back: 101 attempts, 141 short-circuits.
+    let every =
+        |s: &str, class: &str| json!({"interarrival": {"dist": "constant", "value": s}, "to": "front", "class": class});
+    let breaker = json!({"window": {"calls": 1}, "min_calls": 1, "open_for": "10h", "exempt": ["realtime"]});
+    let m = json!({
+        "name": "exempt",
+        "run": {"duration": "1000.5s", "seed": 3},
+        "classes": ["realtime", "batch"],
+        "sources": {"rt": every("10s", "realtime"), "batch": every("7s", "batch")},
+        "policies": {"gate": {"breaker": breaker}},
+        "services": {
+            "front": {"servers": 1000, "flow": [{"call": "back", "policy": "gate"}]},
+            "back": {"servers": 1000, "flow": [{"work": {"dist": "constant", "value": "1s"}}],
+                "faults": {"error_rate": 1.0}}
+        }
+    });
+    let out = run(&model(&m));
+    let b = service(&out, "back");
+    assert_eq!(b["breaker_opened"].as_u64(), Some(1), "{b}");
+    assert_eq!(b["attempts"].as_u64(), Some(101), "{b}");
+    assert_eq!(b["short_circuits"].as_u64(), Some(141), "{b}");
+    assert_eq!(b["outcomes"]["unavailable"].as_u64(), Some(141), "{b}");
+    let mut bad = m.clone();
+    bad["policies"]["gate"]["breaker"]["exempt"] = json!(["vip"]);
+    let err = capsim::model::load_str("bad.json", &bad.to_string(), &[]).expect_err("unknown class");
+    assert!(err.to_string().contains("policies.gate.breaker.exempt.0"), "{err}");
+}
+
+#[test]
 fn a_retry_budget_keeps_retries_within_its_share_of_calls() {
     let back = json!({"servers": 1000, "flow": [{"work": {"dist": "constant", "value": "5ms"}}],
         "faults": {"error_rate": 0.5}});

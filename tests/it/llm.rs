@@ -83,6 +83,18 @@ fn latency_is_first_token_time_plus_output_over_speed() {
 }
 
 #[test]
+fn mean_in_flight_is_arrival_rate_times_holding_time() {
+    // One request every 2 s holding 0.5 + 100/100 = 1.5 s: 0.75 in flight on average (Little),
+    // exactly, as the run ends between requests (at 1,000.9 s the last, sent at 1,000 s, still
+    // holds: 500 requests × 1.5 s + 0.9 s over 1,000.9 s).
+    let m = sonnet(100.0, json!({}));
+    let src = json!({"interarrival": constant(2.0), "to": "chat"});
+    let f = figures(&run(&model(&llm_model(src, m, "1000.9s"))));
+    let expected = (499.0 * 1.5 + 0.9) / 1000.9;
+    assert!((num(&f, "mean_in_flight") - expected).abs() < 1e-6, "{expected}: {f}");
+}
+
+#[test]
 fn with_priority_the_first_class_waits_least_for_shared_capacity() {
     // 10 slots, each request 2.5 s: 4 a second keeps them 100 % busy; the three classes come
     // in equal shares. With priority, p0 waits least and p2 most; without, alike.

@@ -67,6 +67,9 @@ fn a_processing_longer_than_the_visibility_timeout_is_delivered_twice() {
     let s = figures(&run(&model(&queue_model(every("1000s"), q, worker, "10500s"))));
     assert_eq!(num(&s, "counts.receives"), 10.0, "{s}");
     assert_eq!(num(&s, "counts.duplicate_receives"), 0.0, "{s}");
+    // Each message is deleted 50 s after its send; 10 processed in 10,500 s.
+    assert!((num(&s, "max_time_in_queue_s") - 50.0).abs() < 1e-6, "{s}");
+    assert!((num(&s, "processed_per_min") - 10.0 * 60.0 / 10_500.0).abs() < 1e-9, "{s}");
 }
 
 #[test]

@@ -179,7 +179,10 @@ impl Checker {
             self.issue(format!("{p}.probes"), format!("must be from 1 to {MAX_PROBES}"));
         }
         let open_for_s = self.positive_secs(&format!("{p}.open_for"), b.open_for).unwrap_or(30.0);
-        BreakerDef { calls, duration_s, failure_rate, slow, min_calls: min_calls.max(1), open_for_s, probes }
+        let exempt = b.exempt.iter().flatten().enumerate();
+        let exempt = exempt.map(|(i, c)| self.class(format!("{p}.exempt.{i}"), Some(c))).collect();
+        let min_calls = min_calls.max(1);
+        BreakerDef { calls, duration_s, failure_rate, slow, min_calls, open_for_s, probes, exempt }
     }
 
     fn share(&mut self, path: &str, v: f64) {
