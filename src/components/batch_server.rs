@@ -272,6 +272,10 @@ impl Kind for BatchServer {
         self.fleet.restart_stats(now.0);
     }
 
+    fn warnings(&self, name: &str) -> Vec<String> {
+        self.fleet.warnings(name)
+    }
+
     fn summary(&self, now: SimTime) -> serde_json::Value {
         let mut v = self.fleet.summary_with(serde_json::to_value(self.counts).unwrap_or_default(), now.0);
         let c = &self.counts;

@@ -264,12 +264,17 @@ impl Kind for ConcurrencyLimiter {
         let max = spec.max_concurrency;
         let schedule = spec.schedule.as_ref().and_then(|s| {
             let whole = |v: f64| v >= 0.0 && v <= f64::from(max) && v.fract() == 0.0;
-            Schedule::new(s, b.clock(), whole)
-                .map_err(|e| {
-                    b.issue("schedule", format!("{e} (whole numbers of permits from 0 to max_concurrency, {max})"));
-                    ok = false;
-                })
-                .ok()
+            Schedule::checked(
+                s,
+                b.clock(),
+                whole,
+                &format!("whole numbers of permits from 0 to max_concurrency, {max}"),
+            )
+            .map_err(|e| {
+                b.issue("schedule", e);
+                ok = false;
+            })
+            .ok()
         });
         ok.then_some(ConcurrencyLimiterDef {
             max: spec.max_concurrency,

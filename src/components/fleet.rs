@@ -407,9 +407,9 @@ fn check_scaling(b: &mut KindBuilder, s: &AutoscalingSpec) -> Option<ScalingDef>
     }
     let hourly = s.hourly.as_ref().and_then(|h| {
         let whole = |v: f64| (0.0..=f64::from(MAX_INSTANCES)).contains(&v) && v.fract() == 0.0;
-        Schedule::new(h, b.clock(), whole)
+        Schedule::checked(h, b.clock(), whole, &format!("whole numbers of instances from 0 to {MAX_INSTANCES}"))
             .map_err(|e| {
-                b.issue("autoscaling.hourly", format!("{e} (whole numbers of instances from 0 to {MAX_INSTANCES})"));
+                b.issue("autoscaling.hourly", e);
                 ok = false;
             })
             .ok()
@@ -490,8 +490,10 @@ impl Instance {
 pub const TICK: u32 = 0;
 const JOIN: u32 = 1 << 30;
 const SCHEDULE: u32 = 2 << 30;
-const HOURLY: u32 = 3 << 30;
 const INDEX: u32 = (1 << 30) - 1;
+/// The hourly size's change: a scheduled action's token with an index no action has (kinds on
+/// a fleet keep the top bits 3 for timers of their own, e.g. a batch's deadline).
+const HOURLY: u32 = SCHEDULE | INDEX;
 
 /// What a fleet timer asks of its kind.
 #[derive(Debug, PartialEq, Eq)]
@@ -549,9 +551,22 @@ pub struct Fleet {
     instance_secs: f64,
     cost_at: u64,
     since: u64,
+    /// Launches not made because the run's `MAX_LAUNCHES` instance records were used up.
+    launches_refused: u64,
 }
 
 impl Fleet {
+    /// What the reader must know of this fleet's run: launches it could not make.
+    pub fn warnings(&self, name: &str) -> Vec<String> {
+        if self.launches_refused == 0 {
+            return Vec::new();
+        }
+        vec![format!(
+            "{name} launched {MAX_LAUNCHES} instances over the run, the most a run keeps records of; {} more launches were not made, so from then on it has fewer instances than its scaling asked for (shorten the run, or scale less often)",
+            self.launches_refused
+        )]
+    }
+
     /// A fleet with its initial instances serving from time zero.
     pub fn new(def: &FleetDef) -> Fleet {
         let (min, max) = def.scaling.as_ref().map_or((0, MAX_INSTANCES), |s| (s.min, s.max));
@@ -588,6 +603,7 @@ impl Fleet {
             min,
             max,
             counts: FleetCounts { max_instances: def.initial, ..FleetCounts::default() },
+            launches_refused: 0,
             instance_secs: 0.0,
             cost_at: 0,
             since: 0,
@@ -688,20 +704,20 @@ impl Fleet {
                 self.n_serving += 1;
                 FleetEvent::Joined(i)
             }
-            SCHEDULE => {
-                let k = (token & INDEX) as usize;
-                let Some(s) = &self.def.scaling else { return FleetEvent::None };
-                let (_, lo, hi) = s.scheduled[k];
-                self.set_bounds(now, lo, hi, rng, timers);
-                FleetEvent::None
-            }
-            HOURLY => {
+            SCHEDULE if token == HOURLY => {
                 let Some(h) = self.def.scaling.as_ref().and_then(|s| s.hourly.clone()) else { return FleetEvent::None };
                 // Just after the hour: its own entry, whatever the rounding of the timer's time.
                 let t = SimTime(now).as_secs() + 1e-3;
                 let size = h.value_at(t) as u32;
                 timers.push((SimTime::from_secs(h.next_hour_after(t)), HOURLY));
                 self.set_bounds(now, Some(size), Some(size), rng, timers);
+                FleetEvent::None
+            }
+            SCHEDULE => {
+                let k = (token & INDEX) as usize;
+                let Some(s) = &self.def.scaling else { return FleetEvent::None };
+                let (_, lo, hi) = s.scheduled[k];
+                self.set_bounds(now, lo, hi, rng, timers);
                 FleetEvent::None
             }
             _ => {
@@ -799,7 +815,8 @@ impl Fleet {
             self.last_out = Some(now);
             for _ in cap..want {
                 if self.instances.len() >= MAX_LAUNCHES {
-                    break;
+                    self.launches_refused += 1;
+                    continue;
                 }
                 let i = self.launch(now, rng);
                 (self.n_capacity, self.n_running) = (self.n_capacity + 1, self.n_running + 1);

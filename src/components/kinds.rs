@@ -167,6 +167,12 @@ pub trait Kind: Sized {
         None
     }
 
+    /// What a reader of its figures must know (a bound it met, a cut it made), each a sentence
+    /// about the service `name`; written to summary.json's `warnings`.
+    fn warnings(&self, _name: &str) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Its columns in `timeseries.csv` (written `<service>.<column>`).
     const COLUMNS: &'static [&'static str] = &[];
 
@@ -300,6 +306,13 @@ macro_rules! kinds {
             pub fn summary(&self, now: SimTime) -> serde_json::Value {
                 match self {
                     $(KindState::$variant(k) => k.summary(now)),*
+                }
+            }
+
+            /// See [`Kind::warnings`].
+            pub fn warnings(&self, name: &str) -> Vec<String> {
+                match self {
+                    $(KindState::$variant(k) => k.warnings(name)),*
                 }
             }
         }

@@ -347,6 +347,11 @@ impl Kind for Queue {
         });
         let failed = b.step(FAILED, vec![]);
         let done = b.step(DONE, vec![RETURN]);
+        if spec.consumer == b.service_name() {
+            let msg = "names this queue itself: its workers would receive messages only to send them back at once, for ever (give the service that processes a message)";
+            b.issue("consumer", msg);
+            return None;
+        }
         let process = b.call("consumer", &spec.consumer, spec.policy.as_deref(), done, Some(failed))?;
         b.entry = b.step(ENQUEUE, vec![RETURN]);
         ok.then_some(QueueDef {

@@ -29,10 +29,11 @@ pub fn parse_time_of_day(text: &str) -> Result<i64, String> {
     Ok(h * HOUR + m * 60 + s)
 }
 
-/// A UTC offset `"+09:00"`, `"-05:30"`, `"+0900"`, `"Z"` or `"UTC"` [s east of UTC], within ±14 h.
+/// A UTC offset `"+09:00"`, `"-05:30"`, `"+0900"`, `"Z"` or `"UTC"` (either case) [s east of
+/// UTC], within ±14 h.
 pub fn parse_utc_offset(text: &str) -> Result<i64, String> {
     let t = text.trim();
-    if t == "Z" || t.eq_ignore_ascii_case("utc") {
+    if t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("utc") {
         return Ok(0);
     }
     let bad =
@@ -84,11 +85,24 @@ impl Schedule {
     /// `spec` on `clock`; `Err` says what is wrong in the reader's words (the caller names the
     /// field): not 24 entries, a value `valid` refuses, or a bad offset.
     pub fn new(spec: &ScheduleSpec, clock: Clock, valid: impl Fn(f64) -> bool) -> Result<Schedule, String> {
+        Self::checked(spec, clock, valid, "")
+    }
+
+    /// As [`Schedule::new`], with `range` (e.g. "whole numbers from 0 to 20") said after a
+    /// value that is out of it or a wrong number of entries, not after a bad offset.
+    pub fn checked(
+        spec: &ScheduleSpec,
+        clock: Clock,
+        valid: impl Fn(f64) -> bool,
+        range: &str,
+    ) -> Result<Schedule, String> {
+        let range = if range.is_empty() { String::new() } else { format!(" ({range})") };
         if spec.hours.len() != 24 {
-            return Err(format!("`hours` needs 24 entries, one per hour from 0:00 to 23:00, got {}", spec.hours.len()));
+            let n = spec.hours.len();
+            return Err(format!("`hours` needs 24 entries, one per hour from 0:00 to 23:00, got {n}{range}"));
         }
         if let Some((h, v)) = spec.hours.iter().enumerate().find(|(_, v)| !v.is_finite() || !valid(**v)) {
-            return Err(format!("`hours.{h}` = {v} is out of range"));
+            return Err(format!("`hours.{h}` = {v} is out of range{range}"));
         }
         let offset = match &spec.utc_offset {
             Some(o) => parse_utc_offset(o).map_err(|e| format!("`utc_offset`: {e}"))?,

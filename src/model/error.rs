@@ -18,7 +18,15 @@ pub fn readable_numbers(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < b.len() {
-        let j = i + b[i..].iter().take_while(|&&c| is_num(c)).count();
+        let mut j = i + b[i..].iter().take_while(|&&c| is_num(c)).count();
+        // An exponent belongs to the number ("1.8446744073709551e19"), so it is not split off.
+        if j > i && matches!(b.get(j), Some(b'e' | b'E')) {
+            let sign = usize::from(matches!(b.get(j + 1), Some(b'+' | b'-')));
+            let exp = b[(j + 1 + sign).min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if exp > 0 {
+                j += 1 + sign + exp;
+            }
+        }
         let run = &text[i..j];
         let digits = run.bytes().filter(u8::is_ascii_digit).count();
         match run.parse::<f64>() {
@@ -109,6 +117,9 @@ mod tests {
         assert_eq!(readable_numbers(&huge), "got 1e300 s");
         let tiny = format!("got {}, want more", 1e-300);
         assert_eq!(readable_numbers(&tiny), "got 1e-300, want more");
+        // A long mantissa with its own exponent stays one number.
+        assert_eq!(readable_numbers("got 1.8446744073709551e19 s"), "got 1.8446744073709552e19 s");
+        assert_eq!(readable_numbers("x 1.23456789012345678E+29."), "x 1.2345678901234568e29.");
         // Ordinary numbers, and text around them, are left as they are.
         for t in ["from 1 to 4,294,967,295, got 1000000.5", "a 12-digit id 123456789012 · é"] {
             assert_eq!(readable_numbers(t), t);

@@ -123,3 +123,7 @@ mod tests {
         }
     }
 }
+
+/// Shortest mean on or off period of throttle bursts [s]: a burst shorter than a millisecond is
+/// no burst at all, and the process's periods are events of their own.
+pub const MIN_BURST_S: f64 = 1e-3;

@@ -483,13 +483,16 @@ impl Checker {
             None => think.clone(),
         };
         let active = match &s.active {
-            Some(a) => match Schedule::new(a, self.clock, |v| (0.0..=1.0).contains(&v)) {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    self.issue(format!("{p}.active"), format!("{e} (shares of the users from 0 to 1)"));
-                    None
+            Some(a) => {
+                match Schedule::checked(a, self.clock, |v| (0.0..=1.0).contains(&v), "shares of the users from 0 to 1")
+                {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        self.issue(format!("{p}.active"), e);
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
         Some(SessionsDef {

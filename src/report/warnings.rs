@@ -22,6 +22,9 @@ pub fn warnings(run: &FinishedRun, rows: &[WindowRow]) -> Vec<String> {
              the system is unstable (or the run too short to reach a steady state), so its figures describe a transient"
         ));
     }
+    for (k, &s) in w.kinds.iter().zip(&w.kind_services) {
+        out.extend(k.warnings(&w.services[s as usize].def.name));
+    }
     if w.trace.dropped > 0 {
         out.push(format!(
             "trace.json is full: it keeps the first {MAX_SPANS} spans (of {} sampled requests) and left out {} more",

@@ -7,7 +7,7 @@ use super::kinds::KindBuilder;
 use crate::components::kinds::KindSpec;
 use crate::cost::Driver;
 use crate::engine::SimTime;
-use crate::model::limits::MAX_DURATION_S;
+use crate::model::limits::{MAX_DURATION_S, MIN_BURST_S};
 use crate::model::policy_spec::FallbackSpec;
 use crate::model::program::{DelayDef, Faults, Op, Origin, Pc, Program, RETURN, RouteDef, ServiceDef};
 use crate::model::service_spec::{BranchSpec, FaultSpec, ServiceSpec, StepSpec, SubFlow, WaitSpec, WaitWord};
@@ -171,8 +171,8 @@ impl Checker {
         }
         let throttle_bursts = f.throttle_bursts.as_ref().map(|b| {
             for (field, v) in [("on_mean", b.on_mean.0), ("off_mean", b.off_mean.0)] {
-                if !(v.is_finite() && v > 0.0 && v <= MAX_DURATION_S) {
-                    let msg = format!("must be a duration above 0 s and at most 100 years, got {v} s");
+                if !(v.is_finite() && (MIN_BURST_S..=MAX_DURATION_S).contains(&v)) {
+                    let msg = format!("must be a duration from 1 ms to 100 years, got {v} s");
                     self.issue(format!("{p}.throttle_bursts.{field}"), msg);
                 }
             }
@@ -180,7 +180,7 @@ impl Checker {
                 let msg = format!("must be a share from 0 to 1, got {}", b.share);
                 self.issue(format!("{p}.throttle_bursts.share"), msg);
             }
-            let clamp = |v: f64| if v.is_finite() { v.clamp(1e-9, MAX_DURATION_S) } else { 1.0 };
+            let clamp = |v: f64| if v.is_finite() { v.clamp(MIN_BURST_S, MAX_DURATION_S) } else { 1.0 };
             (clamp(b.on_mean.0), clamp(b.off_mean.0), b.share.clamp(0.0, 1.0))
         });
         Faults {
