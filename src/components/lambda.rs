@@ -13,8 +13,11 @@
 //! An environment idle for `idle_timeout` is reclaimed (Lambda does not document this; 10
 //! minutes is an assumption). `keep_warm` pings, every `every`, keep that many environments
 //! alive (seed 000: pings every 5 minutes); `provisioned_concurrency` environments exist from
-//! the start and are never reclaimed. Cost: `lambda.request` per request and
-//! `lambda.gb_second` per GB-second of duration (cold start included).
+//! the start and are never reclaimed. With a `target`, the handler calls it (under `policy`)
+//! after its own `service` time and keeps its environment until the call ends (a handler that
+//! awaits DynamoDB and Bedrock): the function's concurrency is its rate × the whole duration.
+//! Cost: `lambda.request` per request and `lambda.gb_second` per GB-second of duration (cold
+//! start and the wait for the target included).
 
 use std::collections::VecDeque;
 
@@ -63,6 +66,11 @@ pub struct LambdaSpec {
     /// Environments kept initialised at all times (default 0).
     #[serde(default)]
     pub provisioned_concurrency: u32,
+    /// A service the handler calls after its own `service` time, holding its environment until
+    /// the call ends (default none: the handler does not call out).
+    pub target: Option<String>,
+    /// Policy of the call to `target` (the SDK's retries, a timeout).
+    pub policy: Option<String>,
 }
 
 /// Keep-warm pings: every `every`, `environments` concurrent pings.
@@ -96,10 +104,14 @@ pub struct LambdaDef {
     keep_warm: Option<(u64, u32)>,
     provisioned: u32,
     prices: [Option<Price>; 2],
+    /// Whether the handler calls a `target`.
+    calls: bool,
 }
 
 const ADMIT: u16 = 0;
 const DONE: u16 = 1;
+/// The call to `target` failed: the environment is released and the handler fails.
+const FAILED: u16 = 2;
 const MAX_ENVIRONMENTS: u32 = 1_000_000;
 /// The scaling rule's window [ns].
 const SCALE_WINDOW_NS: u64 = 10_000_000_000;
@@ -193,7 +205,19 @@ impl Kind for Lambda {
         }
         let prices = [b.price("lambda.request"), b.price("lambda.gb_second")];
         let done = b.step(DONE, vec![RETURN]);
-        b.entry = b.step(ADMIT, vec![done]);
+        let after_work = match &spec.target {
+            Some(t) => {
+                let failed = b.step(FAILED, vec![]);
+                b.call("target", t, spec.policy.as_deref(), done, Some(failed))?
+            }
+            None if spec.policy.is_some() => {
+                b.issue("policy", "goes with `target`");
+                ok = false;
+                done
+            }
+            None => done,
+        };
+        b.entry = b.step(ADMIT, vec![after_work]);
         let (service, cold) = (service?, cold?);
         ok.then(|| LambdaDef {
             service,
@@ -206,6 +230,7 @@ impl Kind for Lambda {
             keep_warm,
             provisioned: spec.provisioned_concurrency,
             prices,
+            calls: spec.target.is_some(),
         })
     }
 
@@ -238,12 +263,20 @@ impl Kind for Lambda {
 
     fn step(&mut self, tag: u16, job: &mut Job, cx: &mut StepCx) -> Go {
         let now = cx.now.0;
-        if tag == DONE {
+        if tag == DONE || tag == FAILED {
             self.busy -= 1;
             if job.kind_slot == 1 {
                 self.idle_provisioned += 1;
             } else {
                 self.idle.push_back(now);
+            }
+            if self.def.calls {
+                // The wait for the target since its first attempt (the handler's own time was
+                // billed when it started).
+                self.counts.billed_s += now.saturating_sub(job.call_born.0) as f64 / 1e9;
+            }
+            if tag == FAILED {
+                return Go::Fail(job.failed.take().unwrap_or(Outcome::Error));
             }
             return Go::Exit(0);
         }

@@ -1,6 +1,7 @@
 //! A closed-loop user population: each user sends a message, waits for its answer (or its
 //! rejection), thinks, and sends the next; after a session's last message the user pauses and
-//! starts a new session. The population is constant, so the offered load falls as latency rises.
+//! starts a new session. The population is constant, or follows a `users_profile` (a load
+//! test's ramp of users), so the offered load falls as latency rises.
 //!
 //! A user is always either thinking (a `Think` event) or waiting (a request), so its state —
 //! the messages left in its session — travels with that event or request: no per-user array
@@ -51,11 +52,35 @@ impl Sessions {
         }
     }
 
-    /// The wait [s] before `user` looks again, if it would start a session (`left` = 0) at
-    /// `now` [s] while outside the hour's active share: it sits out until the next hour, plus a
-    /// think time so that returning users do not arrive together. `None`: it goes on.
+    /// The number of users active at `now` [s] under the `users_profile` (rounded), or all.
+    #[inline]
+    pub fn active_users(&self, now: f64) -> u32 {
+        match &self.def.users_profile {
+            None => self.def.users,
+            Some(p) => (p.value_at(now).round().max(0.0) as u32).min(self.def.users),
+        }
+    }
+
+    /// User-minutes of active users between `from` and `to` [s]: the profile's integral (exact
+    /// for whole-number counts, as a staircase's), or all users throughout.
+    pub fn user_minutes(&self, from: f64, to: f64) -> f64 {
+        let secs = match &self.def.users_profile {
+            None => f64::from(self.def.users) * (to - from),
+            Some(p) => p.integral(to) - p.integral(from),
+        };
+        secs.max(0.0) / 60.0
+    }
+
+    /// The wait [s] before `user` looks again, if it would send a message at `now` [s] while
+    /// numbered at or above the `users_profile`'s count (a think time: it keeps its place in
+    /// its session), or if it would start a session (`left` = 0) while outside the hour's
+    /// active share (until the next hour, plus a think time so that returning users do not
+    /// arrive together). `None`: it goes on.
     #[inline]
     pub fn sits_out(&mut self, user: u32, left: u32, now: f64) -> Option<f64> {
+        if self.def.users_profile.is_some() && user >= self.active_users(now) {
+            return Some(self.def.think.sample(&mut self.rng));
+        }
         let active = self.def.active.as_ref().filter(|_| left == 0)?;
         let share = active.value_at(now);
         if f64::from(user) < (share * f64::from(self.def.users)).round() {
@@ -95,11 +120,11 @@ impl Sessions {
         ctx.after(wait, Event::Think { sessions: me, user, left });
     }
 
-    /// Cost of the `measured_s` seconds since warm-up [USD].
-    pub fn cost_usd(&self, measured_s: f64) -> f64 {
+    /// Cost of the measured period, from `from` to `to` [s], in USD.
+    pub fn cost_usd(&self, from: f64, to: f64) -> f64 {
         let quantity = |d: Driver| match d {
             Driver::Messages => self.messages as f64,
-            Driver::ConnectionMinutes => self.def.users as f64 * measured_s / 60.0,
+            Driver::ConnectionMinutes => self.user_minutes(from, to),
             _ => 0.0,
         };
         self.def.cost.iter().map(|l| l.usd(quantity(l.driver))).sum()

@@ -73,6 +73,10 @@ pub struct CostSummary {
     /// Total per user-minute of the session populations (absent without sessions) [USD].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_active_user_minute: Option<f64>,
+    /// Each block's cost per user-minute of the session populations (absent without sessions)
+    /// [USD]: what one active user costs a minute in that component (an LLM's tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_active_user_minute_by_component: Option<BTreeMap<String, f64>>,
     /// Cost per block that has cost lines [USD].
     pub by_component: BTreeMap<String, f64>,
 }
@@ -95,6 +99,9 @@ impl CostSummary {
             per_hour: per(measured_s / 3600.0),
             per_1k_requests: per(completed as f64 / 1000.0),
             per_active_user_minute: user_minutes.map(per),
+            per_active_user_minute_by_component: user_minutes.map(|m| {
+                by_component.iter().map(|(k, v)| (k.clone(), if m > 0.0 { v / m } else { f64::NAN })).collect()
+            }),
             by_component,
         }
     }

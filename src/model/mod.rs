@@ -107,6 +107,8 @@ pub struct SessionsDef {
     pub cost: Vec<CostLine>,
     /// The share of users active by local hour (none: all, always).
     pub active: Option<clock::Schedule>,
+    /// The number of active users over time (none: all `users`, always).
+    pub users_profile: Option<profile::RateProfile>,
 }
 
 /// A checked station.

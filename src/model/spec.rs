@@ -146,7 +146,7 @@ pub struct SourceSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionsSpec {
-    /// Concurrent users (constant population).
+    /// Users of the population: all of them, or the bound of `users_profile`.
     pub users: u32,
     /// Messages per session (a count distribution, rounded, at least 1; default: endless).
     pub messages: Option<DistSpec>,
@@ -171,6 +171,11 @@ pub struct SessionsSpec {
     /// always): a diurnal population. Users beyond the hour's share start no new session; they
     /// look again after the next hour begins.
     pub active: Option<ScheduleSpec>,
+    /// The number of active users over time, as rate-profile segments whose values are user
+    /// counts (rounded, at most `users`; the last value holds after the profile): a load test's
+    /// ramp of users. Users numbered at or above the count send nothing; they look again after
+    /// a think time. Default: all `users`, always.
+    pub users_profile: Option<Vec<SegmentSpec>>,
 }
 
 /// Queueing discipline of a station.

@@ -7,7 +7,7 @@ use super::clock::{Clock, Schedule, parse_time_of_day, parse_utc_offset};
 use super::dist::{Dist, DistSpec};
 use super::error::Issue;
 use super::limits::*;
-use super::profile::{RateProfile, SegmentSpec, check_segment};
+use super::profile::{AfterProfile, RateProfile, SegmentSpec, check_segment};
 use super::spec::*;
 use super::*;
 use crate::cost::{CostLine, CostLineSpec, Driver, PriceSpec, default_prices};
@@ -495,7 +495,9 @@ impl Checker {
             }
             None => None,
         };
+        let users_profile = s.users_profile.as_ref().and_then(|segs| self.users_profile(&p, segs, s.users));
         Some(SessionsDef {
+            users_profile,
             draws,
             name: name.to_string(),
             users: s.users,
@@ -512,6 +514,22 @@ impl Checker {
 }
 
 impl Checker {
+    /// A population's `users_profile` at `p`: segments of user counts from 0 to `users`.
+    fn users_profile(&mut self, p: &str, segs: &[SegmentSpec], users: u32) -> Option<RateProfile> {
+        if segs.is_empty() {
+            self.issue(format!("{p}.users_profile"), "must list at least one segment (or leave it out)");
+            return None;
+        }
+        let mut ok = true;
+        for (i, seg) in segs.iter().enumerate() {
+            for (field, msg) in check_segment(seg, f64::from(users), "users, at most `users`") {
+                self.issue(format!("{p}.users_profile.{i}.{field}"), msg);
+                ok = false;
+            }
+        }
+        ok.then(|| RateProfile::from_segments(segs, AfterProfile::Hold, self.clock))
+    }
+
     /// Cumulative shares (the last exactly 1) of `weights` listed at `p` (each `p.<i>.weight`),
     /// or an issue if a weight is negative or they add up to nothing.
     fn cumulative(&mut self, p: &str, weights: &[f64]) -> Option<Vec<f64>> {

@@ -83,6 +83,9 @@ pub struct RequestSummary {
     pub degraded_share: f64,
     pub rejected_share: f64,
     pub failed_share: f64,
+    /// (rejected + failed) ÷ the requests that ended in the measured period (completed,
+    /// degraded, rejected or failed): a load test's failure ratio (0–1; null if none ended).
+    pub error_share: f64,
     /// The same counts per class, and per intent (empty when the model has no intents).
     pub by_class: BTreeMap<String, Counts>,
     pub by_intent: BTreeMap<String, Counts>,
@@ -105,6 +108,11 @@ pub struct SessionSummary {
     pub sessions_completed: u64,
     /// Messages sent.
     pub messages: u64,
+    /// Active users × minutes over the measured period (all `users`, or the `users_profile`'s
+    /// integral) [user-minutes].
+    pub user_minutes: f64,
+    /// `user_minutes` ÷ measured minutes: the mean number of active users [users].
+    pub mean_active_users: f64,
 }
 
 impl Summary {
@@ -151,6 +159,12 @@ impl Summary {
                     sessions_started: s.sessions_started,
                     sessions_completed: s.sessions_completed,
                     messages: s.messages,
+                    user_minutes: s.user_minutes(model.warmup.as_secs(), now.as_secs()),
+                    mean_active_users: if measured_s > 0.0 {
+                        s.user_minutes(model.warmup.as_secs(), now.as_secs()) * 60.0 / measured_s
+                    } else {
+                        f64::NAN
+                    },
                 };
                 (s.def.name.clone(), sum)
             })
@@ -186,6 +200,10 @@ impl Summary {
                 degraded_share: share(t.all.degraded, t.all.arrived + t.carried_in),
                 rejected_share: share(t.all.rejected, t.all.arrived + t.carried_in),
                 failed_share: share(t.all.failed, t.all.arrived + t.carried_in),
+                error_share: share(
+                    t.all.rejected + t.all.failed,
+                    t.all.completed + t.all.degraded + t.all.rejected + t.all.failed,
+                ),
                 by_class: if t.class_counts.is_empty() {
                     BTreeMap::from([(model.classes[0].clone(), t.all)])
                 } else {
@@ -283,10 +301,10 @@ fn cost(model: &Model, w: &World, measured_s: f64) -> CostSummary {
         let usd = d.cost.iter().map(|l| l.usd(if l.driver == Driver::Requests { *passed as f64 } else { 0.0 })).sum();
         by.insert(d.name.clone(), usd);
     }
+    let (from, to) = (model.warmup.as_secs(), now.as_secs());
     for s in w.sessions.iter().filter(|s| !s.def.cost.is_empty()) {
-        by.insert(s.def.name.clone(), s.cost_usd(measured_s));
+        by.insert(s.def.name.clone(), s.cost_usd(from, to));
     }
-    let user_minutes = (!w.sessions.is_empty())
-        .then(|| w.sessions.iter().map(|s| s.def.users as f64).sum::<f64>() * measured_s / 60.0);
+    let user_minutes = (!w.sessions.is_empty()).then(|| w.sessions.iter().map(|s| s.user_minutes(from, to)).sum());
     CostSummary::new(by, measured_s, w.totals.all.completed, user_minutes)
 }

@@ -73,3 +73,43 @@ fn sessions_end_and_restart() {
     assert_eq!(u.sessions_started, 101);
     assert_eq!(out.summary.requests.completed, 300 + 1);
 }
+
+/// A population of 400 users whose active count steps 100 → 400 (four 10-minute levels), then
+/// drops to 100 for 10 minutes; think exponential 10 s, answers in 1 ms.
+fn ramp(profile: serde_json::Value) -> serde_json::Value {
+    json!({
+        "name": "ramp",
+        "run": {"duration": "50m", "window": "5m"},
+        "sessions": {"u": {"users": 400, "think": {"dist": "exponential", "mean": "10s"}, "to": "s",
+            "users_profile": profile}},
+        "stations": {"s": {"servers": 100000, "service": {"dist": "constant", "value": 0.001}}}
+    })
+}
+
+#[test]
+fn a_users_profile_ramps_the_active_users_level_by_level() {
+    let profile = json!([{"shape": "step", "from": 100, "to": 400, "steps": 4, "duration": "40m"},
+        {"shape": "constant", "rate": 100, "duration": "10m"}]);
+    let out = run(&model(&ramp(profile)));
+    // In each level's second 5-minute window (the first has the joiners' start-up: each begins
+    // within a think time), the rate is N / (Z + R) = N / 10.001 s, Poisson within 5 sd.
+    for (window, n) in [(1, 100.0), (3, 200.0), (5, 300.0), (7, 400.0), (9, 100.0)] {
+        let want = n / 10.001 * 300.0;
+        let got = out.rows[window].arrivals as f64;
+        assert!((got - want).abs() <= 5.0 * want.sqrt(), "window {window}: {got} arrivals, N/Z gives {want:.0}");
+    }
+    // User-minutes: (100 + 200 + 300 + 400 + 100) × 10 min; mean active users 1,100 / 5 = 220.
+    let s = &out.summary.sessions["u"];
+    assert!((s.user_minutes - 11_000.0).abs() < 1e-6, "{}", s.user_minutes);
+    assert!((s.mean_active_users - 220.0).abs() < 1e-9, "{}", s.mean_active_users);
+}
+
+#[test]
+fn a_users_profile_above_the_population_is_refused_with_the_field_named() {
+    let over = ramp(json!([{"shape": "step", "from": 100, "to": 500, "steps": 5, "duration": "50m"}]));
+    let e = capsim::model::load_str("bad.json", &over.to_string(), &[]).unwrap_err().to_string();
+    assert!(e.contains("sessions.u.users_profile.0.to") && e.contains("500"), "{e}");
+    let empty = ramp(json!([]));
+    let e = capsim::model::load_str("bad.json", &empty.to_string(), &[]).unwrap_err().to_string();
+    assert!(e.contains("sessions.u.users_profile") && e.contains("at least one segment"), "{e}");
+}

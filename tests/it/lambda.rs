@@ -119,3 +119,40 @@ fn ecs_baseline_spills_to_lambda_as_erlang_b_says() {
     assert!((share - b).abs() < 0.005, "{share} vs Erlang B {b}: {pool}");
     assert_eq!(num(&pool, "waited"), 0.0);
 }
+
+#[test]
+fn a_handler_that_calls_out_keeps_its_environment_for_the_whole_call() {
+    // The handler works 10 ms, then calls a 1 s dependency and keeps its environment meanwhile:
+    // each invocation holds one for 1.01 s. 50 requests/s offer 50.5 concurrent executions to
+    // a function limited to 40, a loss system: the throttled share is Erlang B(40, 50.5)
+    // (insensitive to the holding time's law). Without `target`, the same 10 ms handler would
+    // need half an environment and never throttle.
+    let (a, c) = (50.0 * 1.01, 40);
+    let b = (1..=c).fold(1.0, |b, k| a * b / (k as f64 + a * b));
+    let f = json!({"service": constant("10ms"), "cold_start": constant("200ms"), "regional_limit": 40,
+        "target": "dep", "policy": "once"});
+    let mut m = fn_model(json!({"rate": 50, "to": "front"}), f, "4000s", "100s");
+    m["services"]["dep"] = json!({"servers": 10000000, "flow": [{"work": constant("1s")}]});
+    m["policies"] = json!({"once": {"retry": {"max_attempts": 1}}});
+    m["run"]["warmup"] = json!("100s");
+    let out = run(&model(&m));
+    let s = figures(&out);
+    let tried = num(&s, "invocations") + num(&s, "throttled_concurrency") + num(&s, "throttled_scaling");
+    let share = num(&s, "throttled_concurrency") / tried;
+    // About 195,000 requests: the share's standard error is about 0.001.
+    assert!((share - b).abs() < 0.006, "{share} vs Erlang B {b}: {s}");
+    assert_eq!(num(&s, "max_concurrency"), 40.0, "{s}");
+    // Billed: 1.01 s per invocation, plus a cold start for each environment created.
+    let billed = num(&s, "invocations") * 1.01 + 0.2 * num(&s, "cold_starts");
+    assert!((num(&s, "billed_s") / billed - 1.0).abs() < 0.002, "billed {} vs {billed}: {s}", num(&s, "billed_s"));
+    // The dependency's failures come back as the handler's: a policy without target is refused.
+    let bad = fn_model(
+        json!({"rate": 1, "to": "front"}),
+        json!({"service": constant("1s"), "cold_start": constant("0s"),
+        "policy": "once"}),
+        "10s",
+        "1s",
+    );
+    let e = capsim::model::load_str("bad.json", &bad.to_string(), &[]).unwrap_err().to_string();
+    assert!(e.contains("kind.lambda.policy") && e.contains("`target`"), "{e}");
+}
