@@ -433,11 +433,20 @@ fn regions(spec: &GatewaySpec, b: &mut KindBuilder) -> Option<(Vec<RegionDef>, V
     let mut defs = Vec::new();
     let mut cumulative = Vec::new();
     let mut total = 0.0;
+    let mut connections = 0u64;
+    let mut inherited_bad = false;
     for (i, r) in list.iter().enumerate() {
         let field = |f: &str| prefix.map_or(f.to_string(), |p| format!("{p}.{i}.{f}"));
         let limit = r.max_connections.unwrap_or(spec.max_connections);
+        connections += u64::from(limit);
         if limit == 0 || limit > MAX_CONNECTIONS {
-            b.issue(&field("max_connections"), format!("must be from 1 to {MAX_CONNECTIONS} connections, got {limit}"));
+            // Blamed where it was written: the region's own limit, or once the gateway's.
+            let inherited = r.max_connections.is_none();
+            if !(inherited && inherited_bad) {
+                let at = if inherited { "max_connections".to_string() } else { field("max_connections") };
+                b.issue(&at, format!("must be from 1 to {MAX_CONNECTIONS} connections, got {limit}"));
+            }
+            inherited_bad |= inherited;
             ok = false;
         }
         let rate = r.connect_rate.unwrap_or(spec.connect_rate);
@@ -464,6 +473,13 @@ fn regions(spec: &GatewaySpec, b: &mut KindBuilder) -> Option<(Vec<RegionDef>, V
     }
     if (total - 1.0).abs() > 1e-9 {
         b.issue("regions", format!("the regions' shares must add up to 1, got {total}"));
+        ok = false;
+    }
+    if ok && connections > u64::from(MAX_CONNECTIONS) {
+        let msg = format!(
+            "the regions' limits add up to {connections} connections; at most {MAX_CONNECTIONS} in all (each open one holds about 50 bytes)"
+        );
+        b.issue(if prefix.is_some() { "regions" } else { "max_connections" }, msg);
         ok = false;
     }
     ok.then_some((defs, cumulative))

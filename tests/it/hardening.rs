@@ -643,3 +643,39 @@ fn fault_windows_fit_the_run_and_messages_keep_numbers_short() {
     check("run.duration=1e300", "run.duration");
     check("sources.users.rate=-1e-300", "sources.users.rate");
 }
+
+/// Found by a hostile pass on the new kinds: bursts of 1 ns hung the run (each period was
+/// stepped one by one); a queue consuming itself spun at one instant; a batch_server ignored
+/// its hourly size (its deadline timer shared the token); a gateway's regions could add up to
+/// 160 million connections.
+#[test]
+fn queue_gateway_and_schedule_inputs_found_by_a_hostile_pass_are_refused_or_work() {
+    use serde_json::json;
+    let err = |m: serde_json::Value| capsim::model::load_str("h.json", &m.to_string(), &[]).unwrap_err().to_string();
+    let work = json!({"work": {"dist": "constant", "value": 0.01}});
+    let bursts = json!({"name": "b", "sources": {"c": {"rate": 1, "to": "s"}},
+        "services": {"s": {"servers": 1, "flow": [work], "faults": {"throttle_bursts": {"on_mean": "1ns", "off_mean": "1s", "share": 1}}}}});
+    let e = err(bursts);
+    assert!(e.contains("throttle_bursts.on_mean") && e.contains("1 ms"), "{e}");
+    let selfq = json!({"name": "q", "sources": {"c": {"rate": 1, "to": "q"}},
+        "services": {"q": {"servers": 10, "kind": {"queue": {"consumer": "q", "workers": 1}}}}});
+    let e = err(selfq);
+    assert!(e.contains("kind.queue.consumer") && e.contains("this queue itself"), "{e}");
+    let regions: Vec<_> =
+        (0..16).map(|i| json!({"name": format!("r{i}"), "share": 0.0625, "max_connections": 10_000_000})).collect();
+    let gw = json!({"name": "g", "sessions": {"u": {"users": 10, "think": {"dist": "constant", "value": 1}, "to": "edge"}},
+        "services": {"edge": {"servers": 100, "kind": {"gateway": {"target": "s", "regions": regions}}},
+            "s": {"servers": 10, "flow": [{"work": {"dist": "constant", "value": 0.01}}]}}});
+    let e = err(gw);
+    assert!(e.contains("kind.gateway.regions") && e.contains("add up to 160000000"), "{e}");
+    // A batch server sized by the hour: 3 instances all day, from 1 at the start.
+    let bs = json!({"name": "bs", "run": {"duration": "10m", "window": "1m"},
+        "sources": {"c": {"rate": 1, "to": "front"}},
+        "services": {"front": {"servers": 1000, "flow": [{"call": "rr"}]},
+            "rr": {"servers": 100000, "kind": {"batch_server": {"instance": {"type": "t"}, "instances": 1,
+                "batch_time": {"fixed": "10ms", "per_item": "1ms"},
+                "autoscaling": {"min": 1, "max": 5, "hourly": {"hours": vec![3; 24]}}}}}}});
+    let out = crate::common::run(&crate::common::model(&bs));
+    let v = serde_json::to_value(&out.summary.services["rr"]).unwrap()["batch_server"].clone();
+    assert_eq!(v["launched"], json!(2), "{v}");
+}
