@@ -111,6 +111,10 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Shortest mean on or off period of throttle bursts [s]: a burst shorter than a millisecond is
+/// no burst at all, and the process's periods are events of their own.
+pub const MIN_BURST_S: f64 = 1e-3;
+
 #[cfg(test)]
 mod tests {
     use super::check_file_name;
@@ -123,7 +127,3 @@ mod tests {
         }
     }
 }
-
-/// Shortest mean on or off period of throttle bursts [s]: a burst shorter than a millisecond is
-/// no burst at all, and the process's periods are events of their own.
-pub const MIN_BURST_S: f64 = 1e-3;
