@@ -55,6 +55,11 @@ pub struct LlmSpec {
     pub ttft_per_input_token: Quantity,
     /// Output speed [tokens/s].
     pub tokens_per_s: f64,
+    /// Whether its answer streams to the client: its first token is then the request's first
+    /// token (default true; false for a call whose output the client never sees, such as a
+    /// summary or a classification).
+    #[serde(default = "streams")]
+    pub stream: bool,
     /// Input and output tokens of a request whose intent gives none (default 0).
     pub input_tokens: Option<DistSpec>,
     pub output_tokens: Option<DistSpec>,
@@ -149,10 +154,15 @@ pub struct SemanticCacheSpec {
     pub latency: Option<DistSpec>,
 }
 
+fn streams() -> bool {
+    true
+}
+
 /// Checked settings.
 #[derive(Clone, Debug)]
 pub struct LlmDef {
     model: String,
+    stream: bool,
     ttft: Dist,
     ttft_per_token: f64,
     tps: f64,
@@ -278,6 +288,9 @@ impl Kind for Llm {
                 let ttft = self.def.ttft.sample(&mut self.rng).max(0.0) + self.def.ttft_per_token * input as f64;
                 let waited = cx.now.since(job.entered) as f64 * 1e-9;
                 self.first_token.record(SimTime::from_secs(waited + ttft).0);
+                if self.def.stream {
+                    job.first_token = job.first_token.min(cx.now.after_secs(ttft));
+                }
                 let generation = output as f64 / self.def.tps;
                 Go::Hold { secs: ttft + generation, exit: 0 }
             }
@@ -392,7 +405,12 @@ impl Llm {
             let p = by_intent.get(job.attrs.intent as usize).copied().unwrap_or(*rate);
             if p > 0.0 && self.rng.random::<f64>() < p {
                 self.counts.cache_hits += 1;
-                return Go::Hold { secs: latency.sample(&mut self.rng).max(0.0), exit: CACHED };
+                let secs = latency.sample(&mut self.rng).max(0.0);
+                if self.def.stream {
+                    // A cached answer comes whole: its first token when it arrives.
+                    job.first_token = job.first_token.min(now.after_secs(secs));
+                }
+                return Go::Hold { secs, exit: CACHED };
             }
         }
         self.window_asked += 1;
@@ -654,6 +672,7 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
     let ttft = ttft?;
     ok.then(|| LlmDef {
         model: spec.model.clone(),
+        stream: spec.stream,
         ttft,
         ttft_per_token: per,
         tps: spec.tokens_per_s,

@@ -21,6 +21,8 @@ pub struct WindowRow {
     pub p50: f64,
     pub p95: f64,
     pub p99: f64,
+    /// p99 time to first token of the requests completed in the window [s] (NaN if none).
+    pub first_token_p99: f64,
     /// Per station: time-averaged (queue length, busy servers) over the window.
     pub stations: Vec<(f64, f64)>,
     /// Requests answered through a fallback in the window (counted in `completions` too).
@@ -86,6 +88,8 @@ pub struct Windows {
     /// e2e latency of requests completed in the open window (2 significant digits: within 1 %,
     /// ample for a chart, and an eighth of the memory of the run-wide histograms).
     pub latency: Latency,
+    /// Time to first token of requests completed in the open window (as `latency`).
+    pub first_token: Latency,
     /// Requests answered through a fallback in the open window.
     pub degraded: u64,
     /// Per-service call counters.
@@ -108,6 +112,7 @@ impl Windows {
             degraded: 0,
             tally: CallTally::default(),
             latency: Latency::with_digits(2),
+            first_token: Latency::with_digits(2),
             areas: vec![(0.0, 0.0); stations],
             rows: Vec::new(),
         }
@@ -144,6 +149,7 @@ impl Windows {
             p50: self.latency.quantile_s(0.50),
             p95: self.latency.quantile_s(0.95),
             p99: self.latency.quantile_s(0.99),
+            first_token_p99: self.first_token.quantile_s(0.99),
             stations,
             degraded: std::mem::take(&mut self.degraded),
             calls: self.tally.take(calls),
@@ -151,6 +157,7 @@ impl Windows {
             kinds,
         });
         self.latency.reset();
+        self.first_token.reset();
         self.start = now;
     }
 

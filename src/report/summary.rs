@@ -98,6 +98,12 @@ pub struct LatencyBlock {
     pub by_class: BTreeMap<String, LatencySummary>,
     /// Per intent (empty when the model has no intents).
     pub by_intent: BTreeMap<String, LatencySummary>,
+    /// Time to first token: from arrival to the first token of a streamed answer (an `llm`
+    /// with `stream`), or to the whole answer when none streamed; overall, per class, per
+    /// intent.
+    pub first_token: LatencySummary,
+    pub first_token_by_class: BTreeMap<String, LatencySummary>,
+    pub first_token_by_intent: BTreeMap<String, LatencySummary>,
 }
 
 /// A closed-loop population after warm-up.
@@ -175,6 +181,10 @@ impl Summary {
             1 => BTreeMap::from([(model.classes[0].clone(), t.e2e.summary())]),
             _ => model.classes.iter().cloned().zip(t.by_class.iter().map(|l| l.summary())).collect(),
         };
+        let first_token_by_class = match t.first_token_by_class.len() {
+            0 => BTreeMap::from([(model.classes[0].clone(), t.first_token.summary())]),
+            _ => model.classes.iter().cloned().zip(t.first_token_by_class.iter().map(|l| l.summary())).collect(),
+        };
         Summary {
             model: model.spec.name.clone(),
             seed: model.seed,
@@ -215,6 +225,13 @@ impl Summary {
                 e2e: t.e2e.summary(),
                 by_class,
                 by_intent: intent_names.iter().cloned().zip(t.by_intent.iter().map(|l| l.summary())).collect(),
+                first_token: t.first_token.summary(),
+                first_token_by_class,
+                first_token_by_intent: intent_names
+                    .iter()
+                    .cloned()
+                    .zip(t.first_token_by_intent.iter().map(|l| l.summary()))
+                    .collect(),
             },
             stations,
             limits: model

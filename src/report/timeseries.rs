@@ -19,7 +19,7 @@ pub fn kind_columns(model: &Model) -> Vec<String> {
 pub fn to_csv(rows: &[WindowRow], stations: &[String], kinds: &[String]) -> String {
     let mut out =
         String::from("t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s");
-    out.push_str(",degraded");
+    out.push_str(",degraded,first_token_p99_s");
     for s in stations {
         let _ = write!(out, ",{s}.queue_len,{s}.busy,{s}.p99_s");
         for c in CALL_COLUMNS {
@@ -45,7 +45,7 @@ pub fn to_csv(rows: &[WindowRow], stations: &[String], kinds: &[String]) -> Stri
             cell(r.p95),
             cell(r.p99)
         );
-        let _ = write!(out, ",{}", r.degraded);
+        let _ = write!(out, ",{},{}", r.degraded, cell(r.first_token_p99));
         for (((q, b), calls), p99) in r.stations.iter().zip(&r.calls).zip(&r.p99s) {
             let _ = write!(out, ",{q},{b},{}", cell(*p99));
             for c in calls {

@@ -307,6 +307,11 @@ impl World {
         }
         p.pending -= 1;
         p.degraded |= child.is_some_and(|c| c.degraded) && outcome == Outcome::Ok;
+        if outcome == Outcome::Ok
+            && let Some(c) = child
+        {
+            p.first_token = p.first_token.min(c.first_token);
+        }
         if outcome == Outcome::Ok {
             p.need -= 1;
             if p.need > 0 {
@@ -394,14 +399,20 @@ impl World {
         let end = match outcome {
             Outcome::Ok => {
                 t.e2e.record(ns);
+                // A streamed answer's first token, else the whole answer at once.
+                let first = if job.first_token == NEVER { ns } else { job.first_token.since(job.born).min(ns) };
+                t.first_token.record(first);
                 if t.by_class.len() > 1 {
                     t.by_class[job.class as usize].record(ns);
+                    t.first_token_by_class[job.class as usize].record(first);
                 }
                 if let Some(l) = t.by_intent.get_mut(job.intent as usize) {
                     l.record(ns);
+                    t.first_token_by_intent[job.intent as usize].record(first);
                 }
                 self.windows.completions += 1;
                 self.windows.latency.record(ns);
+                self.windows.first_token.record(first);
                 self.windows.degraded += job.degraded as u64;
                 if job.degraded { End::Degraded } else { End::Completed }
             }

@@ -148,6 +148,9 @@ pub struct Job {
     /// The outcome of a call that failed and sent it to a kind's failure step (the kind
     /// reads it there).
     pub failed: Option<Outcome>,
+    /// When the first token of a streamed answer on its path was generated ([`NEVER`]: none
+    /// yet): set by a streaming `llm`, passed up with each successful reply.
+    pub first_token: SimTime,
 }
 
 /// What is left of a job once it has ended: the fields its reply, its statistics and its
@@ -163,6 +166,8 @@ pub struct Ended {
     pub crit: u32,
     pub mark: SimTime,
     pub degraded: bool,
+    /// See [`Job::first_token`].
+    pub first_token: SimTime,
 }
 
 impl Ended {
@@ -178,6 +183,7 @@ impl Ended {
             crit: j.crit,
             mark: j.mark,
             degraded: j.degraded,
+            first_token: j.first_token,
         }
     }
 }
@@ -244,6 +250,7 @@ impl Job {
             nth: 0,
             kind_slot: 0,
             failed: None,
+            first_token: NEVER,
         }
     }
 

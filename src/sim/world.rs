@@ -29,6 +29,11 @@ pub struct Totals {
     pub intent_counts: Vec<Counts>,
     /// End-to-end latency per intent [ns].
     pub by_intent: Vec<Latency>,
+    /// Time to first token of completed requests [ns]: to the first token of a streamed
+    /// answer, or to the whole answer when none streamed; overall, per class, per intent.
+    pub first_token: Latency,
+    pub first_token_by_class: Vec<Latency>,
+    pub first_token_by_intent: Vec<Latency>,
     /// Critical-path breakdown of answered requests.
     pub critical: CriticalPath,
 }
@@ -165,6 +170,8 @@ impl World {
             class_counts: if classes > 1 { vec![Counts::default(); classes] } else { Vec::new() },
             intent_counts: vec![Counts::default(); intents],
             by_intent: (0..intents).map(|_| Latency::default()).collect(),
+            first_token_by_class: (0..if classes > 1 { classes } else { 0 }).map(|_| Latency::default()).collect(),
+            first_token_by_intent: (0..intents).map(|_| Latency::default()).collect(),
             critical: CriticalPath::new(p.services.len() + 1),
             ..Totals::default()
         };
@@ -330,6 +337,8 @@ impl World {
         t.e2e.reset();
         t.by_class.iter_mut().for_each(Latency::reset);
         t.by_intent.iter_mut().for_each(Latency::reset);
+        t.first_token.reset();
+        t.first_token_by_class.iter_mut().chain(t.first_token_by_intent.iter_mut()).for_each(Latency::reset);
         t.critical.reset();
         t.class_counts.iter_mut().chain(t.intent_counts.iter_mut()).for_each(Counts::restart);
         self.services.iter_mut().for_each(|s| s.restart_stats(now));

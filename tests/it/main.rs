@@ -18,6 +18,7 @@ mod cost;
 mod determinism;
 mod endpoint_pool;
 mod experiments;
+mod first_token;
 mod gallery;
 mod gateway;
 mod hardening;
