@@ -138,11 +138,21 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         let y = |r: &WindowRow| if r.completions > 0 { f(r) * lmul } else { f64::NAN };
         Series::line(label, rows.iter().map(|r| (mid(r), y(r))).collect())
     };
+    let mut series = vec![pct("p50", |r| r.p50), pct("p95", |r| r.p95), pct("p99", |r| r.p99)];
+    // Where an answer streams, its first token comes before the whole answer: drawn too.
+    let streams = rows.iter().any(|r| r.first_token_p99 < r.p99 * 0.999);
+    if streams {
+        series.push(pct("p99 time to first token", |r| r.first_token_p99));
+    }
     let latency = LineChart {
-        title: format!("{name}: end-to-end latency per {window} window"),
+        title: if streams {
+            format!("{name}: end-to-end latency and time to first token per {window} window")
+        } else {
+            format!("{name}: end-to-end latency per {window} window")
+        },
         x_label: x_label.clone(),
         y_label: format!("latency [{lname}]"),
-        series: vec![pct("p50", |r| r.p50), pct("p95", |r| r.p95), pct("p99", |r| r.p99)],
+        series,
         shade: shade.clone(),
         note: note.clone(),
         ..LineChart::default()
