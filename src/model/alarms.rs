@@ -145,25 +145,19 @@ pub struct AlarmDef {
 }
 
 impl AlarmDef {
-    /// The condition in words: `failures / arrivals > 0.01 in 3 of 5 periods of 60 s`.
+    /// The condition in words: `failures / arrivals > 0.01 in 3 of the last 5 periods of 60 s`.
     pub fn condition(&self) -> String {
         let stat = self.statistic.map_or(String::new(), |s| format!("{s:?} of ").to_lowercase());
         let per = self.per.as_ref().map_or(String::new(), |p| format!(" / {}", p.0));
         let (n, m) = (self.datapoints, self.evaluation_periods);
         let how = if n == 1 && m == 1 {
-            "in a period".to_string()
+            format!("over {} s", self.period_s)
         } else if n == m {
-            format!("in {n} periods in a row")
+            format!("for {n} consecutive periods of {} s", self.period_s)
         } else {
-            format!("in {n} of {m} periods")
+            format!("in {n} of the last {m} periods of {} s", self.period_s)
         };
-        format!(
-            "{stat}{}{per} {} {} {how} of {} s",
-            self.metric.0,
-            self.comparison.symbol(),
-            self.threshold,
-            self.period_s
-        )
+        format!("{stat}{}{per} {} {} {how}", self.metric.0, self.comparison.symbol(), self.threshold)
     }
 }
 
@@ -375,7 +369,7 @@ mod tests {
                         "datapoints": 3, "evaluation_periods": 5, "severity": "SEV-2"}"#)
         .unwrap();
         assert_eq!((a.metric.1, a.per.as_ref().unwrap().1, a.windows_per_period), (1, 0, 5));
-        assert_eq!(a.condition(), "failures / arrivals > 0.01 in 3 of 5 periods of 300 s");
+        assert_eq!(a.condition(), "failures / arrivals > 0.01 in 3 of the last 5 periods of 300 s");
     }
 
     #[test]

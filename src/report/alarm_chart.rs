@@ -78,7 +78,14 @@ impl AlarmTimeline {
                     label: format!("{} ({sev}){fired}", a.def.name),
                     color,
                     alarm: a.episodes.iter().map(|e| span(e.start_s, e.end_s.unwrap_or(end_s))).collect(),
-                    breaching: a.datapoints.iter().filter(|d| d.breaching).map(|d| span(d.start_s, d.end_s)).collect(),
+                    // A sliver of each period is left blank so that neighbouring datapoints read
+                    // as separate ticks.
+                    breaching: a
+                        .datapoints
+                        .iter()
+                        .filter(|d| d.breaching)
+                        .map(|d| span(d.start_s, d.end_s - 0.15 * (d.end_s - d.start_s)))
+                        .collect(),
                 }
             })
             .collect();
