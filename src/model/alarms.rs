@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::error::Issue;
-use super::limits::{MAX_ALARMS, MAX_DATAPOINTS};
+use super::limits::{MAX_ALARMS, MAX_DATAPOINTS, MAX_DURATION_S};
 use super::quantity::Quantity;
 use crate::engine::SimTime;
 use crate::metrics::columns::is_percentile;
@@ -265,8 +265,8 @@ fn find_column(name: &str, columns: &[String]) -> Result<usize, String> {
 /// Windows per period, checking that the period is a whole number of windows.
 fn periods(period: Option<Quantity>, window: SimTime, at: &str, issues: &mut Vec<Issue>) -> Option<usize> {
     let Some(p) = period else { return Some(1) };
-    if !(p.0.is_finite() && p.0 > 0.0) {
-        issues.push(Issue::new(at, format!("must be a positive duration, got {}", p.0)));
+    if !(p.0.is_finite() && p.0 > 0.0 && p.0 <= MAX_DURATION_S) {
+        issues.push(Issue::new(at, format!("must be a positive duration of at most 100 years, got {} s", p.0)));
         return None;
     }
     let w = window.as_secs();
@@ -329,7 +329,7 @@ fn check_statistic(a: &AlarmSpec, windows: usize, at: &str, issues: &mut Vec<Iss
             ));
             None
         }
-        (Some(s @ (Statistic::Sum | Statistic::Average)), None) if pct => {
+        (Some(s @ (Statistic::Sum | Statistic::Average)), None) if pct && windows > 1 => {
             issues.push(Issue::new(
                 at,
                 format!(
@@ -385,6 +385,9 @@ mod tests {
         let e = run(r#"{"metric": "p99_s", "threshold": 3, "period": 120, "statistic": "average"}"#).unwrap_err();
         assert!(e.starts_with("alarms.a.statistic:") && e.contains("percentile"), "{e}");
         assert!(run(r#"{"metric": "p99_s", "threshold": 3, "period": 120, "statistic": "maximum"}"#).is_ok());
+        assert!(run(r#"{"metric": "p99_s", "threshold": 3, "period": 60, "statistic": "sum"}"#).is_ok());
+        let e = run(r#"{"metric": "failures", "threshold": 0, "period": 1e300}"#).unwrap_err();
+        assert!(e.starts_with("alarms.a.period:"), "{e}");
         let e = run(r#"{"metric": "failures", "threshold": 0, "datapoints": 0}"#).unwrap_err();
         assert!(e.starts_with("alarms.a.datapoints:"), "{e}");
         assert!(serde_json::from_str::<AlarmSpec>(r#"{"metric": "x", "threshold": 0, "comparison": "=>"}"#).is_err());
