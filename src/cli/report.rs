@@ -256,6 +256,14 @@ const RUN_CHARTS: &[(&str, &str, &str)] = &[
          same for the requests at or above the p99 (right bar): the service whose share grows in the right \
          bar is the one that makes the tail slow.",
     ),
+    (
+        "alarms",
+        "Alarms over time",
+        "One row per alarm of the model, with its severity: a bar wherever it was in ALARM (from the end of \
+         the period whose datapoint made N of the last M breach to the end of the one that left fewer), and a \
+         grey tick under the row for every datapoint that breached. The shaded band is the warm-up, never \
+         evaluated. The table above gives each alarm's condition.",
+    ),
 ];
 
 /// The charts of `capsim compare`.

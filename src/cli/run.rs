@@ -77,6 +77,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let charts = write_run(&dir, &model, &out, !args.no_charts)?;
     crate::say_raw!("{}", human(&out.summary));
     crate::say!("wrote {}/{{summary.json, timeseries.csv, model.resolved.json}}", dir.display());
+    if !model.alarms.is_empty() {
+        crate::say!("wrote {}/alarms.csv; {}", dir.display(), alarm_line(&out.summary));
+    }
     if out.trace.is_some() {
         crate::say!("wrote {}/trace.json (open it in Perfetto: ui.perfetto.dev)", dir.display());
     }
@@ -91,6 +94,24 @@ pub fn run(args: RunArgs) -> Result<i32> {
     } else {
         0
     })
+}
+
+/// The alarms that fired, with severity and first time in ALARM, and how many did not.
+fn alarm_line(s: &Summary) -> String {
+    let fired: Vec<String> = s
+        .alarms
+        .iter()
+        .filter_map(|(name, a)| {
+            let at = a.first_start_s?;
+            let times = if a.fired > 1 { format!(", {} times", a.fired) } else { String::new() };
+            Some(format!("{name} ({}) at {at} s{times}", a.severity))
+        })
+        .collect();
+    let quiet = s.alarms.len() - fired.len();
+    match fired.len() {
+        0 => format!("no alarm fired (of {quiet})"),
+        _ => format!("alarms fired: {}; {quiet} did not", fired.join(", ")),
+    }
 }
 
 /// A short human-readable report.

@@ -36,6 +36,7 @@ use crate::cost::Price;
 use crate::engine::{SimRng, SimTime};
 use crate::model::clock::{Schedule, ScheduleSpec};
 use crate::model::dist::DistSpec;
+use crate::model::limits::MAX_DATAPOINTS;
 use crate::model::quantity::Quantity;
 use crate::model::{Dist, KindBuilder};
 
@@ -190,8 +191,7 @@ const MAX_SLOTS: u32 = 10_000;
 const MAX_LAUNCHES: usize = 1_000_000;
 /// Launch records kept for the summary.
 const LAUNCHES_SHOWN: usize = 50;
-/// Most datapoints an alarm may need, and scheduled actions.
-const MAX_DATAPOINTS: u32 = 1_440;
+/// Most scheduled actions.
 const MAX_SCHEDULED: usize = 1_000;
 
 /// Checked start-up chain.

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::spec::ChartKind;
-use crate::report::timeseries::column;
+use crate::report::timeseries::{column, ratio};
 
 use super::shard::Shard;
 use super::{Experiment, metric};
@@ -214,12 +214,6 @@ fn more_replications(exp: &Experiment, results: &[PointResult], have: &[usize]) 
 
 /// MSER-5 on each point's number-in-system series averaged over its first replications (the
 /// average removes most of the noise that makes MSER on a single run cut too much); prints a
-/// `num` ÷ `den`, window by window (both in window order); windows where `den` is 0 are left
-/// out, so the chart shows a gap there.
-fn ratio(num: &[(f64, f64)], den: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    num.iter().zip(den).filter(|(_, d)| d.1 != 0.0).map(|(n, d)| (n.0, n.1 / d.1)).collect()
-}
-
 /// note when the suggested truncation is longer than the chosen warm-up by more than a window.
 fn warn_short_warmup(exp: &Experiment, series: &[(usize, Vec<f64>, Vec<f64>)]) {
     let mut by_point: std::collections::BTreeMap<usize, (Vec<f64>, Vec<f64>, usize)> = Default::default();
@@ -334,14 +328,7 @@ pub fn bar_style(unit: &str) -> ProgressStyle {
 
 #[cfg(test)]
 mod tests {
-    use super::{mean_by_window, ratio};
-
-    #[test]
-    fn a_column_per_another_is_a_ratio_with_gaps_where_it_is_zero() {
-        let num = [(1.0, 3.0), (3.0, 0.0), (5.0, 2.0)];
-        let den = [(1.0, 12.0), (3.0, 10.0), (5.0, 0.0)];
-        assert_eq!(ratio(&num, &den), vec![(1.0, 0.25), (3.0, 0.0)]);
-    }
+    use super::mean_by_window;
 
     #[test]
     fn time_series_mean_window_by_window() {

@@ -1,5 +1,6 @@
 //! Streaming statistics, bounded in memory whatever the simulated duration.
 
+pub mod columns;
 pub mod critical;
 pub mod latency;
 pub mod timeweighted;

@@ -111,6 +111,16 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Most datapoints an alarm may count (`datapoints` and `evaluation_periods` of a model's
+/// `alarms` and of a fleet's scaling alarms): a day of one-minute periods. Each alarm keeps its
+/// last M datapoints while the run is evaluated.
+pub const MAX_DATAPOINTS: u32 = 1_440;
+
+/// Most alarms in one model (`alarms`): each is a row of the alarm timeline chart and is
+/// evaluated over every window of the run; CloudWatch's own default is a few per metric, and
+/// seed 001's table has seven.
+pub const MAX_ALARMS: usize = 200;
+
 /// Shortest mean on or off period of throttle bursts [s]: a burst shorter than a millisecond is
 /// no burst at all, and the process's periods are events of their own.
 pub const MIN_BURST_S: f64 = 1e-3;

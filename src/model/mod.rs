@@ -1,5 +1,6 @@
 //! Model files: raw spec (serde) → checked [`Model`], with `--set` overrides and error locations.
 
+pub mod alarms;
 pub mod clock;
 pub mod dist;
 pub mod either;
@@ -182,6 +183,8 @@ pub struct Model {
     pub trace: u32,
     pub sources: Vec<SourceDef>,
     pub sessions: Vec<SessionsDef>,
+    /// Alarms on the time-series windows, in name order (evaluated by `report/alarms.rs`).
+    pub alarms: Vec<alarms::AlarmDef>,
 }
 
 impl Model {

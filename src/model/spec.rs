@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::alarms::AlarmSpec;
 use super::clock::ScheduleSpec;
 use super::dist::DistSpec;
 use super::policy_spec::{LimitSpec, PolicySpec};
@@ -72,6 +73,9 @@ pub struct ModelSpec {
     /// Prices added to, or overriding, the built-in table (see docs/cost.md).
     #[serde(default)]
     pub prices: BTreeMap<String, PriceSpec>,
+    /// Alarms on the time-series figures, evaluated on every run's windows (alarms.csv).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, AlarmSpec>,
 }
 
 /// Run settings; each can be overridden on the command line.

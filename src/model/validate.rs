@@ -97,11 +97,18 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
     let mut sessions: Vec<SessionsDef> = sessions.into_iter().flatten().collect();
     sessions.iter_mut().for_each(|s| s.entry = program.pc_of(s.to));
     let duration = SimTime::from_secs(spec.run.duration.0);
+    let window = spec.run.window.map_or_else(|| default_window(duration), |w| SimTime::from_secs(w.0));
+    let services: Vec<String> = program.services.iter().map(|s| s.name.clone()).collect();
+    let columns = crate::metrics::columns::names(&services, &crate::metrics::columns::kind_columns(&program));
+    let (alarms, issues) = super::alarms::check(&spec.alarms, &columns, window);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
     Ok(Model {
         duration,
         warmup: SimTime::from_secs(spec.run.warmup.0),
         seed: spec.run.seed,
-        window: spec.run.window.map_or_else(|| default_window(duration), |w| SimTime::from_secs(w.0)),
+        window,
         max_in_flight: spec.run.max_in_flight,
         clock: c.clock,
         classes: c.classes,
@@ -112,6 +119,7 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         trace: 0,
         sources,
         sessions,
+        alarms,
         spec,
     })
 }

@@ -1,5 +1,6 @@
 //! PNG charts of a run: latency percentiles, throughput and errors, queue lengths over time, the
-//! latency CDF, and the critical-path breakdown (`stacked.rs`).
+//! latency CDF, the critical-path breakdown (`stacked.rs`) and the alarm timeline
+//! (`alarm_chart.rs`).
 //!
 //! Text uses a bundled DejaVu Sans (assets/fonts), so charts render the same on a machine with
 //! no fonts installed. The warm-up period is shaded grey: its data are drawn but not measured.
@@ -110,7 +111,8 @@ pub fn latency_unit(max_s: f64) -> (f64, &'static str) {
     if max_s < 1.0 { (1000.0, "ms") } else { (1.0, "s") }
 }
 
-/// Draws latency, throughput, queues and latency_cdf charts (PNG and SVG) for a run.
+/// Draws latency, throughput, queues, latency_cdf, critical_path and (for a model with alarms)
+/// alarms charts (PNG and SVG) for a run.
 pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<PathBuf>> {
     let rows = &out.rows;
     let name = &match out.summary.status {
@@ -209,6 +211,15 @@ pub fn run_charts(dir: &Path, model: &Model, out: &RunOutput) -> Result<Vec<Path
         out.summary.critical_path.iter().map(|(k, v)| (k.clone(), *v)).collect();
     if let Some(bars) = super::stacked::StackedBars::critical_path(&model.spec.name, &parts) {
         written.extend(bars.save_both(dir, "critical_path")?);
+    }
+    if !out.alarms.is_empty() {
+        let timeline = super::alarm_chart::AlarmTimeline::new(
+            &model.spec.name,
+            &out.alarms,
+            out.summary.simulated_s,
+            model.warmup.as_secs(),
+        );
+        written.extend(timeline.save_both(dir, "alarms")?);
     }
     Ok(written)
 }

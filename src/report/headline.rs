@@ -21,6 +21,7 @@ pub fn run_headline(summary: &Value) -> String {
     o.push_str(&cost_table(summary));
     o.push_str("</div>\n");
     o.push_str(&services_table(summary));
+    o.push_str(&alarms_table(summary));
     o
 }
 
@@ -244,6 +245,46 @@ fn services_table(s: &Value) -> String {
         "</table>\n<p class=\"small muted\">A call is its first attempt and every retry, up to its final \
          outcome (before any fallback); p99 is per call as its caller sees it, retries and backoff \
          included (for a station, the time at it); utilisation is the time-averaged share of busy slots.</p>\n",
+    );
+    o
+}
+
+/// The model's alarms (only when it has some): condition, severity, how often and when each
+/// fired, its time in ALARM and its worst datapoint.
+fn alarms_table(s: &Value) -> String {
+    let Some(alarms) = s["alarms"].as_object().filter(|m| !m.is_empty()) else { return String::new() };
+    let mut o = String::from(
+        "<h3>Alarms</h3>\n<table class=\"cards alarms\"><tr class=\"head\"><th class=\"text\">alarm</th>\
+         <th class=\"text\">severity</th><th class=\"text\">condition</th><th>fired</th><th>first at</th>\
+         <th>time in ALARM</th><th>worst datapoint</th></tr>\n",
+    );
+    for (name, a) in alarms {
+        let fired = num(&a["fired"]).unwrap_or(0.0);
+        let first = num(&a["first_start_s"]).map_or("—".into(), |t| format!("{}\u{a0}s", sig(t, 6)));
+        let mut time = num(&a["time_in_alarm_s"]).map_or("—".into(), duration_words);
+        if a["in_alarm_at_end"].as_bool() == Some(true) {
+            time.push_str(" (still at the end)");
+        }
+        let peak = num(&a["peak"]).map_or("—".into(), |x| sig(x, 4));
+        let row_style = if fired > 0.0 { " style=\"background:#fff4d6\"" } else { "" };
+        let _ = writeln!(
+            o,
+            "<tr{row_style}><td class=\"text name\" data-label=\"alarm\"><b>{}</b></td>\
+             <td class=\"text\" data-label=\"severity\">{}</td><td class=\"text\" data-label=\"condition\"><code>{}</code>{}</td>\
+             <td class=\"n\" data-label=\"fired\">{}</td><td class=\"n\" data-label=\"first at\">{first}</td>\
+             <td class=\"n\" data-label=\"time in ALARM\">{time}</td><td class=\"n\" data-label=\"worst datapoint\">{peak}</td></tr>",
+            esc(name),
+            esc(a["severity"].as_str().unwrap_or("")),
+            esc(a["condition"].as_str().unwrap_or("")),
+            a["description"].as_str().filter(|d| !d.is_empty()).map_or(String::new(), |d| format!("<br>{}", esc(d))),
+            count(&a["fired"]),
+        );
+    }
+    o.push_str(
+        "</table>\n<p class=\"small muted\">Evaluated as CloudWatch does, on the windows after warm-up: each \
+         period gives a datapoint; an alarm goes to ALARM at the end of the period that makes N of the last M \
+         datapoints breach, and back to OK at the end of the one that leaves fewer; periods without data are \
+         skipped. Every time in ALARM is in alarms.csv.</p>\n",
     );
     o
 }

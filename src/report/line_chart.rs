@@ -605,7 +605,7 @@ const TITLE_CHAR_W: f64 = 0.5;
 
 /// The font size [px] for a title `text` in an area `width` px wide: `size`, or smaller so that
 /// the title fits (never below 12 px), instead of being cut off at both edges.
-fn title_size(text: &str, size: u32, width: u32) -> u32 {
+pub(crate) fn title_size(text: &str, size: u32, width: u32) -> u32 {
     let chars = text.chars().count().max(1) as f64;
     let fits = (f64::from(width.saturating_sub(20)) / (chars * TITLE_CHAR_W)).floor() as u32;
     fits.clamp(12, size.max(12))

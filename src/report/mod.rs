@@ -1,6 +1,8 @@
 //! Outputs of a run, built from the raw figures the simulation leaves (`sim::FinishedRun`):
-//! summary.json, timeseries.csv, the resolved model, and charts.
+//! summary.json, timeseries.csv, alarms.csv, the resolved model, and charts.
 
+pub mod alarm_chart;
+pub mod alarms;
 pub mod charts;
 pub mod headline;
 pub mod html;

@@ -1,9 +1,10 @@
 //! Everything one run produces for its reader, built from the raw figures the simulation
 //! leaves ([`FinishedRun`]): the summary, the time-series rows and their column names, the
-//! end-to-end latencies and the trace.
+//! end-to-end latencies, the trace and the alarms.
 
 use crate::metrics::{Latency, WindowRow};
 use crate::model::Model;
+use crate::report::alarms::{AlarmRun, evaluate};
 use crate::report::summary::Summary;
 use crate::report::timeseries::kind_columns;
 use crate::sim::FinishedRun;
@@ -21,12 +22,15 @@ pub struct RunOutput {
     pub e2e: Latency,
     /// Sampled request traces (Chrome trace-event JSON), if asked for.
     pub trace: Option<String>,
+    /// The model's alarms over the windows: datapoints and times in ALARM.
+    pub alarms: Vec<AlarmRun>,
 }
 
 impl RunOutput {
     /// The outputs of `run`, a finished run of `model`.
     pub fn build(model: &Model, run: FinishedRun) -> RunOutput {
-        let summary = Summary::build(model, &run);
+        let alarms = evaluate(model, run.world.windows.rows());
+        let summary = Summary::build(model, &run, &alarms);
         let mut w = run.world;
         RunOutput {
             summary,
@@ -35,6 +39,7 @@ impl RunOutput {
             e2e: std::mem::take(&mut w.totals.e2e),
             trace: (model.trace > 0).then(|| w.trace.to_json()),
             rows: w.windows.into_rows(),
+            alarms,
         }
     }
 }

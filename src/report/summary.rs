@@ -10,6 +10,9 @@ use crate::cost::{CostSummary, Driver};
 use crate::metrics::{LatencySummary, PathPart};
 use crate::model::Model;
 use crate::model::program::Origin;
+use crate::report::alarms::{
+    AlarmRun, AlarmSummary, evaluate, summaries as alarm_summaries, warnings as alarm_warnings,
+};
 use crate::report::recovery::{Recovery, recovery};
 use crate::report::services::{PolicyCounts, ServiceSummary, worst_window_p99s};
 use crate::report::warnings::warnings;
@@ -47,6 +50,9 @@ pub struct Summary {
     /// Recovery after the model's fault windows (only for models with faults).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery: Option<Recovery>,
+    /// The model's alarms over the run's windows after warm-up (only for models with alarms).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub alarms: BTreeMap<String, AlarmSummary>,
     /// Things a reader of these figures must know, e.g. queues still growing at the end.
     pub warnings: Vec<String>,
 }
@@ -123,16 +129,19 @@ pub struct SessionSummary {
 
 impl Summary {
     /// summary.json of a finished run of `model`: the world's figures, each service's worst
-    /// window, the recovery after the model's fault windows and the warnings.
-    pub fn build(model: &Model, run: &FinishedRun) -> Summary {
+    /// window, the recovery after the model's fault windows, the `alarms` (evaluated on the
+    /// run's windows by the caller) and the warnings.
+    pub fn build(model: &Model, run: &FinishedRun, alarms: &[AlarmRun]) -> Summary {
         let mut s = Summary::figures(model, &run.world, run.status.clone(), run.wall_s);
         let rows = run.world.windows.rows();
         worst_window_p99s(model, rows, &mut s.services);
         s.recovery = recovery(model, rows, run.end().as_secs());
+        s.alarms = alarm_summaries(alarms, run.end().as_secs());
         s.warnings = warnings(run, rows);
         s.warnings.extend(
             s.recovery.as_ref().and_then(|r| r.unmeasured.as_ref()).map(|w| format!("recovery not measured: {w}")),
         );
+        s.warnings.extend(alarm_warnings(alarms));
         s
     }
 
@@ -141,6 +150,7 @@ impl Summary {
     pub fn skeleton(model: &Model) -> Summary {
         let mut s = Summary::figures(model, &World::new(model), Status::Completed, 0.0);
         s.recovery = recovery(model, &[], 0.0);
+        s.alarms = alarm_summaries(&evaluate(model, &[]), 0.0);
         s
     }
 
@@ -253,6 +263,7 @@ impl Summary {
             sessions,
             cost_usd: cost(model, w, measured_s),
             recovery: None,
+            alarms: BTreeMap::new(),
             warnings: Vec::new(),
         }
     }

@@ -4,11 +4,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{charts, timeseries};
+use super::{alarms, charts, timeseries};
 use crate::model::Model;
 use crate::report::output::RunOutput;
 
-/// Writes summary.json, timeseries.csv, model.resolved.json and (unless `charts` is false) the
+/// Writes summary.json, timeseries.csv, alarms.csv (for a model with alarms), model.resolved.json and (unless `charts` is false) the
 /// PNG charts into `dir`, creating it. Returns the paths of the charts written.
 pub fn write_run(dir: &Path, model: &Model, out: &RunOutput, with_charts: bool) -> Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
@@ -18,6 +18,9 @@ pub fn write_run(dir: &Path, model: &Model, out: &RunOutput, with_charts: bool) 
     };
     put("summary.json", serde_json::to_string_pretty(&out.summary)? + "\n")?;
     put("timeseries.csv", timeseries::to_csv(&out.rows, &out.station_names, &out.kind_columns))?;
+    if !model.alarms.is_empty() {
+        put("alarms.csv", alarms::to_csv(&out.alarms))?;
+    }
     put("model.resolved.json", serde_json::to_string_pretty(&model.spec)? + "\n")?;
     if let Some(t) = &out.trace {
         put("trace.json", t.clone())?;

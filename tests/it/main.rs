@@ -5,6 +5,7 @@
 //! that the analytic value lies inside the 95 % Student-t interval of the replication means,
 //! and that the interval is narrow enough (a stated relative half-width) for the check to bite.
 
+mod alarms;
 mod bad_input;
 mod batch_server;
 mod blocks;
