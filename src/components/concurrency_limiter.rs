@@ -358,10 +358,9 @@ impl Kind for ConcurrencyLimiter {
     fn timer(&mut self, token: u32, cx: &mut StepCx) {
         if token == HOUR {
             let Some(s) = &self.def.schedule else { return };
-            // Just after the hour: its own value, whatever the rounding of the timer's time.
-            let t = cx.now.as_secs();
-            let cap = s.value_at(t + 1e-3) as u32;
-            cx.out.timer(SimTime::from_secs(s.next_hour_after(t + 1e-3)), HOUR);
+            let (cap, next) = s.on_the_hour(cx.now.as_secs());
+            let cap = cap as u32;
+            cx.out.timer(SimTime::from_secs(next), HOUR);
             if cap != self.cap {
                 self.cap = cap;
                 self.note_limit(cx.now.as_secs());

@@ -706,11 +706,9 @@ impl Fleet {
             }
             SCHEDULE if token == HOURLY => {
                 let Some(h) = self.def.scaling.as_ref().and_then(|s| s.hourly.clone()) else { return FleetEvent::None };
-                // Just after the hour: its own entry, whatever the rounding of the timer's time.
-                let t = SimTime(now).as_secs() + 1e-3;
-                let size = h.value_at(t) as u32;
-                timers.push((SimTime::from_secs(h.next_hour_after(t)), HOURLY));
-                self.set_bounds(now, Some(size), Some(size), rng, timers);
+                let (size, next) = h.on_the_hour(SimTime(now).as_secs());
+                timers.push((SimTime::from_secs(next), HOURLY));
+                self.set_bounds(now, Some(size as u32), Some(size as u32), rng, timers);
                 FleetEvent::None
             }
             SCHEDULE => {

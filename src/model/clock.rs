@@ -135,6 +135,14 @@ impl Schedule {
         t + (HOUR as f64 - into)
     }
 
+    /// At a timer set for an hour's start `t` [s]: that hour's value and when the next hour
+    /// begins. Read 1 ms in, so a time that rounds to just before the boundary still gets the
+    /// hour it was set for.
+    pub fn on_the_hour(&self, t: f64) -> (f64, f64) {
+        let inside = t + 1e-3;
+        (self.value_at(inside), self.next_hour_after(inside))
+    }
+
     /// The simulated times [s] in [0, `until`) where the value changes, with the new value.
     pub fn changes_until(&self, until: f64) -> Vec<(f64, f64)> {
         let mut out = Vec::new();

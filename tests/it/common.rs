@@ -65,3 +65,8 @@ pub fn station(out: &RunOutput, name: &str, field: &str) -> f64 {
 pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs()
 }
+
+/// A constant distribution of `v` (seconds, or a count).
+pub fn constant(v: f64) -> Value {
+    serde_json::json!({"dist": "constant", "value": v})
+}

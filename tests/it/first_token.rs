@@ -5,11 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{model, run};
-
-fn constant(v: f64) -> Value {
-    json!({"dist": "constant", "value": v})
-}
+use crate::common::{constant, model, run};
 
 /// An orchestrator that does `before` s of work, calls the model, then `after` s of work (the
 /// output guardrail); the model's first token comes 0.5 s after it starts, then 200 tokens at

@@ -8,11 +8,7 @@ use capsim::report::output::RunOutput;
 use capsim::report::timeseries::column;
 use serde_json::{Value, json};
 
-use crate::common::{model, run};
-
-fn constant(v: f64) -> Value {
-    json!({"dist": "constant", "value": v})
-}
+use crate::common::{constant, model, run};
 
 /// A kind's time-series column as (window end [s], value).
 fn series(out: &RunOutput, name: &str) -> Vec<(f64, f64)> {
