@@ -18,6 +18,11 @@
 //!   autoscaled classifier pool (`endpoint_pool`), a micro-batching reranker (`batch_server`)
 //!   and two LLMs (`llm`: Sonnet for 30 % of intents, Haiku for 70 %); prints how many times
 //!   faster than real time.
+//! - `mangaassist-normal` / `mangaassist-peak`: the whole chatbot (models/mangaassist.json):
+//!   the normal profile (50,000 sessions, about 5,000 messages/s) for 10 simulated minutes
+//!   after its 2-minute ramp, and the peak profile (500,000 sessions, about 50,000 messages/s)
+//!   ramped over 5 minutes and held for 5, its fleets sized for the peak from the start; both
+//!   print how many times faster than real time and the events per message.
 //!
 //! Every case also counts heap allocations during the run (a counting global allocator) and
 //! prints them per event: growth of the slab, the event list and histograms is amortised, so a
@@ -75,6 +80,8 @@ fn main() {
         "flow-8m",
         "stampede-10m",
         "model-tier-2m",
+        "mangaassist-normal",
+        "mangaassist-peak",
         "sessions-10m",
         "sessions-40m",
         "sessions-160m",
@@ -105,6 +112,8 @@ fn run_case(case: &str) {
         "flow-8m" => flow("8m"),
         "stampede-10m" => stampede(),
         "model-tier-2m" => model_tier(),
+        "mangaassist-normal" => mangaassist(false),
+        "mangaassist-peak" => mangaassist(true),
         "sessions-10m" => sessions("10m"),
         "sessions-40m" => sessions("40m"),
         "sessions-160m" => sessions("160m"),
@@ -217,6 +226,40 @@ fn model_tier() -> (u64, u64) {
     let wall = t.elapsed().as_secs_f64();
     eprintln!("model-tier-2m: 120 simulated s in {wall:.2} s wall: {:.0}x real time", 120.0 / wall);
     (out.world.totals.all.arrived, out.world.ctx.events)
+}
+
+/// The whole chatbot at its normal or its peak profile (see the module's doc).
+fn mangaassist(peak: bool) -> (u64, u64) {
+    let text = std::fs::read_to_string("models/mangaassist.json").expect("run from the crate root");
+    let mut sets: Vec<String> = vec!["run.warmup=0".into()];
+    let (label, simulated) = if peak {
+        let pool = "services.orchestrator_ecs.kind.endpoint_pool";
+        sets.extend([
+            "sessions.shoppers.users=500000".into(),
+            r#"sessions.shoppers.users_profile=[{"shape":"ramp","from":0,"to":500000,"duration":"5m"}]"#.into(),
+            format!("{pool}.instances=800"),
+            format!("{pool}.autoscaling.min=800"),
+            "services.classifier.kind.endpoint_pool.instances=500".into(),
+            "services.reranker.kind.batch_server.instances=500".into(),
+            "run.duration=10m".into(),
+        ]);
+        ("mangaassist-peak", 600.0)
+    } else {
+        sets.push("run.duration=12m".into());
+        ("mangaassist-normal", 720.0)
+    };
+    let sets: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let m = load_str("models/mangaassist.json", &text, &sets).unwrap();
+    let t = Instant::now();
+    let out = capsim::sim::run(&m);
+    let wall = t.elapsed().as_secs_f64();
+    let (arrived, events) = (out.world.totals.all.arrived, out.world.ctx.events);
+    eprintln!(
+        "{label}: {simulated} simulated s in {wall:.1} s wall: {:.1}x real time, {:.1} events per message",
+        simulated / wall,
+        events as f64 / arrived.max(1) as f64
+    );
+    (arrived, events)
 }
 
 /// The yardstick: the least an M/M/c simulation can do.

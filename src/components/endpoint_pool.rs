@@ -17,6 +17,12 @@
 //! the 55 s first request, and everyone queued behind it. Requests beyond `queue_limit`
 //! waiting are rejected. Scale-in drains instances: they take no new requests, finish their
 //! own, and stop (and stop costing) when idle.
+//!
+//! An ECS service orchestrating conversations: with `target`, a request keeps its slot after
+//! its own work while it calls `target` (the rest of the conversation's flow), so slots are
+//! conversations in flight and `cpu_utilization` is their share; with `overflow`, a request
+//! that finds every slot busy (and `overflow_after` already waiting) calls the overflow service
+//! instead — Lambda burst capacity.
 
 use std::collections::VecDeque;
 
@@ -52,6 +58,20 @@ pub struct EndpointPoolSpec {
     pub startup: StartupSpec,
     /// Autoscaling (default: a fixed fleet).
     pub autoscaling: Option<AutoscalingSpec>,
+    /// A service each request calls after its `service` time, keeping its slot until the call
+    /// ends: an ECS task whose slots are the conversations it orchestrates (default: none).
+    pub target: Option<String>,
+    /// The `policies` entry wrapping the call to `target`.
+    pub policy: Option<String>,
+    /// A service a request calls instead of waiting when every slot is busy and
+    /// `overflow_after` requests already wait: ECS baseline capacity spilling to Lambda
+    /// (seed 001's "Overflow traffic can spill to Lambda for burst handling").
+    pub overflow: Option<String>,
+    /// The `policies` entry wrapping overflow calls.
+    pub overflow_policy: Option<String>,
+    /// Requests that may wait for a slot before the next one spills to `overflow` (default 0).
+    #[serde(default)]
+    pub overflow_after: u32,
 }
 
 /// How requests reach instances.
@@ -72,12 +92,16 @@ pub struct EndpointPoolDef {
     service: Dist,
     routing: Routing,
     queue_limit: usize,
+    /// Whether requests spill to an overflow service, and how many may wait first.
+    overflow: Option<usize>,
 }
 
 /// Kind step tags.
 const ADMIT: u16 = 0;
 const START: u16 = 1;
 const DONE: u16 = 2;
+/// The call to `target` failed: the slot is released and the request fails.
+const FAILED: u16 = 3;
 /// Most requests a queue limit may allow.
 const MAX_QUEUE_LIMIT: u32 = 100_000_000;
 
@@ -94,6 +118,8 @@ pub struct PoolCounts {
     pub max_cold_wait_s: f64,
     /// The most requests waiting at once.
     pub max_waiting: u64,
+    /// Requests sent to `overflow` because no slot was free.
+    pub overflowed: u64,
 }
 
 /// A running pool.
@@ -109,6 +135,8 @@ pub struct EndpointPool {
     /// A buffer for the load balancer's list of serving instances.
     scratch: Vec<usize>,
     counts: PoolCounts,
+    /// Simulated time of the run's first overflow [ns], warm-up included.
+    first_overflow: Option<u64>,
 }
 
 impl Kind for EndpointPool {
@@ -123,10 +151,38 @@ impl Kind for EndpointPool {
             b.issue("queue_limit", format!("must be at most {MAX_QUEUE_LIMIT} requests, got {limit}"));
             return None;
         }
+        let mut ok = true;
         let done = b.step(DONE, vec![RETURN]);
-        let start = b.step(START, vec![done]);
-        b.entry = b.step(ADMIT, vec![start]);
-        Some(EndpointPoolDef { fleet: fleet?, service: service?, routing: spec.routing, queue_limit: limit as usize })
+        let after_work = match &spec.target {
+            Some(t) => {
+                let failed = b.step(FAILED, vec![]);
+                b.call("target", t, spec.policy.as_deref(), done, Some(failed))?
+            }
+            None if spec.policy.is_some() => {
+                b.issue("policy", "goes with `target`");
+                ok = false;
+                done
+            }
+            None => done,
+        };
+        let start = b.step(START, vec![after_work]);
+        let mut exits = vec![start];
+        if let Some(o) = &spec.overflow {
+            exits.push(b.call_with("overflow_policy", "overflow", o, spec.overflow_policy.as_deref(), RETURN, None)?);
+        } else if spec.overflow_policy.is_some() {
+            b.issue("overflow_policy", "goes with `overflow`");
+            ok = false;
+        }
+        b.entry = b.step(ADMIT, exits);
+        let overflow = spec.overflow.as_ref().map(|_| spec.overflow_after as usize);
+        let def = EndpointPoolDef {
+            fleet: fleet?,
+            service: service?,
+            routing: spec.routing,
+            queue_limit: limit as usize,
+            overflow,
+        };
+        ok.then_some(def)
     }
 
     fn holds_while_waiting() -> bool {
@@ -145,6 +201,7 @@ impl Kind for EndpointPool {
             turn: 0,
             scratch: Vec::new(),
             counts: PoolCounts::default(),
+            first_overflow: None,
         }
     }
 
@@ -172,6 +229,9 @@ impl Kind for EndpointPool {
                 self.fleet.leave(now);
                 self.counts.served += 1;
                 self.feed(now, i, cx);
+                if tag == FAILED {
+                    return Go::Fail(job.failed.take().unwrap_or(Outcome::Error));
+                }
                 Go::Exit(0)
             }
         }
@@ -201,6 +261,7 @@ impl Kind for EndpointPool {
         let per = cost.filter(|_| self.counts.served > 0).map(|c| c / self.counts.served as f64);
         v["cost_per_inference_usd"] = serde_json::json!(per);
         v["waiting"] = serde_json::json!(self.waiting);
+        v["first_overflow_s"] = serde_json::json!(self.first_overflow.map(|t| t as f64 * 1e-9));
         v
     }
 
@@ -219,14 +280,21 @@ impl EndpointPool {
     /// A request arrives: it starts on an instance, waits, or is rejected.
     fn admit(&mut self, now: u64, job: &mut Job, cx: &mut StepCx) -> Go {
         self.counts.requests += 1;
-        self.fleet.arrive(now);
         let pick = match self.def.routing {
             Routing::SharedQueue => self.free_instance(),
             _ => self.balance(),
         };
         let shared = self.def.routing == Routing::SharedQueue;
+        let free = pick.is_some_and(|i| self.fleet.instances[i].busy < self.def.fleet.slots);
+        if !free && self.def.overflow.is_some_and(|after| self.waiting as usize >= after) {
+            // Spilled: it never reaches the pool, so it is not an invocation of it.
+            self.counts.overflowed += 1;
+            self.first_overflow.get_or_insert(now);
+            return Go::Exit(1);
+        }
+        self.fleet.arrive(now);
         match pick {
-            Some(i) if self.fleet.instances[i].busy < self.def.fleet.slots => {
+            Some(i) if free => {
                 self.fleet.busy_change(now, i, true);
                 job.kind_slot = i as u32;
                 return Go::Exit(0);

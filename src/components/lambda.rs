@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::kinds::{Go, Kind, StepCx};
 use crate::cost::Price;
 use crate::engine::{SimRng, SimTime, stream};
+use crate::metrics::latency::Latency;
 use crate::model::dist::DistSpec;
 use crate::model::program::RETURN;
 use crate::model::quantity::Quantity;
@@ -151,6 +152,11 @@ pub struct Lambda {
     counts: LambdaCounts,
     /// Cold starts in the open time-series window.
     window_cold: u64,
+    /// Initialisation time of each invocation since warm-up [ns]: a cold start's, 0 in a warm
+    /// environment (its p99 is the seeds' "cold start P99").
+    init: Latency,
+    /// Simulated time of the run's first cold start [ns], warm-up included.
+    first_cold_start: Option<u64>,
 }
 
 impl Kind for Lambda {
@@ -250,6 +256,8 @@ impl Kind for Lambda {
             legacy: def.legacy.map(|burst| Tokens::full(500.0 / 60.0, burst as f64)),
             counts: LambdaCounts::default(),
             window_cold: 0,
+            init: Latency::with_digits(3),
+            first_cold_start: None,
         }
     }
 
@@ -289,8 +297,10 @@ impl Kind for Lambda {
         if self.idle_provisioned > 0 {
             self.idle_provisioned -= 1;
             job.kind_slot = 1;
+            self.init.record(0);
         } else if self.idle.pop_back().is_some() {
             job.kind_slot = 0;
+            self.init.record(0);
         } else {
             if !self.may_create(now) {
                 self.counts.throttled_scaling += 1;
@@ -300,7 +310,10 @@ impl Kind for Lambda {
             let c = &mut self.counts;
             (c.cold_starts, c.environments_created) = (c.cold_starts + 1, c.environments_created + 1);
             self.window_cold += 1;
-            secs += self.def.cold.sample(&mut self.rng).max(0.0);
+            let init = self.def.cold.sample(&mut self.rng).max(0.0);
+            self.init.record(SimTime::from_secs(init).0);
+            self.first_cold_start.get_or_insert(now);
+            secs += init;
             job.kind_slot = 0;
         }
         self.busy += 1;
@@ -320,6 +333,7 @@ impl Kind for Lambda {
 
     fn restart_stats(&mut self, _now: SimTime) {
         self.counts = LambdaCounts { max_concurrency: self.busy, ..LambdaCounts::default() };
+        self.init.reset();
     }
 
     fn summary(&self, now: SimTime) -> serde_json::Value {
@@ -329,6 +343,8 @@ impl Kind for Lambda {
         v["cold_start_share"] =
             serde_json::json!((c.invocations > 0).then(|| c.cold_starts as f64 / c.invocations as f64));
         v["cost_usd"] = serde_json::json!(self.cost_usd(now));
+        v["init_s"] = serde_json::to_value(self.init.summary()).unwrap_or_default();
+        v["first_cold_start_s"] = serde_json::json!(self.first_cold_start.map(|t| t as f64 * 1e-9));
         v
     }
 

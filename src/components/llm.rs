@@ -233,6 +233,8 @@ pub struct Llm {
     recheck_set: bool,
     counts: LlmCounts,
     first_token: Latency,
+    /// Simulated time of the run's first throttle [ns], warm-up included.
+    first_throttle: Option<u64>,
     since: SimTime,
     /// Throttles in the open time-series window, and requests that reached the quotas in it.
     window_throttles: u64,
@@ -273,6 +275,7 @@ impl Kind for Llm {
             recheck_set: false,
             counts: LlmCounts::default(),
             first_token: Latency::with_digits(3),
+            first_throttle: None,
             since: SimTime::ZERO,
             window_throttles: 0,
             window_asked: 0,
@@ -338,6 +341,7 @@ impl Kind for Llm {
         v["window_throttled_share"] = window_share_summary(&self.window_shares);
         v["cache_hit_ratio"] = serde_json::json!((c.requests > 0).then(|| c.cache_hits as f64 / c.requests as f64));
         v["first_token_s"] = serde_json::to_value(self.first_token.summary()).unwrap_or_default();
+        v["first_throttle_s"] = serde_json::json!(self.first_throttle.map(|t| t as f64 * 1e-9));
         let secs = now.since(self.since) as f64 * 1e-9;
         v["served_per_min"] = serde_json::json!((secs > 0.0).then(|| c.served as f64 * 60.0 / secs));
         v["cost_usd"] = serde_json::json!(self.cost_usd(now));
@@ -417,19 +421,19 @@ impl Llm {
         let (input, _) = self.tokens(job);
         if self.def.provisioned.is_none() {
             if self.in_flight >= self.def.concurrency {
-                return self.throttle(|c| &mut c.throttled_concurrency);
+                return self.throttle(now, |c| &mut c.throttled_concurrency);
             }
             if let Some(r) = &mut self.rpm {
                 r.refill(now);
                 if !r.has(1.0) {
-                    return self.throttle(|c| &mut c.throttled_rpm);
+                    return self.throttle(now, |c| &mut c.throttled_rpm);
                 }
             }
             let reserve = input as f64 + self.def.max_tokens as f64;
             if let Some(t) = &mut self.tpm {
                 t.refill(now);
                 if !t.has(reserve) {
-                    return self.throttle(|c| &mut c.throttled_tpm);
+                    return self.throttle(now, |c| &mut c.throttled_tpm);
                 }
                 t.take(reserve);
             }
@@ -456,11 +460,12 @@ impl Llm {
                     self.give_back(victim_input, now);
                     self.counts.throttled_capacity += 1;
                     self.window_throttles += 1;
+                    self.first_throttle.get_or_insert(now.0);
                     cx.out.wake_failed(victim, Outcome::Throttled);
                 }
                 None => {
                     self.give_back(input, now);
-                    return self.throttle(|c| &mut c.throttled_capacity);
+                    return self.throttle(now, |c| &mut c.throttled_capacity);
                 }
             }
         }
@@ -493,8 +498,9 @@ impl Llm {
         }
     }
 
-    fn throttle(&mut self, which: impl Fn(&mut LlmCounts) -> &mut u64) -> Go {
+    fn throttle(&mut self, now: SimTime, which: impl Fn(&mut LlmCounts) -> &mut u64) -> Go {
         *which(&mut self.counts) += 1;
+        self.first_throttle.get_or_insert(now.0);
         self.window_throttles += 1;
         Go::Fail(Outcome::Throttled)
     }

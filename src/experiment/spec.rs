@@ -64,6 +64,11 @@ pub struct QuickSpec {
     pub warmup: Option<Quantity>,
     /// Replications per point.
     pub replications: Option<u32>,
+    /// Overrides added to (and replacing entries of) the experiment's `set` in the quick
+    /// profile only: a model run at a stated smaller scale in the gallery (every capacity and
+    /// load divided alike) and at full scale with `--full`.
+    #[serde(default)]
+    pub set: BTreeMap<String, Value>,
 }
 
 /// One claim: a reference figure (or a before → after pair) and the point(s) of the

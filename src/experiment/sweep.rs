@@ -129,6 +129,7 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
         (Vec::new(), Vec::new())
     };
     let wanted = |c: &super::spec::ChartSpec| c.kind == ChartKind::Timeseries && (rep == 0 || c.average);
+    let alarms = std::cell::OnceCell::new();
     let series = if exp.spec.charts.iter().any(wanted) {
         exp.spec
             .charts
@@ -137,9 +138,13 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
                 ChartKind::Timeseries => std::iter::once(&c.y)
                     .chain(&c.also)
                     .map(|y| {
-                        let col = |name: &str, per_second| {
-                            column(&out.rows, &out.station_names, &out.kind_columns, name, per_second)
-                                .unwrap_or_default()
+                        let col = |name: &str, per_second| match name.strip_prefix("alarms.") {
+                            Some(alarm) => {
+                                let runs = alarms.get_or_init(|| crate::report::alarms::evaluate(&model, &out.rows));
+                                alarm_state(&out.rows, runs, alarm)
+                            }
+                            None => column(&out.rows, &out.station_names, &out.kind_columns, name, per_second)
+                                .unwrap_or_default(),
                         };
                         match &c.per {
                             Some(per) => ratio(&col(y, false), &col(per, false)),
@@ -154,6 +159,18 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
         Vec::new()
     };
     RunResult { metrics, series, level, starts }
+}
+
+/// Alarm `name`'s state at the end of each window, 1 in ALARM and 0 OK, as (window middle [s],
+/// state): its timeline drawn as a time series.
+fn alarm_state(
+    rows: &[crate::metrics::WindowRow],
+    runs: &[crate::report::alarms::AlarmRun],
+    name: &str,
+) -> Vec<(f64, f64)> {
+    let Some(run) = runs.iter().find(|r| r.def.name == name) else { return Vec::new() };
+    let on = |t: f64| run.episodes.iter().any(|e| e.start_s <= t && e.end_s.is_none_or(|end| t < end));
+    rows.iter().map(|r| ((r.t_start + r.t_end) / 2.0, if on(r.t_end) { 1.0 } else { 0.0 })).collect()
 }
 
 /// A point's time series from its runs' (replication, series): the first replication's, or for

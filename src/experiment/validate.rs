@@ -44,6 +44,8 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
         spec.duration = q.duration.or(spec.duration);
         spec.warmup = q.warmup.or(spec.warmup);
         spec.replications = q.replications.unwrap_or(spec.replications);
+        let quick_set = q.set.clone();
+        spec.set.extend(quick_set);
     }
     let locate = |issues: Vec<Issue>| located(&label, text, issues);
     let mut issues = Vec::new();
@@ -369,8 +371,10 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
     }
     let is_param = |n: &str| params.iter().any(|p| p.name == n);
     let is_metric = |n: &String| spec.metrics.contains(n);
-    let columns =
+    let mut columns =
         crate::report::timeseries::columns(&skeleton_names(model), &crate::report::timeseries::kind_columns(model));
+    // An alarm's state (1 in ALARM, 0 OK) can be drawn like a column.
+    columns.extend(model.alarms.iter().map(|a| format!("alarms.{}", a.name)));
     for (i, c) in spec.charts.iter().enumerate() {
         let at = format!("charts.{i}");
         if c.legend.len() > 1 + c.also.len() {

@@ -5,7 +5,7 @@ use super::window::{CALL_COLUMNS, WindowRow};
 use crate::model::Program;
 
 /// Run-wide columns, first in every row.
-pub const RUN_COLUMNS: [&str; 12] = [
+pub const RUN_COLUMNS: [&str; 13] = [
     "t_start_s",
     "t_end_s",
     "arrivals",
@@ -18,6 +18,7 @@ pub const RUN_COLUMNS: [&str; 12] = [
     "p99_s",
     "degraded",
     "first_token_p99_s",
+    "errors",
 ];
 
 /// Per-service columns before the call counters: queue length, busy slots, p99 of attempts.
@@ -79,6 +80,7 @@ fn run_value(r: &WindowRow, k: usize) -> Option<f64> {
         9 => r.p99,
         10 => r.degraded as f64,
         11 => r.first_token_p99,
+        12 => (r.rejections + r.failures) as f64,
         _ => return None,
     })
 }

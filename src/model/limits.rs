@@ -121,6 +121,10 @@ pub const MAX_DATAPOINTS: u32 = 1_440;
 /// seed 001's table has seven.
 pub const MAX_ALARMS: usize = 200;
 
+/// Most phases in `run.phases`: each request's arrival and end is checked against every phase,
+/// and each keeps two latency histograms; a load test has a handful (ramp, hold, step-down).
+pub const MAX_PHASES: usize = 32;
+
 /// Shortest mean on or off period of throttle bursts [s]: a burst shorter than a millisecond is
 /// no burst at all, and the process's periods are events of their own.
 pub const MIN_BURST_S: f64 = 1e-3;

@@ -185,6 +185,16 @@ pub struct Model {
     pub sessions: Vec<SessionsDef>,
     /// Alarms on the time-series windows, in name order (evaluated by `report/alarms.rs`).
     pub alarms: Vec<alarms::AlarmDef>,
+    /// `run.phases`, as written.
+    pub phases: Vec<Phase>,
+}
+
+/// A named interval of simulated time with its own request figures (`run.phases`).
+#[derive(Clone, Debug)]
+pub struct Phase {
+    pub name: String,
+    pub from: SimTime,
+    pub to: SimTime,
 }
 
 impl Model {

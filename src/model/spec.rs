@@ -98,6 +98,22 @@ pub struct RunSpec {
     /// The model's time zone, e.g. `"+09:00"` (default UTC): schedules without their own
     /// `utc_offset` are in it.
     pub utc_offset: Option<String>,
+    /// Named intervals of the run, each with its own request counts and latency percentiles
+    /// (a load test's ramp, hold and step-down), whatever the warm-up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<PhaseSpec>,
+}
+
+/// A named interval of simulated time [`from`, `to`): requests arriving in it are counted as
+/// its arrivals, and requests ending in it give its outcomes and latencies.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    /// Letters, digits, `_` and `-`; unique.
+    pub name: String,
+    /// Start and end [s], from 0 to `run.duration`.
+    pub from: Quantity,
+    pub to: Quantity,
 }
 
 impl Default for RunSpec {
@@ -110,6 +126,7 @@ impl Default for RunSpec {
             max_in_flight: 5_000_000,
             start: None,
             utc_offset: None,
+            phases: Vec::new(),
         }
     }
 }

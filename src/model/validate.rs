@@ -120,6 +120,16 @@ pub fn validate(spec: ModelSpec) -> Result<Model, Vec<Issue>> {
         sources,
         sessions,
         alarms,
+        phases: spec
+            .run
+            .phases
+            .iter()
+            .map(|p| super::Phase {
+                name: p.name.clone(),
+                from: SimTime::from_secs(p.from.0),
+                to: SimTime::from_secs(p.to.0),
+            })
+            .collect(),
         spec,
     })
 }
@@ -206,10 +216,48 @@ impl Checker {
                 format!("must be from 1 to {MAX_IN_FLIGHT} (each request, call attempt or branch in flight holds about 200 bytes)"),
             );
         }
+        self.check_phases(r);
         let mut seen = std::collections::BTreeSet::new();
         for (i, cl) in spec.classes.iter().enumerate() {
             if cl.is_empty() || !seen.insert(cl.clone()) {
                 self.issue(format!("classes.{i}"), format!("class names must be non-empty and unique, got `{cl}`"));
+            }
+        }
+    }
+
+    /// `run.phases`: at most [`MAX_PHASES`], named like blocks and unique, each a non-empty
+    /// interval of the run.
+    fn check_phases(&mut self, r: &RunSpec) {
+        if r.phases.len() > MAX_PHASES {
+            let n = r.phases.len();
+            self.issue(
+                "run.phases",
+                format!("{n} phases; at most {MAX_PHASES} are allowed (each request is checked against every phase)"),
+            );
+            return;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, p) in r.phases.iter().enumerate() {
+            let at = format!("run.phases.{i}");
+            let good_name = !p.name.is_empty()
+                && p.name.len() <= 100
+                && p.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+            if !good_name {
+                self.issue(format!("{at}.name"), "a phase name uses only letters, digits, `_` and `-` (at most 100)");
+            } else if !seen.insert(p.name.as_str()) {
+                self.issue(format!("{at}.name"), format!("`{}` names two phases; names must be unique", p.name));
+            }
+            let (from, to, end) = (p.from.0, p.to.0, r.duration.0);
+            if !(from >= 0.0 && from < to && to <= end) {
+                self.issue(
+                    at,
+                    format!(
+                        "needs 0 ≤ from < to ≤ run.duration ({}), got from {} to {}",
+                        pretty_secs(end),
+                        pretty_secs(from),
+                        pretty_secs(to)
+                    ),
+                );
             }
         }
     }

@@ -53,8 +53,38 @@ pub struct Summary {
     /// The model's alarms over the run's windows after warm-up (only for models with alarms).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub alarms: BTreeMap<String, AlarmSummary>,
+    /// Each of `run.phases` (only for models with phases).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub phases: BTreeMap<String, PhaseSummary>,
     /// Things a reader of these figures must know, e.g. queues still growing at the end.
     pub warnings: Vec<String>,
+}
+
+/// One of `run.phases`: requests that arrived in it, and the outcomes and latencies of those
+/// that ended in it (warm-up or not).
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseSummary {
+    /// The interval [s]; `to_s` is the run's end if it stopped before.
+    pub from_s: f64,
+    pub to_s: f64,
+    pub arrived: u64,
+    pub completed: u64,
+    pub degraded: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    /// Answers (completed + degraded) per second of the phase [1/s].
+    pub throughput_per_s: f64,
+    /// (rejected + failed) ÷ the requests that ended in the phase (0–1; null if none).
+    pub error_share: f64,
+    /// End-to-end latency and time to first token of its answers [s].
+    pub latency_s: PhaseLatency,
+}
+
+/// Latencies of a phase's answers [s].
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseLatency {
+    pub e2e: LatencySummary,
+    pub first_token: LatencySummary,
 }
 
 /// Engine figures.
@@ -264,6 +294,7 @@ impl Summary {
             cost_usd: cost(model, w, measured_s),
             recovery: None,
             alarms: BTreeMap::new(),
+            phases: model.phases.iter().zip(&w.phases).map(|(d, p)| (d.name.clone(), phase(p, now))).collect(),
             warnings: Vec::new(),
         }
     }
@@ -279,6 +310,25 @@ pub struct LimitSummary {
 }
 
 /// `part / whole`, NaN (null) when `whole` is 0.
+/// The summary of one phase, `now` being the run's end.
+fn phase(p: &crate::sim::world::PhaseTotals, now: crate::engine::SimTime) -> PhaseSummary {
+    let to = p.to.min(now).max(p.from);
+    let secs = to.since(p.from) as f64 * 1e-9;
+    let answered = p.completed + p.degraded;
+    PhaseSummary {
+        from_s: p.from.as_secs(),
+        to_s: to.as_secs(),
+        arrived: p.arrived,
+        completed: p.completed,
+        degraded: p.degraded,
+        rejected: p.rejected,
+        failed: p.failed,
+        throughput_per_s: if secs > 0.0 { answered as f64 / secs } else { f64::NAN },
+        error_share: share(p.rejected + p.failed, answered + p.rejected + p.failed),
+        latency_s: PhaseLatency { e2e: p.e2e.summary(), first_token: p.first_token.summary() },
+    }
+}
+
 fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 { f64::NAN } else { part as f64 / whole as f64 }
 }

@@ -426,6 +426,10 @@ impl World {
             }
         };
         t.all.end(end);
+        if !self.phases.is_empty() {
+            self.phase_end(job, end);
+        }
+        let t = &mut self.totals;
         if let Some(c) = t.class_counts.get_mut(job.class as usize) {
             c.end(end);
         }
@@ -434,6 +438,31 @@ impl World {
         }
         if let Origin::User { sessions, user, left } = job.origin {
             self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);
+        }
+    }
+}
+
+impl World {
+    /// A top-level request ends while one or more of `run.phases` hold.
+    #[cold]
+    fn phase_end(&mut self, job: &Ended, end: End) {
+        let now = self.ctx.now;
+        let ns = now.since(job.born);
+        let first = if job.first_token == NEVER { ns } else { job.first_token.since(job.born).min(ns) };
+        for p in self.phases.iter_mut().filter(|p| p.holds(now)) {
+            match end {
+                End::Completed | End::Degraded => {
+                    p.e2e.record(ns);
+                    p.first_token.record(first);
+                    if end == End::Completed {
+                        p.completed += 1;
+                    } else {
+                        p.degraded += 1;
+                    }
+                }
+                End::Rejected => p.rejected += 1,
+                End::Failed => p.failed += 1,
+            }
         }
     }
 }

@@ -38,6 +38,30 @@ pub struct Totals {
     pub critical: CriticalPath,
 }
 
+/// One of `run.phases`: requests that arrived in [`from`, `to`), and the outcomes and latencies
+/// of those that ended in it. Never reset at the end of warm-up.
+#[derive(Clone, Debug, Default)]
+pub struct PhaseTotals {
+    pub from: SimTime,
+    pub to: SimTime,
+    pub arrived: u64,
+    pub completed: u64,
+    pub degraded: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    /// End-to-end latency and time to first token of the answers [ns].
+    pub e2e: Latency,
+    pub first_token: Latency,
+}
+
+impl PhaseTotals {
+    /// Whether `t` falls in the phase.
+    #[inline]
+    pub fn holds(&self, t: SimTime) -> bool {
+        self.from <= t && t < self.to
+    }
+}
+
 /// Top-level request counts: of every request, or of one class or intent.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Counts {
@@ -112,6 +136,8 @@ pub struct World {
     pub source_draws: Vec<Drawer>,
     pub session_draws: Vec<Drawer>,
     pub totals: Totals,
+    /// Figures of each of `run.phases`, in the model's order.
+    pub phases: Vec<PhaseTotals>,
     pub windows: Windows,
     /// Breakdown rows of jobs in flight.
     pub paths: BreakdownPool,
@@ -195,6 +221,11 @@ impl World {
             source_draws,
             session_draws,
             totals,
+            phases: model
+                .phases
+                .iter()
+                .map(|ph| PhaseTotals { from: ph.from, to: ph.to, ..PhaseTotals::default() })
+                .collect(),
             paths: BreakdownPool::new(p.services.len()),
             trace: Trace::new(model.trace),
             kinds: p.kinds.iter().map(|(s, d)| d.start(seed, &p.services[*s as usize].name)).collect(),
@@ -323,6 +354,9 @@ impl World {
             c.arrive();
         }
         self.windows.arrivals += 1;
+        for p in self.phases.iter_mut().filter(|p| p.holds(now)) {
+            p.arrived += 1;
+        }
         self.advance(id);
     }
 

@@ -29,6 +29,7 @@ mod layers;
 mod limits;
 mod llm;
 mod pages;
+mod phases;
 mod queue;
 mod queueing;
 mod schedules;
