@@ -47,6 +47,8 @@ pub struct Counts {
     pub completed: u64,
     /// Answered, with a fallback somewhere on the path.
     pub degraded: u64,
+    /// Answered (completed or degraded) with a refusal: a guardrail on the path blocked it.
+    pub blocked: u64,
     pub rejected: u64,
     pub failed: u64,
     pub in_flight: u64,
@@ -69,10 +71,11 @@ impl Counts {
         self.in_flight += 1;
     }
 
-    /// A request ends.
+    /// A request ends; `blocked`: answered with a guardrail's refusal.
     #[inline]
-    pub fn end(&mut self, end: End) {
+    pub fn end(&mut self, end: End, blocked: bool) {
         self.in_flight -= 1;
+        self.blocked += u64::from(blocked);
         match end {
             End::Completed => self.completed += 1,
             End::Degraded => self.degraded += 1,
