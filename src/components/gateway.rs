@@ -336,10 +336,13 @@ impl Kind for Gateway {
         Some(usd(msg, (self.counts.messages * self.def.billed as u64) as f64) + usd(minute, minutes))
     }
 
-    const COLUMNS: &'static [&'static str] = &["connections", "connections_peak", "lingering", "connects", "refused"];
+    const COLUMNS: &'static [&'static str] =
+        &["connections", "connections_peak", "lingering", "connects", "refused", "connections_share"];
 
+    /// The regions' columns summed; the peak and its share of the regions' limits summed
+    /// (seed 001's "concurrent sessions > 80 % of provisioned capacity").
     fn window(&mut self, _now: SimTime, out: &mut Vec<f64>) {
-        let mut row = [0.0; 5];
+        let mut row = [0.0; 6];
         for r in &mut self.regions {
             let w = r.close_window();
             for (a, b) in row.iter_mut().zip(w) {
@@ -347,6 +350,7 @@ impl Kind for Gateway {
             }
         }
         row[1] = self.window_peak as f64;
+        row[5] = row[1] / self.def.regions.iter().map(|r| f64::from(r.limit)).sum::<f64>();
         self.window_peak = self.open_now();
         out.extend(row);
     }

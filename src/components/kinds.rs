@@ -346,4 +346,5 @@ kinds! {
     ProcessorSharing => super::processor_sharing::ProcessorSharing,
     Gateway => super::gateway::Gateway,
     Queue => super::queue::Queue,
+    Guardrail => super::guardrail::Guardrail,
 }

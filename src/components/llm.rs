@@ -641,21 +641,10 @@ fn check(spec: &LlmSpec, b: &mut KindBuilder) -> Option<LlmDef> {
                 good
             };
             ok &= rate_ok(b, "semantic_cache.hit_rate", sc.hit_rate);
-            let mut by = Vec::new();
-            for (name, &r) in &sc.by_intent {
-                ok &= rate_ok(b, &format!("semantic_cache.by_intent.{name}"), r);
-                match b.intent_index(name) {
-                    Some(k) => {
-                        by.resize(by.len().max(k + 1), f64::NAN);
-                        by[k] = r;
-                    }
-                    None => {
-                        b.issue(&format!("semantic_cache.by_intent.{name}"), format!("unknown intent `{name}`"));
-                        ok = false;
-                    }
-                }
-            }
-            let by = by.into_iter().map(|r| if r.is_nan() { sc.hit_rate } else { r }).collect();
+            let by = b.intent_shares("semantic_cache.by_intent", sc.hit_rate, &sc.by_intent).unwrap_or_else(|| {
+                ok = false;
+                Vec::new()
+            });
             let latency = match &sc.latency {
                 Some(d) => b.dist("semantic_cache.latency", d),
                 None => Some(Dist::Constant(0.005)),

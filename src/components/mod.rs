@@ -3,6 +3,7 @@
 //! statistics; `sim::flow` moves requests between them.
 
 pub mod batch_server;
+pub mod bursts;
 pub mod cache;
 pub mod call_stats;
 pub mod concurrency_limiter;
@@ -12,6 +13,7 @@ pub mod endpoint_pool;
 pub mod fleet;
 pub mod gateway;
 pub mod gateway_region;
+pub mod guardrail;
 pub mod kinds;
 pub mod kv_store;
 pub mod lambda;

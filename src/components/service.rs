@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 
 use serde::Serialize;
 
+use super::bursts::Bursts;
 use super::call_stats::CallStats;
 use crate::cost::Driver;
 use rand::RngExt;
@@ -249,13 +250,9 @@ impl Service {
     /// Gives the service its throttle streams: `draws` for each arrival's throttle, `timeline`
     /// for the bursts' on/off durations (started in its stationary law: on with probability
     /// on/(on + off)).
-    pub fn with_throttles(mut self, draws: SimRng, mut timeline: SimRng) -> Service {
+    pub fn with_throttles(mut self, draws: SimRng, timeline: SimRng) -> Service {
         self.throttles = draws;
-        self.bursts = self.def.faults.throttle_bursts.map(|(on, off, share)| {
-            let is_on = timeline.random::<f64>() < on / (on + off);
-            let first = exp(&mut timeline, if is_on { on } else { off });
-            Bursts { on, off, share, is_on, until: first, rng: timeline }
-        });
+        self.bursts = self.def.faults.throttle_bursts.map(|(on, off, share)| Bursts::new(on, off, share, timeline));
         self
     }
 
@@ -266,8 +263,7 @@ impl Service {
         if p > 0.0 && self.throttles.random::<f64>() < p {
             return true;
         }
-        let Some(b) = &mut self.bursts else { return false };
-        b.in_burst(now.0 as f64 * 1e-9) && (b.share >= 1.0 || self.throttles.random::<f64>() < b.share)
+        self.bursts.as_mut().is_some_and(|b| b.hit(now, &mut self.throttles))
     }
 
     /// Whether a request served now ends in an injected error.
@@ -356,91 +352,5 @@ impl Service {
     /// Requests waiting now.
     pub fn waiting(&self) -> u64 {
         self.waiting
-    }
-}
-
-/// The on/off process of throttle bursts, advanced lazily to the time asked.
-struct Bursts {
-    /// Mean on and off durations [s]; share throttled while on.
-    on: f64,
-    off: f64,
-    share: f64,
-    is_on: bool,
-    /// When the current period ends [s].
-    until: f64,
-    rng: SimRng,
-}
-
-/// Periods stepped one by one before the process jumps to `t` in one draw.
-const BURST_STEPS: u32 = 64;
-
-impl Bursts {
-    /// Whether a burst is on at `t` [s] (not before the last time asked). Far ahead, the state
-    /// at `t` is drawn at once from the two-state chain's transition law — P(on at t | state s
-    /// at u) = π + (1{s on} − π)·e^{−(1/on + 1/off)(t − u)}, π = on/(on + off) — and, the
-    /// periods being exponential (memoryless), the rest of that period is a fresh draw: the
-    /// same process in law, at a cost that does not grow with the gap.
-    fn in_burst(&mut self, t: f64) -> bool {
-        let mut steps = 0;
-        while t >= self.until {
-            if steps == BURST_STEPS {
-                // At `until` the period ends and the state flips; the chain runs on from there.
-                let pi = self.on / (self.on + self.off);
-                let from_on = if self.is_on { 0.0 } else { 1.0 };
-                let decay = (-(1.0 / self.on + 1.0 / self.off) * (t - self.until)).exp();
-                let u: f64 = self.rng.random();
-                self.is_on = u < pi + (from_on - pi) * decay;
-                self.until = t + exp(&mut self.rng, if self.is_on { self.on } else { self.off });
-                break;
-            }
-            self.is_on = !self.is_on;
-            self.until += exp(&mut self.rng, if self.is_on { self.on } else { self.off });
-            steps += 1;
-        }
-        self.is_on
-    }
-}
-
-/// An exponential draw of mean `mean`.
-fn exp(rng: &mut SimRng, mean: f64) -> f64 {
-    let e: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, rng);
-    e * mean
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The share of time on is on ÷ (on + off) whether the process is asked often (stepped
-    /// period by period) or rarely (jumping over thousands of periods at once); and asked
-    /// often, a burst seen now is likely still on a moment later.
-    #[test]
-    fn bursts_are_on_their_share_of_the_time_asked_often_or_rarely() {
-        let new = || Bursts {
-            on: 1.0,
-            off: 9.0,
-            share: 1.0,
-            is_on: false,
-            until: 0.0,
-            rng: crate::engine::rng::stream(7, "bursts", "test"),
-        };
-        for gap in [0.05, 10_000.0] {
-            let mut b = new();
-            let n = 200_000;
-            let on = (1..=n).filter(|&k| b.in_burst(k as f64 * gap)).count() as f64 / n as f64;
-            // Binomial sd at most 0.3/√n for independent looks (the rare ones), wider for the
-            // correlated frequent ones: 0.1 ± 0.01 is 15 sd of the former.
-            assert!((on - 0.1).abs() < 0.01, "gap {gap}: on {on}");
-        }
-        let mut b = new();
-        let (mut both, mut first) = (0u32, 0u32);
-        for k in 0..200_000 {
-            let t = k as f64;
-            if b.in_burst(t) {
-                first += 1;
-                both += u32::from(b.in_burst(t + 0.01));
-            }
-        }
-        assert!(f64::from(both) / f64::from(first) > 0.95, "{both} of {first}");
     }
 }

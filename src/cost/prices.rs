@@ -1,6 +1,7 @@
 //! The default price table. Every figure comes from ../shared/reference/calibration.md (public
-//! AWS price pages) or, where a seed gives its own figure, from the seed; the `source` field says
-//! which. Models override or add prices under `prices`.
+//! AWS price pages) or, where a seed gives its own figure, from the seed — but for the Bedrock
+//! Guardrails text unit, an assumption read from AWS's public price page; the `source` field
+//! says which. Models override or add prices under `prices`.
 
 use std::collections::BTreeMap;
 
@@ -102,6 +103,14 @@ pub fn default_prices() -> BTreeMap<String, PriceSpec> {
         ("bedrock.sonnet-3.5.output_token".into(), million(15.0, &format!("{CAL}, Bedrock Claude 3.5 Sonnet output"))),
         ("bedrock.haiku-3.input_token".into(), million(0.25, &format!("{CAL}, Bedrock Claude 3 Haiku input"))),
         ("bedrock.haiku-3.output_token".into(), million(1.25, &format!("{CAL}, Bedrock Claude 3 Haiku output"))),
+        (
+            "bedrock.guardrail.text_unit".into(),
+            unit(
+                0.000_15,
+                "assumption: AWS's public Amazon Bedrock price page, Guardrails content filters at $0.15 per 1,000 \
+                 text units of up to 1,000 characters (not on the calibration sheet)",
+            ),
+        ),
     ])
 }
 

@@ -77,6 +77,34 @@ pub fn run(opts: &Options) -> Result<Vec<Entry>> {
     Ok(entries)
 }
 
+/// The entries of a gallery already written to `opts.out` by [`run`] with the same options,
+/// without running it again: every experiment loaded as `run` loads it, its table read back
+/// from its folder's sweep.json and its claims checked again (as `merge` does, the same
+/// numbers). An error names the first folder that is missing, cut short, or was written from
+/// another version of its experiment (its experiment.resolved.json differs).
+pub fn read(opts: &Options) -> Result<Vec<Entry>> {
+    let exps = select(load_all(opts)?, &opts.only)?;
+    let mut entries = Vec::new();
+    for (file, exp) in exps {
+        let dir = opts.out.join(&exp.spec.name);
+        let table = crate::experiment::output::read(&dir)
+            .with_context(|| format!("{} holds no finished gallery output for {file}", dir.display()))?;
+        if serde_json::to_value(&table.spec)? != serde_json::to_value(&exp.spec)? {
+            bail!(
+                "{}/experiment.resolved.json is not {file} as the {} profile runs it: that output was made from another version",
+                dir.display(),
+                if matches!(opts.profile, Profile::Quick) { "quick" } else { "full" }
+            );
+        }
+        if !table.shard.is_whole() || table.results.len() != exp.points.len() {
+            bail!("{}: {} of {} points; run the gallery again", dir.display(), table.results.len(), exp.points.len());
+        }
+        let claims = table.claims();
+        entries.push(Entry { exp, file, table, claims });
+    }
+    Ok(entries)
+}
+
 /// Writes the gallery's README.md and index.html into `out`, which holds every experiment's
 /// folder (the page inlines their charts).
 pub fn write_pages(entries: &[Entry], out: &Path, profile: Profile) -> Result<()> {

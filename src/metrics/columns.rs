@@ -5,7 +5,7 @@ use super::window::{CALL_COLUMNS, WindowRow};
 use crate::model::Program;
 
 /// Run-wide columns, first in every row.
-pub const RUN_COLUMNS: [&str; 13] = [
+pub const RUN_COLUMNS: [&str; 14] = [
     "t_start_s",
     "t_end_s",
     "arrivals",
@@ -19,10 +19,12 @@ pub const RUN_COLUMNS: [&str; 13] = [
     "degraded",
     "first_token_p99_s",
     "errors",
+    "breakers_open",
 ];
 
-/// Per-service columns before the call counters: queue length, busy slots, p99 of attempts.
-const SERVICE_COLUMNS: [&str; 3] = ["queue_len", "busy", "p99_s"];
+/// Per-service columns before the call counters: queue length, busy slots, p99 of attempts,
+/// breakers on calls to it open in the window.
+const SERVICE_COLUMNS: [&str; 4] = ["queue_len", "busy", "p99_s", "breakers_open"];
 
 /// Columns per service: [`SERVICE_COLUMNS`] then [`CALL_COLUMNS`].
 const PER_SERVICE: usize = SERVICE_COLUMNS.len() + CALL_COLUMNS.len();
@@ -34,7 +36,7 @@ pub fn kind_columns(program: &Program) -> Vec<String> {
 }
 
 /// Every column name, in order: [`RUN_COLUMNS`], then per service (stations included)
-/// `<service>.queue_len`, `.busy`, `.p99_s` and the call counters of [`CALL_COLUMNS`], then the
+/// `<service>.queue_len`, `.busy`, `.p99_s`, `.breakers_open` and the call counters of [`CALL_COLUMNS`], then the
 /// kinds' columns `kinds`.
 pub fn names(services: &[String], kinds: &[String]) -> Vec<String> {
     let mut out: Vec<String> = RUN_COLUMNS.iter().map(|c| c.to_string()).collect();
@@ -59,6 +61,7 @@ pub fn value(r: &WindowRow, k: usize) -> f64 {
             0 => r.stations[s].0,
             1 => r.stations[s].1,
             2 => r.p99s.get(s).copied().unwrap_or(f64::NAN),
+            3 => r.breakers.get(s).map_or(f64::NAN, |&b| b as f64),
             _ => r.calls.get(s).map_or(f64::NAN, |c| c[j - SERVICE_COLUMNS.len()] as f64),
         };
     }
@@ -81,6 +84,7 @@ fn run_value(r: &WindowRow, k: usize) -> Option<f64> {
         10 => r.degraded as f64,
         11 => r.first_token_p99,
         12 => (r.rejections + r.failures) as f64,
+        13 => r.breakers.iter().sum::<u32>() as f64,
         _ => return None,
     })
 }
@@ -112,6 +116,7 @@ mod tests {
             stations: vec![(1.5, 2.5)],
             calls: vec![[1, 2, 3, 4, 5, 6, 7, 8, 9]],
             p99s: vec![0.25],
+            breakers: vec![2],
             kinds: vec![42.0],
             ..WindowRow::default()
         };
@@ -121,6 +126,7 @@ mod tests {
         assert_eq!((at("arrivals"), at("failures"), at("t_end_s")), (7.0, 2.0, 10.0));
         assert_eq!((at("svc.queue_len"), at("svc.busy"), at("svc.p99_s")), (1.5, 2.5, 0.25));
         assert_eq!((at("svc.attempts"), at("svc.throttled"), at("svc.fallbacks")), (1.0, 7.0, 9.0));
+        assert_eq!((at("svc.breakers_open"), at("breakers_open")), (2.0, 2.0));
         assert_eq!(at("svc.depth"), 42.0);
         assert!(value(&r, count(&r)).is_nan());
     }

@@ -31,7 +31,19 @@ pub struct WindowRow {
     pub calls: Vec<[u64; CALL_COLUMNS.len()]>,
     /// Per service: p99 latency of the attempts that ended in the window [s] (NaN if none).
     pub p99s: Vec<f64>,
+    /// Per service: breakers on calls to it that were open at some time in the window.
+    pub breakers: Vec<u32>,
     /// Service kinds' own columns (see `RunOutput::kind_columns`).
+    pub kinds: Vec<f64>,
+}
+
+/// What a window's row takes from the services and kinds when it closes (each starting a new
+/// window): per service the attempts' p99 [s] and the breakers open in the window, and the
+/// kinds' columns.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    pub p99s: Vec<f64>,
+    pub breakers: Vec<u32>,
     pub kinds: Vec<f64>,
 }
 
@@ -119,15 +131,15 @@ impl Windows {
     }
 
     /// Closes the open window at `now`; `areas` gives each station's (queue, busy) area so far,
-    /// `calls` each service's call counters, `p99s` and `kinds` the window's per-service p99
-    /// and kind columns.
+    /// `calls` each service's call counters, `extras` the window's per-service p99s and open
+    /// breakers and the kinds' columns.
     pub fn close(
         &mut self,
         now: SimTime,
         in_flight: u64,
         areas: impl Iterator<Item = (f64, f64)>,
         calls: &[[u64; CALL_COLUMNS.len()]],
-        (p99s, kinds): (Vec<f64>, Vec<f64>),
+        extras: Extras,
     ) {
         let span = now.since(self.start).max(1) as f64;
         let stations = areas
@@ -153,8 +165,9 @@ impl Windows {
             stations,
             degraded: std::mem::take(&mut self.degraded),
             calls: self.tally.take(calls),
-            p99s,
-            kinds,
+            p99s: extras.p99s,
+            breakers: extras.breakers,
+            kinds: extras.kinds,
         });
         self.latency.reset();
         self.first_token.reset();

@@ -44,6 +44,8 @@ pub struct Breaker {
     /// Times it opened and attempts it refused since warm-up.
     pub opened: u64,
     pub short_circuits: u64,
+    /// Whether it has been open at some time in the open time-series window.
+    open_in_window: bool,
 }
 
 impl Breaker {
@@ -60,6 +62,7 @@ impl Breaker {
             width_ns,
             opened: 0,
             short_circuits: 0,
+            open_in_window: false,
         }
     }
 
@@ -142,6 +145,7 @@ impl Breaker {
 
     fn open(&mut self, now: SimTime) {
         self.opened += 1;
+        self.open_in_window = true;
         self.state = State::Open(now.after_secs(self.def.open_for_s));
     }
 
@@ -155,6 +159,14 @@ impl Breaker {
     /// Whether it is open now (refusing attempts).
     pub fn is_open(&self, now: SimTime) -> bool {
         matches!(self.state, State::Open(until) if now < until)
+    }
+
+    /// Whether it was open (refusing every attempt; not half-open) at any time in the
+    /// time-series window that ends `now`: it opened in it, or was open when it began. Starts
+    /// the next window.
+    pub fn take_window_open(&mut self, now: SimTime) -> bool {
+        let open_now = self.is_open(now);
+        std::mem::replace(&mut self.open_in_window, open_now)
     }
 
     /// Forgets counts gathered during warm-up.
@@ -207,6 +219,25 @@ mod tests {
         b.record(secs(35.5), true, 0.01);
         assert_eq!(b.state, State::Closed, "closes after both probes succeed");
         assert_eq!(b.opened, 1);
+    }
+
+    /// Attempts fail each second until 33 s: the 4th (at 3 s) opens it over [3 s, 33 s). Windows
+    /// of 10 s from 0 see it open in [0, 10), [10, 20), [20, 30) and [30, 40), not in [40, 50)
+    /// (the good probes at 33 s and 34 s were let through half-open, and closed it).
+    #[test]
+    fn a_window_sees_it_open_when_the_open_period_overlaps_it() {
+        let mut b = Breaker::new(&def());
+        let mut seen = Vec::new();
+        for w in 0..5 {
+            for t in (w * 10)..(w * 10 + 10) {
+                if b.admit(secs(t as f64)) == Verdict::Allow {
+                    b.record(secs(t as f64), t >= 33, 0.01);
+                }
+            }
+            seen.push(b.take_window_open(secs((w * 10 + 10) as f64)));
+        }
+        assert_eq!(seen, [true, true, true, true, false]);
+        assert_eq!(b.state, State::Closed, "two good probes at 33 s and 34 s closed it");
     }
 
     #[test]

@@ -104,6 +104,9 @@ pub struct RequestSummary {
     pub completed: u64,
     /// Answered through a fallback somewhere on the path.
     pub degraded: u64,
+    /// Of the answered (completed + degraded), those a `guardrail` on the path blocked: the
+    /// user got a safe refusal.
+    pub blocked: u64,
     pub rejected: u64,
     pub failed: u64,
     /// In the system when the run ended.
@@ -237,6 +240,7 @@ impl Summary {
                 arrived: t.all.arrived,
                 completed: t.all.completed,
                 degraded: t.all.degraded,
+                blocked: t.all.blocked,
                 rejected: t.all.rejected,
                 failed: t.all.failed,
                 in_flight: t.all.in_flight,

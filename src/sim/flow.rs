@@ -307,6 +307,7 @@ impl World {
         }
         p.pending -= 1;
         p.degraded |= child.is_some_and(|c| c.degraded) && outcome == Outcome::Ok;
+        p.blocked |= child.is_some_and(|c| c.blocked) && outcome == Outcome::Ok;
         if outcome == Outcome::Ok
             && let Some(c) = child
         {
@@ -425,16 +426,17 @@ impl World {
                 End::Failed
             }
         };
-        t.all.end(end);
+        let blocked = job.blocked && outcome == Outcome::Ok;
+        t.all.end(end, blocked);
         if !self.phases.is_empty() {
             self.phase_end(job, end);
         }
         let t = &mut self.totals;
         if let Some(c) = t.class_counts.get_mut(job.class as usize) {
-            c.end(end);
+            c.end(end, blocked);
         }
         if let Some(c) = t.intent_counts.get_mut(job.intent as usize) {
-            c.end(end);
+            c.end(end, blocked);
         }
         if let Origin::User { sessions, user, left } = job.origin {
             self.sessions[sessions as usize].on_reply(sessions, user, left, &mut self.ctx);

@@ -129,6 +129,9 @@ pub struct Job {
     pub tail: bool,
     /// Whether a fallback answered somewhere on its path.
     pub degraded: bool,
+    /// Whether a guardrail on its path blocked the answer (the user got a refusal; passed up
+    /// with each successful reply, like `degraded`).
+    pub blocked: bool,
     /// The request's attributes, shared by all its calls.
     pub attrs: Attrs,
     /// Its critical-path breakdown row (`metrics::NO_ROW` until it needs one).
@@ -166,6 +169,7 @@ pub struct Ended {
     pub crit: u32,
     pub mark: SimTime,
     pub degraded: bool,
+    pub blocked: bool,
     /// See [`Job::first_token`].
     pub first_token: SimTime,
 }
@@ -183,6 +187,7 @@ impl Ended {
             crit: j.crit,
             mark: j.mark,
             degraded: j.degraded,
+            blocked: j.blocked,
             first_token: j.first_token,
         }
     }
@@ -241,6 +246,7 @@ impl Job {
             started_at: now,
             tail: false,
             degraded: false,
+            blocked: false,
             attrs: Attrs { user: u32::MAX, ..Attrs::default() },
             crit: crate::metrics::NO_ROW,
             mark: now,

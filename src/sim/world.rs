@@ -8,6 +8,7 @@ use crate::components::kinds::{KindState, KindStep, StepOut};
 use crate::components::{Drawer, Router, Service, Sessions, Source, Work};
 use crate::engine::{SimRng, SimTime, stream};
 use crate::metrics::trace::Trace;
+use crate::metrics::window::Extras;
 use crate::metrics::{BreakdownPool, CriticalPath, Latency, Windows};
 use crate::model::program::{CallSite, PolicyDef};
 use crate::model::{Model, Op, Pc};
@@ -70,6 +71,8 @@ pub struct Counts {
     pub completed: u64,
     /// Answered, with a fallback somewhere on the path.
     pub degraded: u64,
+    /// Answered (completed or degraded) with a refusal: a guardrail on the path blocked it.
+    pub blocked: u64,
     pub rejected: u64,
     pub failed: u64,
     pub in_flight: u64,
@@ -92,10 +95,11 @@ impl Counts {
         self.in_flight += 1;
     }
 
-    /// A request ends.
+    /// A request ends; `blocked`: answered with a guardrail's refusal.
     #[inline]
-    pub fn end(&mut self, end: End) {
+    pub fn end(&mut self, end: End, blocked: bool) {
         self.in_flight -= 1;
+        self.blocked += u64::from(blocked);
         match end {
             End::Completed => self.completed += 1,
             End::Degraded => self.degraded += 1,
@@ -124,6 +128,8 @@ pub struct World {
     pub sites: Box<[CallSite]>,
     pub policies: Vec<PolicyDef>,
     pub breakers: Vec<Breaker>,
+    /// The called service of each breaker.
+    pub breaker_services: Vec<u32>,
     pub budgets: Vec<Budget>,
     pub limiters: Vec<Limiter>,
     /// Jitter stream per policy.
@@ -212,6 +218,7 @@ impl World {
             sites: p.sites.clone().into_boxed_slice(),
             policies: p.policies.clone(),
             breakers: breakers.flatten().collect(),
+            breaker_services: p.breakers.iter().map(|&(_, s)| s).collect(),
             budgets: budgets.flatten().collect(),
             limiters: p.limits.iter().map(|l| Limiter::new(l, users)).collect(),
             jitter: p.policies.iter().map(|pol| stream(seed, &format!("policies.{}", pol.name), "jitter")).collect(),
@@ -308,13 +315,18 @@ impl World {
         }
     }
 
-    /// The window's per-service p99s and service kinds' columns, each starting a new window.
-    pub fn window_extras(&mut self) -> (Vec<f64>, Vec<f64>) {
+    /// The window's per-service p99s and open breakers and service kinds' columns, each
+    /// starting a new window.
+    pub fn window_extras(&mut self) -> Extras {
         let p99s = self.services.iter_mut().map(|s| s.calls.take_window_p99()).collect();
-        let mut kinds = Vec::new();
         let now = self.ctx.now;
+        let mut breakers = vec![0; self.services.len()];
+        for (b, &s) in self.breakers.iter_mut().zip(&self.breaker_services) {
+            breakers[s as usize] += u32::from(b.take_window_open(now));
+        }
+        let mut kinds = Vec::new();
         self.kinds.iter_mut().for_each(|k| k.window(now, &mut kinds));
-        (p99s, kinds)
+        Extras { p99s, breakers, kinds }
     }
 
     /// Every service's window counters now.

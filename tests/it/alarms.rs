@@ -166,3 +166,40 @@ fn a_run_with_alarms_writes_the_table_the_chart_and_the_summary_section() {
     assert!(page.contains("id=\"alarms\""), "no alarm timeline on the page");
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+#[test]
+fn any_breaker_open_fires_in_exactly_the_windows_its_open_periods_overlap() {
+    // 10 requests a second (at 0.1 s, 0.2 s, …) from `front` to `back` through a breaker over
+    // the last 10 calls that opens at a failure share of 0.5, stays open 30 s and lets 1 probe
+    // through. `back` is down over [630.05 s, 700 s): the failures at 630.1 … 630.5 s make 5 of
+    // the last 10, so it opens at 630.5 s until 660.5 s; the probes at 660.5 s and 690.5 s fail
+    // (reopening it for 30 s each); the probe at 720.5 s succeeds and closes it. Open over
+    // [630.5 s, 720.5 s): the 10 s windows [630, 640) … [720, 730) see it open, none other.
+    let m = json!({
+        "name": "breaker-alarm",
+        "run": {"duration": "900s", "warmup": "60s", "window": "10s", "seed": 5},
+        "sources": {"c": {"interarrival": {"dist": "constant", "value": "100ms"}, "to": "front"}},
+        "policies": {"gate": {"breaker": {"window": {"calls": 10}, "failure_rate": 0.5, "min_calls": 5,
+                                          "open_for": "30s", "probes": 1}}},
+        "services": {
+            "front": {"servers": 1000, "flow": [{"call": "back", "policy": "gate"}]},
+            "back": {"servers": 1000, "flow": [{"work": {"dist": "constant", "value": "10ms"}}],
+                     "faults": {"outages": [{"from": "630.05s", "to": "700s"}]}}
+        },
+        "alarms": {"breaker_open": {"metric": "breakers_open", "threshold": 0, "severity": "SEV-2"}}
+    });
+    let out = run(&model(&m));
+    let col = |name: &str| {
+        capsim::report::timeseries::column(&out.rows, &out.station_names, &out.kind_columns, name, false).unwrap()
+    };
+    let open: Vec<f64> = col("back.breakers_open").iter().filter(|(_, v)| *v > 0.0).map(|(t, _)| t - 5.0).collect();
+    let want: Vec<f64> = (63..=72).map(|k| f64::from(k) * 10.0).collect();
+    assert_eq!(open, want, "windows (by start) with the breaker open");
+    assert_eq!(col("breakers_open"), col("back.breakers_open"), "the one breaker is every breaker");
+    assert!(col("front.breakers_open").iter().all(|(_, v)| *v == 0.0), "no breaker guards calls to front");
+    assert_eq!(col("back.breakers_open").iter().map(|(_, v)| *v).fold(0.0, f64::max), 1.0);
+    // 1 datapoint of 1: ALARM at the end of [630, 640), OK at the end of [730, 740).
+    assert_eq!(episodes(&out, "breaker_open"), vec![(640.0, Some(740.0))]);
+    let back = serde_json::to_value(&out.summary.services["back"]).unwrap();
+    assert_eq!(back["breaker_opened"].as_u64(), Some(3), "{back}");
+}

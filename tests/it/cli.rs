@@ -54,9 +54,9 @@ fn run_writes_summary_timeseries_model_and_charts() {
     let header = csv.lines().next().unwrap();
     let calls =
         "attempts,{s}.retries,{s}.ok,{s}.rejected,{s}.timeouts,{s}.errors,{s}.throttled,{s}.unavailable,{s}.fallbacks";
-    let per = |s: &str| format!("{s}.queue_len,{s}.busy,{s}.p99_s,{s}.{}", calls.replace("{s}", s));
+    let per = |s: &str| format!("{s}.queue_len,{s}.busy,{s}.p99_s,{s}.breakers_open,{s}.{}", calls.replace("{s}", s));
     let want = format!(
-        "t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s,degraded,first_token_p99_s,{},{}",
+        "t_start_s,t_end_s,arrivals,completions,rejections,failures,in_flight,p50_s,p95_s,p99_s,degraded,first_token_p99_s,errors,breakers_open,{},{}",
         per("backend"),
         per("frontend")
     );

@@ -36,10 +36,41 @@ fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
 }
 
+/// The variable naming a quick gallery already written by the binary under test (CI's command
+/// 1 writes target/ci-output/gallery just before the tests), so this test need not run it again.
+const GALLERY_OUTPUT: &str = "CAPSIM_GALLERY_OUTPUT";
+
+/// A fresh quick gallery: the folder `CAPSIM_GALLERY_OUTPUT` names, read back (a missing or
+/// incomplete folder fails the test, naming the variable), or else a run into a temporary
+/// folder. Returns the folder, its entries, and whether the test made it (and removes it).
+fn fresh_quick_gallery() -> (PathBuf, Vec<Entry>, bool) {
+    match std::env::var_os(GALLERY_OUTPUT) {
+        Some(dir) => {
+            let out = PathBuf::from(dir);
+            let opts = options(Path::new("experiments"), &out, Profile::Quick, &[]);
+            let entries = capsim::gallery::read(&opts).unwrap_or_else(|e| {
+                panic!("{GALLERY_OUTPUT}={}: not a finished quick gallery of experiments/: {e:#}", out.display())
+            });
+            for f in ["README.md", "index.html"] {
+                assert!(
+                    out.join(f).is_file(),
+                    "{GALLERY_OUTPUT}={}: no {f}; run `capsim gallery` first",
+                    out.display()
+                );
+            }
+            (out, entries, false)
+        }
+        None => {
+            let out = temp_dir("quick");
+            let entries = run(&options(Path::new("experiments"), &out, Profile::Quick, &[])).unwrap();
+            (out, entries, true)
+        }
+    }
+}
+
 #[test]
 fn committed_gallery_tables_equal_a_fresh_quick_run() {
-    let out = temp_dir("quick");
-    let entries = run(&options(Path::new("experiments"), &out, Profile::Quick, &[])).unwrap();
+    let (out, entries, made) = fresh_quick_gallery();
     assert!(!entries.is_empty());
     let committed = Path::new("output");
     let mut files = vec![PathBuf::from("README.md")];
@@ -68,6 +99,31 @@ fn committed_gallery_tables_equal_a_fresh_quick_run() {
     let page = read(&out.join("index.html"));
     assert_page_lays_out(&page, &entries);
     assert_links_charts_beside_it(&page, &out);
+    if made {
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+/// A gallery folder read back gives the entries the run gave (claims recomputed from sweep.json
+/// are the same), and a folder with an experiment missing, or none at all, is an error that
+/// names the folder.
+#[test]
+fn a_gallery_read_back_is_the_gallery_run_and_an_incomplete_one_is_an_error() {
+    let out = temp_dir("read-back");
+    let opts = options(Path::new("experiments"), &out, Profile::Quick, &["mmc_servers"]);
+    let ran = run(&opts).unwrap();
+    let back = capsim::gallery::read(&opts).unwrap();
+    assert_eq!(ran.len(), back.len());
+    for (a, b) in ran.iter().zip(&back) {
+        assert_eq!(a.table.csv(), b.table.csv(), "{}", a.exp.spec.name);
+        assert_eq!(capsim::experiment::claims::csv(&a.claims), capsim::experiment::claims::csv(&b.claims));
+    }
+    std::fs::remove_file(out.join("mmc_servers/sweep.json")).unwrap();
+    let e = format!("{:#}", capsim::gallery::read(&opts).map(|_| ()).unwrap_err());
+    assert!(e.contains("mmc_servers") && e.contains("sweep.json"), "{e}");
+    let empty = options(Path::new("experiments"), &out.join("nothing"), Profile::Quick, &["mmc_servers"]);
+    let e = format!("{:#}", capsim::gallery::read(&empty).map(|_| ()).unwrap_err());
+    assert!(e.contains("nothing") && e.contains("no finished gallery output"), "{e}");
     let _ = std::fs::remove_dir_all(&out);
 }
 

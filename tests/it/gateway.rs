@@ -179,3 +179,44 @@ fn bad_settings_name_their_field() {
     let err = load_str("bad.json", &shares.to_string(), &[]).err().unwrap().to_string();
     assert!(err.contains("add up to 1"), "{err}");
 }
+
+/// Column `name` of a run, as (window middle [s], value), windows after `from_s` only.
+fn column_after(out: &RunOutput, name: &str, from_s: f64) -> Vec<(f64, f64)> {
+    let col = capsim::report::timeseries::column(&out.rows, &out.station_names, &out.kind_columns, name, false);
+    col.unwrap_or_else(|| panic!("no column {name}")).into_iter().filter(|(t, _)| *t > from_s).collect()
+}
+
+#[test]
+fn the_connection_share_is_the_peak_over_the_limit_and_an_80_percent_alarm_fires_above_it() {
+    // 2,000 users hold 2,000 × 85 / 145 = 1,172.4 connections on average (Little's law, as
+    // above): 90 % of a 1,300-connection limit, 59 % of a 2,000 one. The number open varies by
+    // about √(1,172 × 60 / 145) ≈ 22 (each user's connection is open 85 s of every 145 s), so
+    // with 1,300 every window's peak is above 0.8 × 1,300 = 1,040 (6 sd below the mean) and
+    // with 2,000 none reaches 1,600 (19 sd above).
+    let alarm = json!({"sessions": {"metric": "gw.connections_share", "threshold": 0.8, "severity": "SEV-2"}});
+    let hand = 2000.0 * 85.0 / 145.0;
+    for (limit, fires) in [(1300, true), (2000, false)] {
+        let mut m = gw_model(2000, json!({"max_connections": limit}), "60m", "20m");
+        m["alarms"] = alarm.clone();
+        let out = run(&model(&m));
+        let share = column_after(&out, "gw.connections_share", 1200.0);
+        let peak = column_after(&out, "gw.connections_peak", 1200.0);
+        assert_eq!(share.len(), 2400, "one value per 1 s window after warm-up");
+        for ((t, s), (_, p)) in share.iter().zip(&peak) {
+            assert_eq!(*s, p / f64::from(limit), "window at {t} s: the peak over the limit");
+        }
+        // The mean peak share is the mean number open over the limit, plus the few connections a
+        // 1 s window's peak adds to its level (about 14 open a second): 3 % allows both and the
+        // ±0.8 % sampling error of 40 minutes.
+        let mean = share.iter().map(|(_, s)| s).sum::<f64>() / share.len() as f64;
+        let want = hand / f64::from(limit);
+        assert!(mean >= want * 0.98 && mean <= want * 1.03, "limit {limit}: mean share {mean} vs {want}");
+        let a = serde_json::to_value(&out.summary.alarms["sessions"]).unwrap();
+        if fires {
+            // In ALARM from the end of the first measured window to the end of the run.
+            assert_eq!((a["fired"].as_u64(), a["time_in_alarm_s"].as_f64()), (Some(1), Some(2399.0)), "{a}");
+        } else {
+            assert_eq!(a["fired"].as_u64(), Some(0), "{a}");
+        }
+    }
+}

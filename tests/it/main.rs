@@ -22,6 +22,7 @@ mod experiments;
 mod first_token;
 mod gallery;
 mod gateway;
+mod guardrail;
 mod hardening;
 mod kv_store;
 mod lambda;

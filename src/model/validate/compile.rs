@@ -10,7 +10,9 @@ use crate::engine::SimTime;
 use crate::model::limits::{MAX_DURATION_S, MIN_BURST_S};
 use crate::model::policy_spec::FallbackSpec;
 use crate::model::program::{DelayDef, Faults, Op, Origin, Pc, Program, RETURN, RouteDef, ServiceDef};
-use crate::model::service_spec::{BranchSpec, FaultSpec, ServiceSpec, StepSpec, SubFlow, WaitSpec, WaitWord};
+use crate::model::service_spec::{
+    BranchSpec, FaultSpec, ServiceSpec, StepSpec, SubFlow, ThrottleBurstSpec, WaitSpec, WaitWord,
+};
 use crate::model::{BlockDef, Dist, ModelSpec, RouterDef, Target};
 
 /// Most ops one model may compile to: each is 16 bytes; a million is far beyond any diagram.
@@ -120,6 +122,23 @@ impl Checker {
         }
     }
 
+    /// Checks an on/off burst process at `p` (throttle bursts, a guardrail's campaigns): (mean
+    /// on [s], mean off [s], share hit while on), clamped into range after a reported problem.
+    pub(super) fn bursts(&mut self, p: &str, b: &ThrottleBurstSpec) -> (f64, f64, f64) {
+        for (field, v) in [("on_mean", b.on_mean.0), ("off_mean", b.off_mean.0)] {
+            if !(v.is_finite() && (MIN_BURST_S..=MAX_DURATION_S).contains(&v)) {
+                let msg = format!("must be a duration from 1 ms to 100 years, got {v} s");
+                self.issue(format!("{p}.{field}"), msg);
+            }
+        }
+        if !(0.0..=1.0).contains(&b.share) {
+            let msg = format!("must be a share from 0 to 1, got {}", b.share);
+            self.issue(format!("{p}.share"), msg);
+        }
+        let clamp = |v: f64| if v.is_finite() { v.clamp(MIN_BURST_S, MAX_DURATION_S) } else { 1.0 };
+        (clamp(b.on_mean.0), clamp(b.off_mean.0), b.share.clamp(0.0, 1.0))
+    }
+
     fn faults(&mut self, p: &str, f: &FaultSpec) -> Faults {
         if !(0.0..=1.0).contains(&f.error_rate) {
             self.issue(format!("{p}.error_rate"), format!("must be a probability from 0 to 1, got {}", f.error_rate));
@@ -169,20 +188,7 @@ impl Checker {
             let msg = format!("must be a probability from 0 to 1, got {}", f.throttle_rate);
             self.issue(format!("{p}.throttle_rate"), msg);
         }
-        let throttle_bursts = f.throttle_bursts.as_ref().map(|b| {
-            for (field, v) in [("on_mean", b.on_mean.0), ("off_mean", b.off_mean.0)] {
-                if !(v.is_finite() && (MIN_BURST_S..=MAX_DURATION_S).contains(&v)) {
-                    let msg = format!("must be a duration from 1 ms to 100 years, got {v} s");
-                    self.issue(format!("{p}.throttle_bursts.{field}"), msg);
-                }
-            }
-            if !(0.0..=1.0).contains(&b.share) {
-                let msg = format!("must be a share from 0 to 1, got {}", b.share);
-                self.issue(format!("{p}.throttle_bursts.share"), msg);
-            }
-            let clamp = |v: f64| if v.is_finite() { v.clamp(MIN_BURST_S, MAX_DURATION_S) } else { 1.0 };
-            (clamp(b.on_mean.0), clamp(b.off_mean.0), b.share.clamp(0.0, 1.0))
-        });
+        let throttle_bursts = f.throttle_bursts.as_ref().map(|b| self.bursts(&format!("{p}.throttle_bursts"), b));
         Faults {
             throttle_rate: f.throttle_rate.clamp(0.0, 1.0),
             throttle_bursts,

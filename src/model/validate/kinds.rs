@@ -77,6 +77,42 @@ impl KindBuilder<'_> {
         ok.then_some(flags)
     }
 
+    /// Per intent index, a share (0–1): `default`, or the intent's entry in `by_intent` (the
+    /// map at `field`). Out-of-range shares and unknown intents are reported at
+    /// `field.<intent>` and make it `None`.
+    pub fn intent_shares(
+        &mut self,
+        field: &str,
+        default: f64,
+        by_intent: &std::collections::BTreeMap<String, f64>,
+    ) -> Option<Vec<f64>> {
+        let mut shares = vec![default; self.checker.intent_names.len()];
+        let mut ok = true;
+        for (name, &v) in by_intent {
+            let at = format!("{field}.{name}");
+            if !(0.0..=1.0).contains(&v) {
+                self.issue(&at, format!("must be a share from 0 to 1, got {v}"));
+                ok = false;
+            }
+            match self.intent_index(name) {
+                Some(k) => shares[k] = v,
+                None => {
+                    self.issue(&at, format!("unknown intent `{name}`"));
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(shares)
+    }
+
+    /// Checks an on/off burst process at `field` (see
+    /// [`ThrottleBurstSpec`](crate::model::service_spec::ThrottleBurstSpec)): (mean on [s],
+    /// mean off [s], share hit while on).
+    pub fn bursts(&mut self, field: &str, b: &crate::model::service_spec::ThrottleBurstSpec) -> (f64, f64, f64) {
+        let path = format!("{}.{field}", self.path);
+        self.checker.bursts(&path, b)
+    }
+
     /// The model's key space names, by index (as in a request's `space`).
     pub fn key_spaces(&self) -> &[String] {
         &self.checker.key_space_names
