@@ -445,7 +445,9 @@ impl ConcurrencyLimiter {
         self.advance(now);
         self.in_flight -= 1;
         self.ended += 1;
-        let streaming = self.def.adaptive.map_or(0.0, |a| a.streamed_s_per_token * job.attrs.tokens_out as f64);
+        // The tokens after the first (which came at the first-token time).
+        let after_first = job.attrs.tokens_out.saturating_sub(1) as f64;
+        let streaming = self.def.adaptive.map_or(0.0, |a| a.streamed_s_per_token * after_first);
         let took = now.saturating_sub(job.call_born.0).saturating_sub(SimTime::from_secs(streaming).0);
         self.interval.record(took.max(1));
         match outcome {

@@ -294,7 +294,8 @@ impl Kind for Llm {
                 if self.def.stream {
                     job.first_token = job.first_token.min(cx.now.after_secs(ttft));
                 }
-                let generation = output as f64 / self.def.tps;
+                // The first token comes at `ttft`; the other output − 1 at `tokens_per_s`.
+                let generation = output.saturating_sub(1) as f64 / self.def.tps;
                 Go::Hold { secs: ttft + generation, exit: 0 }
             }
             _ => {

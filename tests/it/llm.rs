@@ -78,19 +78,21 @@ fn latency_is_first_token_time_plus_output_over_speed() {
     let f = figures(&out);
     assert!((f["first_token_s"]["p99"].as_f64().unwrap() - 0.5).abs() < 1e-3, "{f}");
     let lat = out.summary.services["sonnet"].latency_s.mean;
-    assert!((lat - 3.5).abs() < 1e-3, "0.5 + 300 / 100: {lat}");
+    // The first token at 0.5 s, the other 299 at 100 a second.
+    assert!((lat - 3.49).abs() < 1e-3, "0.5 + 299 / 100: {lat}");
     assert_eq!(num(&f, "output_tokens"), 300.0 * num(&f, "served"));
 }
 
 #[test]
 fn mean_in_flight_is_arrival_rate_times_holding_time() {
-    // One request every 2 s holding 0.5 + 100/100 = 1.5 s: 0.75 in flight on average (Little),
-    // exactly, as the run ends between requests (at 1,000.9 s the last, sent at 1,000 s, still
-    // holds: 500 requests × 1.5 s + 0.9 s over 1,000.9 s).
+    // One request every 2 s holding 0.5 + 99/100 = 1.49 s (the first of its 100 tokens at 0.5 s):
+    // 0.745 in flight on average (Little), exactly, as the run ends between requests (at
+    // 1,000.9 s the last, sent at 1,000 s, still holds: 499 requests × 1.49 s + 0.9 s over
+    // 1,000.9 s).
     let m = sonnet(100.0, json!({}));
     let src = json!({"interarrival": constant(2.0), "to": "chat"});
     let f = figures(&run(&model(&llm_model(src, m, "1000.9s"))));
-    let expected = (499.0 * 1.5 + 0.9) / 1000.9;
+    let expected = (499.0 * 1.49 + 0.9) / 1000.9;
     assert!((num(&f, "mean_in_flight") - expected).abs() < 1e-6, "{expected}: {f}");
 }
 

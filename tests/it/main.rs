@@ -29,6 +29,7 @@ mod lambda;
 mod layers;
 mod limits;
 mod llm;
+mod mangaassist;
 mod pages;
 mod phases;
 mod queue;
