@@ -57,9 +57,10 @@ fn hit(model: &Model, loads: &[f64], points: &AlarmPoints, a: usize) -> Option<A
 }
 
 /// The first alarm of `component` to fire: at the lowest load, ties broken by the earliest first
-/// start, then by the model's order.
+/// start, then by the model's order. The whole system's are the alarms on run-wide columns.
 pub fn first_of(model: &Model, loads: &[f64], points: &AlarmPoints, component: &str) -> Option<AlarmHit> {
-    let mine = (0..model.alarms.len()).filter(|&a| component_of(model, a).as_deref() == Some(component));
+    let owner = |a: usize| component_of(model, a).unwrap_or_else(|| super::signals::SYSTEM.to_string());
+    let mine = (0..model.alarms.len()).filter(|&a| owner(a) == component);
     mine.filter_map(|a| hit(model, loads, points, a)).min_by(|x, y| {
         let start = |h: &AlarmHit| h.first_start_s.unwrap_or(f64::INFINITY);
         x.load.total_cmp(&y.load).then(start(x).total_cmp(&start(y)))
