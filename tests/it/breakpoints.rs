@@ -154,3 +154,14 @@ fn breakpoints_refuse_bad_flags_with_a_clear_message() {
         assert!(!out.exists(), "{args:?} wrote {}", out.display());
     }
 }
+
+#[test]
+fn breakpoints_docs_list_every_limit_with_its_default() {
+    let docs = std::fs::read_to_string("docs/experiments.md").unwrap();
+    for l in capsim::experiment::breakpoints::signals::LIMITS {
+        let row = docs.lines().find(|r| r.starts_with(&format!("| `{}` |", l.id)));
+        let row = row.unwrap_or_else(|| panic!("limit {} is not in docs/experiments.md", l.id));
+        let default = format!("| {} |", l.threshold);
+        assert!(row.contains(&default), "docs give {} another default than {}: {row}", l.id, l.threshold);
+    }
+}

@@ -86,6 +86,16 @@ fn alarm_words(a: Option<&super::AlarmHit>) -> String {
     })
 }
 
+/// The load of a crossing as printed: "31.95" (interpolated), "50–60" (found at a load point:
+/// it lies between the two), "≤ 10" (already crossed at the lowest load).
+fn load_words(c: &Crossing) -> String {
+    match (c.how, c.load_below) {
+        (super::How::FirstPoint, Some(b)) => format!("{}–{}", sig(b, 4), sig(c.load, 4)),
+        (super::How::Interpolated, _) => sig(c.load, 4),
+        _ => format!("≤ {}", sig(c.load, 4)),
+    }
+}
+
 fn row(c: &Crossing) -> String {
     format!(
         "{:>3}  {:<22} {:<20} {:<52} {:>10}  {:<18} {}",
@@ -93,7 +103,7 @@ fn row(c: &Crossing) -> String {
         c.component,
         c.kind,
         c.words,
-        sig(c.load, 4),
+        load_words(c),
         c.how.words(),
         alarm_words(c.alarm.as_ref())
     )
