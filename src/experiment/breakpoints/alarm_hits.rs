@@ -17,18 +17,22 @@ pub struct AlarmHit {
     pub first_start_s: Option<f64>,
 }
 
-/// Per alarm of the model (its order), per point: (fired in at least half of the replications,
-/// mean first start [s] over the replications where it fired).
-pub type AlarmPoints = Vec<Vec<(bool, Option<f64>)>>;
+/// One alarm in one run, or at one point: whether it fired (at a point: in at least half of the
+/// replications) and when it first went to ALARM [s] (at a point: the mean over the
+/// replications where it fired).
+pub type AlarmReading = (bool, Option<f64>);
 
-/// Folds `runs[point][rep][alarm]` (fired, first start) into [`AlarmPoints`].
-pub fn by_point(alarms: usize, runs: &[Vec<Vec<(bool, Option<f64>)>>]) -> AlarmPoints {
+/// Per alarm of the model (its order), per point.
+pub type AlarmPoints = Vec<Vec<AlarmReading>>;
+
+/// Folds the alarms of `runs[point][rep]` into [`AlarmPoints`].
+pub fn by_point(alarms: usize, runs: &[Vec<super::RunReading>]) -> AlarmPoints {
     (0..alarms)
         .map(|a| {
             runs.iter()
                 .map(|reps| {
-                    let fired: Vec<f64> = reps.iter().filter(|r| r[a].0).filter_map(|r| r[a].1).collect();
-                    let most = 2 * reps.iter().filter(|r| r[a].0).count() >= reps.len() && !reps.is_empty();
+                    let fired: Vec<f64> = reps.iter().filter(|r| r.alarms[a].0).filter_map(|r| r.alarms[a].1).collect();
+                    let most = 2 * reps.iter().filter(|r| r.alarms[a].0).count() >= reps.len() && !reps.is_empty();
                     let mean = (!fired.is_empty()).then(|| fired.iter().sum::<f64>() / fired.len() as f64);
                     (most, mean)
                 })

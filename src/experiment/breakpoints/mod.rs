@@ -23,7 +23,7 @@ use signals::{Component, LIMITS};
 #[derive(Clone, Debug)]
 pub struct RunReading {
     pub signals: Vec<Vec<Option<f64>>>,
-    pub alarms: Vec<(bool, Option<f64>)>,
+    pub alarms: Vec<alarm_hits::AlarmReading>,
 }
 
 /// A limit crossed by a component.
@@ -149,9 +149,7 @@ pub struct Setup<'a> {
 
 /// The crossings of every component's limits over `runs[point][rep]`.
 pub fn analyse(s: &Setup, components: &[Component], runs: &[Vec<RunReading>]) -> Breakpoints {
-    let alarm_runs: Vec<Vec<Vec<(bool, Option<f64>)>>> =
-        runs.iter().map(|reps| reps.iter().map(|r| r.alarms.clone()).collect()).collect();
-    let alarms: AlarmPoints = alarm_hits::by_point(s.model.alarms.len(), &alarm_runs);
+    let alarms: AlarmPoints = alarm_hits::by_point(s.model.alarms.len(), runs);
     let (mut crossings, mut points, mut holding) = (Vec::new(), Vec::new(), Vec::new());
     for (ci, c) in components.iter().enumerate() {
         let alarm = alarm_hits::first_of(s.model, &s.loads, &alarms, &c.name);

@@ -128,8 +128,8 @@ pub fn table(b: &Breakpoints) -> String {
     );
     let _ = writeln!(
         o,
-        "{:>3}  {:<22} {:<20} {:<52} {:>10}  {:<18} {}",
-        "#", "component", "kind", "limit", "load", "how found", "first alarm"
+        "{:>3}  {:<22} {:<20} {:<52} {:>10}  {:<18} first alarm",
+        "#", "component", "kind", "limit", "load", "how found"
     );
     b.crossings.iter().for_each(|c| o.push_str(&(row(c) + "\n")));
     b.holding.iter().for_each(|h| o.push_str(&(holding_row(h) + "\n")));

@@ -468,6 +468,6 @@ pub fn read_run(model: &Model, out: &RunOutput, components: &[Component]) -> Vec
 }
 
 /// The model's alarms in one run: (fired, first start [s]) each, in the model's order.
-pub fn read_alarms(out: &RunOutput) -> Vec<(bool, Option<f64>)> {
+pub fn read_alarms(out: &RunOutput) -> Vec<super::alarm_hits::AlarmReading> {
     out.alarms.iter().map(|a| (!a.episodes.is_empty(), a.episodes.first().map(|e| e.start_s))).collect()
 }
