@@ -70,30 +70,40 @@ pub struct BreakpointChart {
 }
 
 impl BreakpointChart {
+    /// The legend: only the bar colours and markers the chart shows, then the grid lines.
     fn legend_entries(&self) -> Vec<Entry> {
         let fill = |c: RGBColor| Swatch::Fill { color: c, opacity: 0.75 };
         let marker = |f: Found| {
             let (marker, filled) = f.marker();
             Swatch::Marker { color: PALETTE[6], marker, filled }
         };
-        vec![
-            Entry { label: "broke first: from its first limit to the highest load".into(), swatch: fill(PALETTE[1]) },
-            Entry { label: "broke later".into(), swatch: fill(PALETTE[0]) },
-            Entry {
-                label: "the whole system (errors, overload): a symptom, not a component".into(),
-                swatch: fill(GREY),
-            },
-            Entry { label: "crossing interpolated between two loads".into(), swatch: marker(Found::Interpolated) },
-            Entry {
-                label: "found at the first load where it holds (it lies between that load and the one before)".into(),
-                swatch: marker(Found::FirstPoint),
-            },
-            Entry { label: "crossed already at the lowest load".into(), swatch: marker(Found::LowestPoint) },
-            Entry {
-                label: "a load run (grid line)".into(),
-                swatch: Swatch::Line { color: GRID, width: 1, dash: None, marker: None },
-            },
-        ]
+        let bars = |f: fn(&BreakRow) -> bool| self.rows.iter().any(|r| r.first.is_some() && f(r));
+        let shown = |how: Found| {
+            self.rows.iter().any(|r| r.first.as_ref().is_some_and(|f| f.1 == how) || r.later.iter().any(|l| l.1 == how))
+        };
+        let mut out = Vec::new();
+        let colours = [
+            ("broke first: from its first limit to the highest load", PALETTE[1], bars(|r| r.first_of_all)),
+            ("broke later", PALETTE[0], bars(|r| !r.first_of_all && !r.muted)),
+            ("the whole system (errors, overload): a symptom, not a component", GREY, bars(|r| r.muted)),
+        ];
+        out.extend(colours.into_iter().filter(|c| c.2).map(|(l, c, _)| Entry { label: l.into(), swatch: fill(c) }));
+        let markers = [
+            (Found::Interpolated, "crossing interpolated between two loads"),
+            (
+                Found::FirstPoint,
+                "found at the first load where it holds (it lies between that load and the one before)",
+            ),
+            (Found::LowestPoint, "crossed already at the lowest load (the limit lies at or below it)"),
+        ];
+        out.extend(
+            markers.into_iter().filter(|m| shown(m.0)).map(|(f, l)| Entry { label: l.into(), swatch: marker(f) }),
+        );
+        out.push(Entry {
+            label: "a load run (grid line)".into(),
+            swatch: Swatch::Line { color: GRID, width: 1, dash: None, marker: None },
+        });
+        out
     }
 
     fn plot_height(&self) -> u32 {
