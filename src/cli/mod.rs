@@ -1,5 +1,6 @@
 //! The `capsim` command line: argument parsing and one module per subcommand.
 
+mod breakpoints;
 mod capacity;
 mod common;
 mod compare;
@@ -38,6 +39,9 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Find the largest value of a parameter that meets every SLO (bisection with replications).
     Capacity(capacity::CapacityArgs),
+    /// What breaks first as load grows: every component's limits at a row of loads, in the
+    /// order they are crossed, with the first alarm each trips.
+    Breakpoints(breakpoints::BreakpointsArgs),
     /// Write a self-contained index.html showing every chart and table in an output folder.
     Report {
         /// A folder written by run, sweep, merge, compare or capacity.
@@ -115,6 +119,7 @@ pub fn main() -> i32 {
         Command::Merge(a) => sweep::merge_cmd(a),
         Command::Compare(a) => compare::compare(a),
         Command::Capacity(a) => capacity::capacity(a),
+        Command::Breakpoints(a) => breakpoints::breakpoints(a),
         Command::Report { dir } => report::report(&dir),
         Command::Schema { experiment } => {
             let schema = if experiment {

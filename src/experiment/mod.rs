@@ -1,6 +1,7 @@
 //! Experiments: a model swept over parameter points × replications, in parallel, with
 //! confidence intervals, optional run-length control, sharding across machines and merging.
 
+pub mod breakpoints;
 pub mod chart;
 pub mod claims;
 pub mod output;

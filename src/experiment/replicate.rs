@@ -13,15 +13,28 @@ use crate::sim::run;
 /// Runs `reps` replications of each model on `threads` threads (0: one per core); the result
 /// is indexed `[model][replication]` whatever the thread count.
 pub fn replicate(models: &[Model], reps: usize, seed: u64, threads: usize) -> Result<Vec<Vec<RunOutput>>> {
+    replicate_with(models, reps, seed, threads, |_, o| o)
+}
+
+/// As [`replicate`], keeping only what `keep` takes from each run's outputs (a few figures
+/// instead of every run's histograms and time series), as `keep(model, outputs)`.
+pub fn replicate_with<T: Send>(
+    models: &[Model],
+    reps: usize,
+    seed: u64,
+    threads: usize,
+    keep: impl Fn(&Model, RunOutput) -> T + Sync,
+) -> Result<Vec<Vec<T>>> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).stack_size(crate::sim::RUN_STACK_BYTES).build()?;
     let tasks: Vec<(usize, usize)> = (0..models.len()).flat_map(|m| (0..reps).map(move |r| (m, r))).collect();
-    let mut outs: Vec<RunOutput> = pool.install(|| {
+    let mut outs: Vec<T> = pool.install(|| {
         tasks
             .par_iter()
             .map(|&(m, r)| {
                 let mut model = models[m].clone();
                 model.seed = replication_seed(seed, r as u64);
-                RunOutput::build(&model, run(&model))
+                let out = RunOutput::build(&model, run(&model));
+                keep(&model, out)
             })
             .collect()
     });

@@ -90,6 +90,15 @@ pub const MAX_PROBES: usize = 200;
 /// 180 days per run instead of heading for the 100-year limit.
 pub const MAX_SEARCH_SIMULATED_S: f64 = 10.0 * 365.25 * 86_400.0;
 
+/// Most loads of one `capsim breakpoints` scan (`--points`, or the loads `--step` makes): each is
+/// a model checked up front and a row per limit in points.csv; a finer grid than 1,000 points
+/// resolves nothing a bisection (`capsim capacity`) would not find faster.
+pub const MAX_BREAKPOINT_POINTS: usize = 1_000;
+
+/// Most runs (loads × replications) of one breakpoints scan: each run's signals are kept until
+/// the scan ends (a few hundred bytes per run), and the scan is meant to take minutes.
+pub const MAX_BREAKPOINT_RUNS: u64 = 100_000;
+
 /// Longest name used as a folder (model and experiment names, chart files).
 pub const MAX_NAME_LEN: usize = 100;
 

@@ -3,6 +3,7 @@
 
 pub mod alarm_chart;
 pub mod alarms;
+pub mod breakpoint_chart;
 pub mod charts;
 pub mod headline;
 pub mod html;

@@ -9,6 +9,7 @@ mod alarms;
 mod bad_input;
 mod batch_server;
 mod blocks;
+mod breakpoints;
 mod cache;
 mod calls;
 mod cites;
