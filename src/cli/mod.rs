@@ -146,6 +146,10 @@ pub fn main() -> i32 {
 fn validate(path: &std::path::Path, set: &[Override]) -> anyhow::Result<()> {
     if set.is_empty() && is_experiment(path) {
         let e = crate::experiment::load(path)?;
+        // The gallery's quick profile may override more of the model (`quick.set`): check it too.
+        if e.spec.quick.is_some() {
+            crate::experiment::load_profile(path, crate::experiment::Profile::Quick)?;
+        }
         crate::say!(
             "{}: ok — experiment `{}`: {} point(s) × {} replication(s), {} claim(s), {} chart(s)",
             path.display(),

@@ -252,14 +252,8 @@ impl Kind for ConcurrencyLimiter {
         let failed = b.step(FAILED, vec![]);
         let done = b.step(DONE, vec![RETURN]);
         let call = b.call("target", &spec.target, spec.policy.as_deref(), done, Some(failed))?;
-        let mut exits = vec![call];
-        if let Some(o) = &spec.overflow {
-            exits.push(b.call_with("overflow_policy", "overflow", o, spec.overflow_policy.as_deref(), RETURN, None)?);
-        } else if spec.overflow_policy.is_some() {
-            b.issue("overflow_policy", "goes with `overflow`");
-            ok = false;
-        }
-        b.entry = b.step(ADMIT, exits);
+        let overflow_call = b.overflow_call(spec.overflow.as_deref(), spec.overflow_policy.as_deref())?;
+        b.entry = b.step(ADMIT, std::iter::once(call).chain(overflow_call).collect());
         let overflow = spec.overflow.is_some();
         let max = spec.max_concurrency;
         let schedule = spec.schedule.as_ref().and_then(|s| {

@@ -151,29 +151,11 @@ impl Kind for EndpointPool {
             b.issue("queue_limit", format!("must be at most {MAX_QUEUE_LIMIT} requests, got {limit}"));
             return None;
         }
-        let mut ok = true;
         let done = b.step(DONE, vec![RETURN]);
-        let after_work = match &spec.target {
-            Some(t) => {
-                let failed = b.step(FAILED, vec![]);
-                b.call("target", t, spec.policy.as_deref(), done, Some(failed))?
-            }
-            None if spec.policy.is_some() => {
-                b.issue("policy", "goes with `target`");
-                ok = false;
-                done
-            }
-            None => done,
-        };
+        let after_work = b.target_call(spec.target.as_deref(), spec.policy.as_deref(), done, FAILED)?;
         let start = b.step(START, vec![after_work]);
-        let mut exits = vec![start];
-        if let Some(o) = &spec.overflow {
-            exits.push(b.call_with("overflow_policy", "overflow", o, spec.overflow_policy.as_deref(), RETURN, None)?);
-        } else if spec.overflow_policy.is_some() {
-            b.issue("overflow_policy", "goes with `overflow`");
-            ok = false;
-        }
-        b.entry = b.step(ADMIT, exits);
+        let overflow_call = b.overflow_call(spec.overflow.as_deref(), spec.overflow_policy.as_deref())?;
+        b.entry = b.step(ADMIT, std::iter::once(start).chain(overflow_call).collect());
         let overflow = spec.overflow.as_ref().map(|_| spec.overflow_after as usize);
         let def = EndpointPoolDef {
             fleet: fleet?,
@@ -182,7 +164,7 @@ impl Kind for EndpointPool {
             queue_limit: limit as usize,
             overflow,
         };
-        ok.then_some(def)
+        Some(def)
     }
 
     fn holds_while_waiting() -> bool {

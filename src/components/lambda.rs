@@ -211,18 +211,7 @@ impl Kind for Lambda {
         }
         let prices = [b.price("lambda.request"), b.price("lambda.gb_second")];
         let done = b.step(DONE, vec![RETURN]);
-        let after_work = match &spec.target {
-            Some(t) => {
-                let failed = b.step(FAILED, vec![]);
-                b.call("target", t, spec.policy.as_deref(), done, Some(failed))?
-            }
-            None if spec.policy.is_some() => {
-                b.issue("policy", "goes with `target`");
-                ok = false;
-                done
-            }
-            None => done,
-        };
+        let after_work = b.target_call(spec.target.as_deref(), spec.policy.as_deref(), done, FAILED)?;
         b.entry = b.step(ADMIT, vec![after_work]);
         let (service, cold) = (service?, cold?);
         ok.then(|| LambdaDef {

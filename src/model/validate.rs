@@ -249,15 +249,15 @@ impl Checker {
             }
             let (from, to, end) = (p.from.0, p.to.0, r.duration.0);
             if !(from >= 0.0 && from < to && to <= end) {
-                self.issue(
-                    at,
-                    format!(
-                        "needs 0 ≤ from < to ≤ run.duration ({}), got from {} to {}",
-                        pretty_secs(end),
-                        pretty_secs(from),
-                        pretty_secs(to)
-                    ),
-                );
+                let s = |x: f64| {
+                    if x.is_finite() && x.abs() < 1e9 {
+                        format!("{} s", format!("{x:.3}").trim_end_matches('0').trim_end_matches('.'))
+                    } else {
+                        format!("{x:.3e} s")
+                    }
+                };
+                let msg = format!("needs 0 ≤ from < to ≤ run.duration ({}), got from {} to {}", s(end), s(from), s(to));
+                self.issue(at, msg);
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use super::Checker;
 use crate::components::kinds::KindStep;
-use crate::model::program::{Op, Pc, Program};
+use crate::model::program::{Op, Pc, Program, RETURN};
 use crate::model::{Dist, DistSpec};
 
 /// A kind's compiler: writes the flow of service `service` into `prog`, reporting problems
@@ -111,6 +111,40 @@ impl KindBuilder<'_> {
     pub fn bursts(&mut self, field: &str, b: &crate::model::service_spec::ThrottleBurstSpec) -> (f64, f64, f64) {
         let path = format!("{}.{field}", self.path);
         self.checker.bursts(&path, b)
+    }
+
+    /// The optional call of a kind's `target` under `policy` after its own work (a Lambda
+    /// handler's, an orchestrating pool's): it goes on at `then`, and a failed call at a new
+    /// step tagged `failed_tag`; without a target, `then` itself (`policy` alone is an issue).
+    /// None if the call is refused.
+    pub fn target_call(&mut self, target: Option<&str>, policy: Option<&str>, then: Pc, failed_tag: u16) -> Option<Pc> {
+        match target {
+            Some(t) => {
+                let failed = self.step(failed_tag, vec![]);
+                self.call("target", t, policy, then, Some(failed))
+            }
+            None => {
+                if policy.is_some() {
+                    self.issue("policy", "goes with `target`");
+                }
+                Some(then)
+            }
+        }
+    }
+
+    /// The optional `overflow` call under `overflow_policy` (ECS spilling to Lambda), replying
+    /// with the call's outcome: `Some(None)` without one (`overflow_policy` alone is an issue),
+    /// None if the call is refused.
+    pub fn overflow_call(&mut self, overflow: Option<&str>, policy: Option<&str>) -> Option<Option<Pc>> {
+        match overflow {
+            Some(o) => self.call_with("overflow_policy", "overflow", o, policy, RETURN, None).map(Some),
+            None => {
+                if policy.is_some() {
+                    self.issue("overflow_policy", "goes with `overflow`");
+                }
+                Some(None)
+            }
+        }
     }
 
     /// The model's key space names, by index (as in a request's `space`).
