@@ -182,7 +182,11 @@ pub fn read(dir: &Path) -> Result<Table> {
         let values = spec
             .metrics
             .iter()
-            .map(|m| p["metrics"][m]["values"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()))
+            // A replication without the figure (NaN, written as null) stays one, so a merged or
+            // read-back table computes what the run computed.
+            .map(|m| {
+                p["metrics"][m]["values"].as_array().map(|a| a.iter().map(|v| v.as_f64().unwrap_or(f64::NAN)).collect())
+            })
             .collect::<Option<Vec<Vec<f64>>>>()
             .with_context(bad)?;
         let series: Vec<Vec<Vec<(f64, f64)>>> = serde_json::from_value(p["series"].clone()).unwrap_or_default();

@@ -73,7 +73,23 @@ pub fn run(opts: &Options) -> Result<Vec<Entry>> {
         entries.push(Entry { exp, file, table, claims });
     }
     bar.finish_and_clear();
+    if opts.only.is_empty() {
+        write_pages(&entries, &opts.out, opts.profile)?;
+        return Ok(entries);
+    }
+    // `--only`: the pages still list every experiment whose finished output for its current
+    // version is in the folder, so a partial rerun does not drop the others from the page.
+    let ran_files: Vec<String> = entries.iter().map(|e| e.file.clone()).collect();
+    for (file, exp) in load_all(opts)?.into_iter().filter_map(|(f, e)| e.ok().map(|e| (f, e))) {
+        if !ran_files.contains(&file)
+            && let Ok(entry) = read_one(opts, file, exp)
+        {
+            entries.push(entry);
+        }
+    }
+    entries.sort_by(|a, b| a.file.cmp(&b.file));
     write_pages(&entries, &opts.out, opts.profile)?;
+    entries.retain(|e| ran_files.contains(&e.file));
     Ok(entries)
 }
 
@@ -84,25 +100,26 @@ pub fn run(opts: &Options) -> Result<Vec<Entry>> {
 /// another version of its experiment (its experiment.resolved.json differs).
 pub fn read(opts: &Options) -> Result<Vec<Entry>> {
     let exps = select(load_all(opts)?, &opts.only)?;
-    let mut entries = Vec::new();
-    for (file, exp) in exps {
-        let dir = opts.out.join(&exp.spec.name);
-        let table = crate::experiment::output::read(&dir)
-            .with_context(|| format!("{} holds no finished gallery output for {file}", dir.display()))?;
-        if serde_json::to_value(&table.spec)? != serde_json::to_value(&exp.spec)? {
-            bail!(
-                "{}/experiment.resolved.json is not {file} as the {} profile runs it: that output was made from another version",
-                dir.display(),
-                if matches!(opts.profile, Profile::Quick) { "quick" } else { "full" }
-            );
-        }
-        if !table.shard.is_whole() || table.results.len() != exp.points.len() {
-            bail!("{}: {} of {} points; run the gallery again", dir.display(), table.results.len(), exp.points.len());
-        }
-        let claims = table.claims();
-        entries.push(Entry { exp, file, table, claims });
+    exps.into_iter().map(|(file, exp)| read_one(opts, file, exp)).collect()
+}
+
+/// The entry of experiment `exp` (from `file`) read back from its folder in `opts.out`.
+fn read_one(opts: &Options, file: String, exp: Experiment) -> Result<Entry> {
+    let dir = opts.out.join(&exp.spec.name);
+    let table = crate::experiment::output::read(&dir)
+        .with_context(|| format!("{} holds no finished gallery output for {file}", dir.display()))?;
+    if serde_json::to_value(&table.spec)? != serde_json::to_value(&exp.spec)? {
+        bail!(
+            "{}/experiment.resolved.json is not {file} as the {} profile runs it: that output was made from another version",
+            dir.display(),
+            if matches!(opts.profile, Profile::Quick) { "quick" } else { "full" }
+        );
     }
-    Ok(entries)
+    if !table.shard.is_whole() || table.results.len() != exp.points.len() {
+        bail!("{}: {} of {} points; run the gallery again", dir.display(), table.results.len(), exp.points.len());
+    }
+    let claims = table.claims();
+    Ok(Entry { exp, file, table, claims })
 }
 
 /// Writes the gallery's README.md and index.html into `out`, which holds every experiment's

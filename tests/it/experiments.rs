@@ -64,6 +64,25 @@ fn thread_count_does_not_change_a_byte() {
 }
 
 #[test]
+fn a_figure_missing_in_some_replications_stays_missing_when_read_back() {
+    // 2 simulated seconds at 7-9 arrivals/s with 1 s services and a 1 s warm-up: some
+    // replications answer nothing after warm-up, so their p99 is null (NaN). A merge reads the
+    // sweep back; its table must be the run's, not a mean over the replications that had one.
+    let dir = temp_dir("nan-readback");
+    let (_, exp) = experiment(&dir, json!({"duration": "1.2s", "warmup": "1s", "replications": 6}));
+    let whole = table(&exp, 1, Shard::default());
+    whole.write(&dir.join("whole")).unwrap();
+    let sweep = std::fs::read_to_string(dir.join("whole").join("sweep.json")).unwrap();
+    assert!(sweep.contains("null"), "the test needs a replication without the figure");
+    merge(&[dir.join("whole")]).unwrap().write(&dir.join("again")).unwrap();
+    for f in ["points.csv", "sweep.json"] {
+        let a = std::fs::read(dir.join("whole").join(f)).unwrap();
+        let b = std::fs::read(dir.join("again").join(f)).unwrap();
+        assert!(a == b, "{f} differs once read back");
+    }
+}
+
+#[test]
 fn merged_shards_equal_one_whole_sweep() {
     let dir = temp_dir("shards");
     let (_, exp) = experiment(&dir, json!({}));
