@@ -15,8 +15,6 @@ use super::style::GREY;
 /// Height of one alarm's row [px], and of the plot's frame around the rows (title, axis).
 const ROW_PX: u32 = 46;
 const FRAME_PX: u32 = 150;
-/// Width of an average character of a row label (17 px DejaVu Sans, generous) [px].
-const LABEL_CHAR_W: f64 = 9.5;
 
 /// One alarm's row: its label, and stretches of simulated time (in the chart's unit).
 pub struct AlarmRow {
@@ -131,8 +129,7 @@ impl AlarmTimeline {
 
 impl Chart for AlarmTimeline {
     fn size(&self) -> (u32, u32) {
-        let l = legend::layout(&self.legend_entries(), Some(self.note()), SIZE.0);
-        (SIZE.0, self.plot_height() + legend::height(&l))
+        legend::chart_size(&self.legend_entries(), self.note(), SIZE.0, self.plot_height())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
@@ -144,8 +141,7 @@ impl Chart for AlarmTimeline {
         let layout = legend::layout(&entries, Some(self.note()), SIZE.0);
         let (plot, strip) = root.split_vertically(self.plot_height());
         let n = self.rows.len().max(1) as f64;
-        let widest = self.rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0) as f64;
-        let label_px = ((widest * LABEL_CHAR_W) as u32 + 16).clamp(80, SIZE.0 / 2);
+        let label_px = legend::row_label_px(self.rows.iter().map(|r| r.label.as_str()), SIZE.0 / 2);
         let x_end = if self.x_end > 0.0 { self.x_end } else { 1.0 };
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", title_size(&self.title, 26, SIZE.0)))

@@ -15,8 +15,7 @@ use super::style::{GREY, Marker, draw_marker};
 /// Height of one row [px], and of the frame around the rows (title, axis).
 const ROW_PX: u32 = 62;
 const FRAME_PX: u32 = 150;
-/// Width of an average character of a row label (17 px) and of the text in a row (15 px) [px].
-const LABEL_CHAR_W: f64 = 9.5;
+/// Width of an average character of the text in a row (15 px) [px].
 const TEXT_CHAR_W: f64 = 8.4;
 
 /// The light grey of the grid lines at the loads run.
@@ -125,8 +124,7 @@ fn fit(s: &str, n: usize) -> String {
 
 impl Chart for BreakpointChart {
     fn size(&self) -> (u32, u32) {
-        let l = legend::layout(&self.legend_entries(), Some(&self.note), SIZE.0);
-        (SIZE.0, self.plot_height() + legend::height(&l))
+        legend::chart_size(&self.legend_entries(), &self.note, SIZE.0, self.plot_height())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
@@ -138,8 +136,7 @@ impl Chart for BreakpointChart {
         let layout = legend::layout(&entries, Some(&self.note), SIZE.0);
         let (plot, strip) = root.split_vertically(self.plot_height());
         let n = self.rows.len().max(1) as f64;
-        let widest = self.rows.iter().map(|r| r.label.chars().count()).max().unwrap_or(0) as f64;
-        let label_px = ((widest * LABEL_CHAR_W) as u32 + 16).clamp(80, SIZE.0 / 3);
+        let label_px = legend::row_label_px(self.rows.iter().map(|r| r.label.as_str()), SIZE.0 / 3);
         let (x0, x1) = self.x_range();
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", title_size(&self.title, 26, SIZE.0)))

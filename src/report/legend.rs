@@ -67,6 +67,19 @@ pub fn layout(entries: &[Entry], note: Option<&str>, width: u32) -> Layout {
 }
 
 /// The strip's height [px] (0 when there is nothing to show).
+/// The size of a chart `width` wide whose plot is `plot_height` tall, with the legend strip of
+/// `entries` and `note` under it [px]: the row charts' (alarm timeline, breakpoints) `size`.
+pub fn chart_size(entries: &[Entry], note: &str, width: u32, plot_height: u32) -> (u32, u32) {
+    (width, plot_height + height(&layout(entries, Some(note), width)))
+}
+
+/// Pixels for row labels at the left of a row chart: the widest of `labels` at about 9.5 px a
+/// character plus a margin, from 80 px to `max` [px].
+pub fn row_label_px<'a>(labels: impl Iterator<Item = &'a str>, max: u32) -> u32 {
+    let widest = labels.map(|l| l.chars().count()).max().unwrap_or(0) as f64;
+    ((widest * 9.5) as u32 + 16).clamp(80, max)
+}
+
 pub fn height(l: &Layout) -> u32 {
     if l.rows == 0 && l.note_lines == 0 {
         return 0;
