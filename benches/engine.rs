@@ -241,6 +241,8 @@ fn mangaassist(peak: bool) -> (u64, u64) {
             format!("{pool}.autoscaling.min=800"),
             "services.classifier.kind.endpoint_pool.instances=500".into(),
             "services.reranker.kind.batch_server.instances=500".into(),
+            "services.sonnet.kind.llm.provisioned.model_units=400".into(),
+            "services.sonnet_gate.kind.concurrency_limiter.max_concurrency=40000".into(),
             "run.duration=10m".into(),
         ]);
         ("mangaassist-peak", 600.0)

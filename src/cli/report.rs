@@ -214,7 +214,7 @@ fn known_charts(dir: &Path, kind: Kind) -> Vec<(String, String, String)> {
                 .enumerate()
                 .map(|(k, c)| {
                     let stem = c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1));
-                    (stem, table.chart(c).title, c.caption.clone().unwrap_or_default())
+                    (stem, table.figure(c).title().to_string(), c.caption.clone().unwrap_or_default())
                 })
                 .collect(),
             Err(_) => Vec::new(),

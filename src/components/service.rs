@@ -337,7 +337,7 @@ impl Service {
     /// Cost of the `measured_s` seconds since warm-up [USD].
     pub fn cost_usd(&self, measured_s: f64) -> f64 {
         let quantity = |l: &crate::cost::CostLine| match l.driver {
-            Driver::InstanceHours => self.def.servers.div_ceil(l.servers_per_unit) as f64 * measured_s / 3600.0,
+            Driver::InstanceHours => l.instances_for(self.def.servers) as f64 * measured_s / 3600.0,
             Driver::Requests => self.stats.completions as f64,
             _ => 0.0,
         };

@@ -42,6 +42,9 @@ pub struct CostLineSpec {
     pub price: String,
     /// For `instance_hours`: servers one instance provides (default 1).
     pub servers_per_unit: Option<u32>,
+    /// For `instance_hours`: a fixed number of instances, whatever the block's `servers` (a
+    /// cache cluster's nodes in front of a kind whose `servers` is only a cap).
+    pub instances: Option<u32>,
 }
 
 /// A checked cost line.
@@ -52,14 +55,24 @@ pub struct CostLine {
     pub price: Price,
     /// Servers per instance (instance-hours only).
     pub servers_per_unit: u32,
+    /// A fixed instance count (instance-hours only), instead of servers ÷ `servers_per_unit`.
+    pub instances: Option<u32>,
 }
 
 impl CostLine {
+    /// Instances billed for a block of `servers` servers (instance-hours only).
+    pub fn instances_for(&self, servers: u32) -> u32 {
+        self.instances.unwrap_or_else(|| servers.div_ceil(self.servers_per_unit))
+    }
+
     /// Dollars for `quantity` units of the driver.
     pub fn usd(&self, quantity: f64) -> f64 {
         self.price.usd(quantity)
     }
 }
+
+/// Hours in a month as AWS prices them (8,760 ÷ 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
 
 /// `cost_usd` in summary.json.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -68,8 +81,14 @@ pub struct CostSummary {
     pub total: f64,
     /// Total per measured hour [USD/h].
     pub per_hour: f64,
+    /// Total per month at this run's hourly rate: `per_hour` × 730, AWS's month [USD].
+    pub per_month: f64,
+    /// Each block's cost per month at this run's hourly rate [USD].
+    pub per_month_by_component: BTreeMap<String, f64>,
     /// Total per 1,000 completed requests [USD].
     pub per_1k_requests: f64,
+    /// Each block's cost per 1,000 completed requests [USD].
+    pub per_1k_requests_by_component: BTreeMap<String, f64>,
     /// Total per user-minute of the session populations (absent without sessions) [USD].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_active_user_minute: Option<f64>,
@@ -94,10 +113,20 @@ impl CostSummary {
         let total: f64 = by_component.values().sum::<f64>() + 0.0;
         // Per nothing is no figure (null in summary.json), not zero.
         let per = |d: f64| if d > 0.0 { total / d } else { f64::NAN };
+        let months = measured_s / 3600.0 / HOURS_PER_MONTH;
         CostSummary {
             total,
             per_hour: per(measured_s / 3600.0),
+            per_month: per(months),
+            per_month_by_component: by_component
+                .iter()
+                .map(|(k, v)| (k.clone(), if months > 0.0 { v / months } else { f64::NAN }))
+                .collect(),
             per_1k_requests: per(completed as f64 / 1000.0),
+            per_1k_requests_by_component: by_component
+                .iter()
+                .map(|(k, v)| (k.clone(), if completed > 0 { v / (completed as f64 / 1000.0) } else { f64::NAN }))
+                .collect(),
             per_active_user_minute: user_minutes.map(per),
             per_active_user_minute_by_component: user_minutes.map(|m| {
                 by_component.iter().map(|(k, v)| (k.clone(), if m > 0.0 { v / m } else { f64::NAN })).collect()

@@ -10,8 +10,9 @@ use super::output::Table;
 use super::plain;
 use super::spec::{ChartKind, ChartSpec};
 use super::sweep::PointResult;
-use crate::report::charts::{Censor, LineChart, Series};
+use crate::report::charts::{Censor, Chart, LineChart, Series};
 use crate::report::labels::{metric_label, metric_words};
+use crate::report::stacked::StackedBars;
 use crate::stats::{t_interval, wilson};
 
 /// A window value at or below this (a latency [s], a count) is no measurement where a 0 means
@@ -76,13 +77,85 @@ fn with_gaps(points: &[(f64, f64)], zero_is_gap: bool) -> Vec<(f64, f64)> {
     out
 }
 
+/// A drawn experiment chart: lines (line, Pareto, time series) or stacked bars.
+pub enum Figure {
+    Lines(LineChart),
+    Bars(StackedBars),
+}
+
+impl Figure {
+    pub fn title(&self) -> &str {
+        match self {
+            Figure::Lines(l) => &l.title,
+            Figure::Bars(b) => &b.title,
+        }
+    }
+
+    /// Writes `<stem>.png` and `<stem>.svg` into `dir`.
+    pub fn save_both(&self, dir: &std::path::Path, stem: &str) -> anyhow::Result<Vec<std::path::PathBuf>> {
+        match self {
+            Figure::Lines(l) => l.save_both(dir, stem),
+            Figure::Bars(b) => b.save_both(dir, stem),
+        }
+    }
+}
+
 impl Table {
-    /// The chart described by `c`.
+    /// The chart described by `c`, whatever its kind.
+    pub fn figure(&self, c: &ChartSpec) -> Figure {
+        match c.kind {
+            ChartKind::Bars => Figure::Bars(self.bars(c)),
+            _ => Figure::Lines(self.chart(c)),
+        }
+    }
+
+    /// Stacked bars: one per point matching `at`, a part per metric (its mean).
+    fn bars(&self, c: &ChartSpec) -> StackedBars {
+        let ys: Vec<&String> = std::iter::once(&c.y).chain(&c.also).collect();
+        let shown: Vec<&PointResult> = self.results.iter().filter(|r| self.matches(r, c)).collect();
+        let lines = c.lines.as_ref().and_then(|l| self.params.iter().position(|p| &p.name == l));
+        let bars = shown
+            .iter()
+            .map(|r| match lines {
+                Some(k) if c.label.is_none() => plain(&self.point_values[r.index][k]),
+                _ => {
+                    let keys: Vec<usize> = (0..self.params.len()).collect();
+                    self.line_name(c, r, &keys)
+                }
+            })
+            .collect();
+        let parts = ys
+            .iter()
+            .enumerate()
+            .map(|(j, y)| {
+                let name = c.legend.get(j).cloned().unwrap_or_else(|| metric_words(y));
+                let means = shown
+                    .iter()
+                    .map(|r| {
+                        let v = self.values(r, y).unwrap_or_default();
+                        let finite: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
+                        if finite.is_empty() { 0.0 } else { finite.iter().sum::<f64>() / finite.len() as f64 }
+                    })
+                    .collect();
+                (name, means)
+            })
+            .collect();
+        let n = self.replications();
+        StackedBars {
+            title: c.title.clone().unwrap_or_else(|| format!("{}: {}", self.spec.name, c.y)),
+            y_label: c.y_label.clone().unwrap_or_else(|| metric_label(&c.y)),
+            bars,
+            parts,
+            note: Some(format!("Each part of a bar: the mean over {n} replications; above each bar, its total.")),
+        }
+    }
+
+    /// The line chart described by `c` (any kind but `bars`).
     pub fn chart(&self, c: &ChartSpec) -> LineChart {
         let mut lines = match c.kind {
             ChartKind::Line => self.line_series(c),
             ChartKind::Pareto => self.pareto_series(c),
-            ChartKind::Timeseries => self.time_series(c),
+            ChartKind::Timeseries | ChartKind::Bars => self.time_series(c),
         };
         if let Some([lo, hi]) = c.x_range {
             for (_, s) in &mut lines {
@@ -156,7 +229,7 @@ impl Table {
             ChartKind::Timeseries => {
                 format!("Each line: the first of {n} replications (one run; the claims use the mean over all {n}).")
             }
-            ChartKind::Pareto => format!("Each point: the mean over {n} replications."),
+            ChartKind::Pareto | ChartKind::Bars => format!("Each point: the mean over {n} replications."),
             ChartKind::Line if self.is_share(c) && self.bernoulli(&c.y) => format!(
                 "Lines: the share of {n} replications; shaded: 95 % Wilson score interval (each replication is a 0/1 outcome)."
             ),

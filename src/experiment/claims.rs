@@ -356,7 +356,11 @@ fn pair(r: &mut ClaimResult, c: &ClaimSpec, b: &[f64], a: &[f64], tol: impl Fn(f
     }
     let within =
         |iv: Interval, reference: Option<f64>| reference.is_some_and(|x| (iv.mean - x).abs() <= tol(x) + iv.half_width);
-    if c.tolerance.is_some() && within(ib, before.reference) && within(ia, after.reference) {
+    // A side without a reference (the source gives only the direction there, e.g. "throttles
+    // before, zero after") is met by the direction, checked above.
+    let side_met = |iv: Interval, reference: Option<f64>| reference.is_none() || within(iv, reference);
+    let any_reference = before.reference.is_some() || after.reference.is_some();
+    if c.tolerance.is_some() && any_reference && side_met(ib, before.reference) && side_met(ia, after.reference) {
         r.verdict = Verdict::Reproduced;
         return;
     }

@@ -16,7 +16,6 @@ use super::shard::Shard;
 use super::spec::ExperimentSpec;
 use super::sweep::PointResult;
 use super::{Param, plain};
-use crate::report::charts::Chart;
 use crate::stats::{Interval, t_interval};
 
 /// Everything the writers need: the experiment, its parameters, every point's values, results.
@@ -124,7 +123,7 @@ impl Table {
         if self.shard.is_whole() {
             for (k, c) in self.spec.charts.iter().enumerate() {
                 let stem = c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1));
-                written.extend(self.chart(c).save_both(dir, &stem)?);
+                written.extend(self.figure(c).save_both(dir, &stem)?);
             }
         }
         Ok(written)

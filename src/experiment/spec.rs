@@ -52,6 +52,9 @@ pub struct ExperimentSpec {
     /// closed forms, checked by `capsim gallery`.
     #[serde(default)]
     pub claims: Vec<ClaimSpec>,
+    /// A title under which the gallery's README shows this experiment's claims first, above
+    /// every experiment's tables (a seed's summary table reproduced from one model).
+    pub headline: Option<String>,
 }
 
 /// Settings that replace the experiment's own in the gallery's quick profile.
@@ -69,6 +72,10 @@ pub struct QuickSpec {
     /// load divided alike) and at full scale with `--full`.
     #[serde(default)]
     pub set: BTreeMap<String, Value>,
+    /// Values replacing a parameter's own in the quick profile only (parameter name → values,
+    /// as many as the parameter has): a load parameter at the quick profile's scale.
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<Value>>,
 }
 
 /// One claim: a reference figure (or a before → after pair) and the point(s) of the
@@ -317,6 +324,10 @@ pub enum ChartKind {
     /// mean over all, with `average`), one line per value of `lines` (`x` is unused);
     /// `per_second` divides counts by the window.
     Timeseries,
+    /// One bar per point matching `at` (in point order), stacked from the means of `y` and each
+    /// of `also` (e.g. a month's cost by component), named by `label` or by the value of
+    /// `lines` (`x` is unused).
+    Bars,
 }
 
 /// A reference curve: a name and its (x, y) points; a single point is drawn as an ✕ (e.g. a

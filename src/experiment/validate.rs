@@ -49,6 +49,9 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
     }
     let locate = |issues: Vec<Issue>| located(&label, text, issues);
     let mut issues = Vec::new();
+    if profile == Profile::Quick {
+        quick_values(&mut spec, &mut issues);
+    }
     let params = expand(&spec, &mut issues);
     let model_path = resolve_model_path(path, &spec.model);
     let model_text = match crate::model::limits::read_bounded(&model_path) {
@@ -103,6 +106,39 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
         return Err(locate(issues));
     }
     Ok(Experiment { spec, file: path.to_path_buf(), model_path, params, points })
+}
+
+/// Replaces the values of the parameters named in `quick.values` with those given there.
+fn quick_values(spec: &mut ExperimentSpec, issues: &mut Vec<Issue>) {
+    let Some(q) = spec.quick.clone() else { return };
+    for (name, values) in q.values {
+        let at = format!("quick.values.{name}");
+        let names: Vec<String> =
+            spec.parameters.iter().map(|p| p.name.clone().unwrap_or_else(|| p.path.clone())).collect();
+        let Some(i) = names.iter().position(|n| *n == name) else {
+            let msg = format!("`{name}` is not a parameter; parameters: {}", names.join(", "));
+            issues.push(Issue::new(at, msg));
+            continue;
+        };
+        let p = &mut spec.parameters[i];
+        match values_of(p) {
+            Ok(own) if own.len() == values.len() => {
+                p.values = Some(values);
+                p.range = None;
+                p.log_range = None;
+            }
+            Ok(own) => issues.push(Issue::new(
+                at,
+                format!(
+                    "lists {} values; parameter `{name}` has {} (the quick profile replaces them one for one)",
+                    values.len(),
+                    own.len()
+                ),
+            )),
+            // The parameter's own problem is reported where it is.
+            Err(_) => {}
+        }
+    }
 }
 
 /// One problem: its key (fields and messages), its text as first seen, and the points that
@@ -468,14 +504,29 @@ fn check_outputs(spec: &ExperimentSpec, params: &[Param], model: &Model, issues:
         for (k, a) in c.also.iter().enumerate().filter(|(_, a)| !is_metric(a)) {
             issues.push(Issue::new(format!("{at}.also.{k}"), format!("`{a}` must be one of `metrics`")));
         }
-        if !c.also.is_empty() && c.lines.is_some() {
+        if !c.also.is_empty() && c.lines.is_some() && c.kind != ChartKind::Bars {
             issues.push(Issue::new(format!("{at}.also"), "give `also` (one line per metric) or `lines`, not both"));
         }
         let x_ok = match c.kind {
             ChartKind::Line => is_param(&c.x) || is_metric(&c.x),
             ChartKind::Pareto => is_metric(&c.x),
-            ChartKind::Timeseries => true,
+            ChartKind::Timeseries | ChartKind::Bars => true,
         };
+        if c.kind == ChartKind::Bars {
+            let drawn_as_lines = !c.references.is_empty()
+                || c.censor.is_some()
+                || c.panels
+                || c.log_x
+                || c.log_y
+                || c.shade.is_some()
+                || c.x_range.is_some()
+                || c.y_range.is_some();
+            if drawn_as_lines {
+                let msg =
+                    "`kind: bars` takes none of references, censor, panels, log_x, log_y, shade, x_range, y_range";
+                issues.push(Issue::new(at.clone(), msg));
+            }
+        }
         if !x_ok {
             issues
                 .push(Issue::new(format!("{at}.x"), format!("`{}` must be a parameter name or one of `metrics`", c.x)));

@@ -185,7 +185,7 @@ fn charts_of(e: &Entry) -> Vec<ChartInfo> {
         .enumerate()
         .map(|(k, c)| ChartInfo {
             stem: c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1)),
-            title: e.table.chart(c).title,
+            title: e.table.figure(c).title().to_string(),
             caption: c.caption.clone().unwrap_or_default(),
         })
         .collect()

@@ -22,6 +22,9 @@ pub fn markdown(entries: &[Entry], profile: Profile) -> String {
     );
     o.push_str(VERDICTS);
     o.push_str(KINDS);
+    for e in entries {
+        headline(&mut o, e);
+    }
     let _ = writeln!(o, "\n**{}**\n", Tally::of(entries).headline());
     o.push_str("| experiment | reproduced | direction only | differs | calibration rows |\n|---|---|---|---|---|\n");
     for e in entries {
@@ -39,6 +42,48 @@ pub fn markdown(entries: &[Entry], profile: Profile) -> String {
     o
 }
 
+/// An experiment with a `headline`: every claim of it, outcome and calibration rows together in
+/// its own order (a seed's table row by row), before the overview.
+fn headline(o: &mut String, e: &Entry) {
+    let Some(title) = &e.exp.spec.headline else { return };
+    let n = &e.exp.spec.name;
+    let _ = writeln!(
+        o,
+        "\n## {title}\n\nFrom [{n}](#{n}) (`{}`), {}. Calibration rows are marked and not counted.\n",
+        e.file,
+        settings_words(&e.exp)
+    );
+    o.push_str(CLAIMS_HEADER);
+    for c in &e.claims {
+        match c.kind {
+            ClaimKind::Outcome => claim_row(o, n, c, &format!("**{}**", c.verdict.label()), &c.note),
+            ClaimKind::Calibration => {
+                let verdict = format!("calibration ({})", c.verdict.label());
+                claim_row(o, n, c, &verdict, &format!("Calibration: {}", c.calibration));
+            }
+        }
+    }
+}
+
+/// The header of a table of claims (`claim_row`).
+const CLAIMS_HEADER: &str =
+    "| claim | source | reference | capsim (mean ± 95 %) | verdict | note | chart |\n|---|---|---|---|---|---|---|\n";
+
+/// One claim's row: what it claims, its source and reference, capsim's figure, `verdict` and
+/// `note` as given, and its chart.
+fn claim_row(o: &mut String, experiment: &str, c: &ClaimResult, verdict: &str, note: &str) {
+    let _ = writeln!(
+        o,
+        "| {} | {} | {} | {} | {verdict} | {} | {} |",
+        cell(&c.claim),
+        cell(&c.source),
+        cell(&c.reference),
+        cell(&with_interval(c)),
+        cell(note),
+        chart_link(experiment, c)
+    );
+}
+
 /// One experiment's section: what it is, its outcome claims, its calibration rows.
 fn experiment(o: &mut String, e: &Entry) {
     let n = &e.exp.spec.name;
@@ -53,20 +98,9 @@ fn experiment(o: &mut String, e: &Entry) {
     let outcomes: Vec<&ClaimResult> = e.claims.iter().filter(|c| c.kind == ClaimKind::Outcome).collect();
     let calibration: Vec<&ClaimResult> = e.claims.iter().filter(|c| c.kind == ClaimKind::Calibration).collect();
     if !outcomes.is_empty() {
-        o.push_str("| claim | source | reference | capsim (mean ± 95 %) | verdict | note | chart |\n");
-        o.push_str("|---|---|---|---|---|---|---|\n");
+        o.push_str(CLAIMS_HEADER);
         for c in outcomes {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | **{}** | {} | {} |",
-                cell(&c.claim),
-                cell(&c.source),
-                cell(&c.reference),
-                cell(&with_interval(c)),
-                c.verdict.label(),
-                cell(&c.note),
-                chart_link(n, c)
-            );
+            claim_row(o, n, c, &format!("**{}**", c.verdict.label()), &c.note);
         }
     }
     if !calibration.is_empty() {

@@ -635,7 +635,20 @@ impl Checker {
                 self.issue(format!("{lp}.servers_per_unit"), "must be ≥ 1 and is only for `instance_hours`");
                 continue;
             }
-            out.push(CostLine { driver: l.driver, price_name: l.price.clone(), price, servers_per_unit: spu });
+            if let Some(n) = l.instances
+                && (n == 0 || l.driver != Driver::InstanceHours || l.servers_per_unit.is_some())
+            {
+                let msg = "must be ≥ 1, is only for `instance_hours` and replaces `servers_per_unit` (give one)";
+                self.issue(format!("{lp}.instances"), msg);
+                continue;
+            }
+            out.push(CostLine {
+                driver: l.driver,
+                price_name: l.price.clone(),
+                price,
+                servers_per_unit: spu,
+                instances: l.instances,
+            });
         }
         out
     }

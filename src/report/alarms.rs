@@ -186,7 +186,9 @@ pub fn summaries(runs: &[AlarmRun], end_s: f64) -> BTreeMap<String, AlarmSummary
                 description: a.def.description.clone(),
                 fired: e.len() as u64,
                 first_start_s: e.first().map(|x| x.start_s),
-                time_in_alarm_s: e.iter().map(|x| x.end_s.unwrap_or(end_s).max(x.start_s) - x.start_s).sum(),
+                // `+ 0.0` turns the empty sum's −0.0 into 0.0.
+                time_in_alarm_s: e.iter().map(|x| x.end_s.unwrap_or(end_s).max(x.start_s) - x.start_s).sum::<f64>()
+                    + 0.0,
                 in_alarm_at_end: e.last().is_some_and(|x| x.end_s.is_none()),
                 peak: e.iter().map(|x| x.peak).filter(|p| !p.is_nan()).reduce(worse),
                 datapoints: a.datapoints.len() as u64,

@@ -193,6 +193,7 @@ fn cost_table(s: &Value) -> String {
     for (label, key) in [
         ("over the measured period", "total"),
         ("per hour", "per_hour"),
+        ("per month (730 h) at this rate", "per_month"),
         ("per 1,000 completed requests", "per_1k_requests"),
         ("per active user-minute", "per_active_user_minute"),
     ] {

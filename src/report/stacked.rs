@@ -3,6 +3,7 @@
 //! slow", seed 002).
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::charts::{Chart, PALETTE, SIZE, latency_unit, tick};
 use super::legend::{self, Entry, Swatch};
@@ -16,6 +17,8 @@ pub struct StackedBars {
     pub bars: Vec<String>,
     /// Each part's name and its height in every bar, bottom to top.
     pub parts: Vec<(String, Vec<f64>)>,
+    /// A line under the legend (what a bar is: a mean over how many replications).
+    pub note: Option<String>,
 }
 
 impl StackedBars {
@@ -35,21 +38,34 @@ impl StackedBars {
             y_label: format!("time on the critical path [{unit}]"),
             bars: vec!["mean answered request".into(), "mean request at or above p99".into()],
             parts,
+            note: None,
         })
+    }
+}
+
+/// Part `k`'s colour: the palette, then its colours tinted halfway to white, so that up to
+/// twice the palette's parts stay apart.
+fn part_color(k: usize) -> RGBColor {
+    let c = PALETTE[k % PALETTE.len()];
+    if (k / PALETTE.len()) % 2 == 0 {
+        c
+    } else {
+        let tint = |x: u8| x + (255 - x) / 2;
+        RGBColor(tint(c.0), tint(c.1), tint(c.2))
     }
 }
 
 impl StackedBars {
     /// One legend entry per part, its swatch the part's colour.
     fn legend_entries(&self) -> Vec<Entry> {
-        let swatch = |k: usize| Swatch::Fill { color: PALETTE[k % PALETTE.len()], opacity: 1.0 };
+        let swatch = |k: usize| Swatch::Fill { color: part_color(k), opacity: 1.0 };
         self.parts.iter().enumerate().map(|(k, (name, _))| Entry { label: name.clone(), swatch: swatch(k) }).collect()
     }
 }
 
 impl Chart for StackedBars {
     fn size(&self) -> (u32, u32) {
-        (SIZE.0, SIZE.1 + legend::height(&legend::layout(&self.legend_entries(), None, SIZE.0)))
+        (SIZE.0, SIZE.1 + legend::height(&legend::layout(&self.legend_entries(), self.note.as_deref(), SIZE.0)))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String>
@@ -58,11 +74,11 @@ impl Chart for StackedBars {
     {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let entries = self.legend_entries();
-        let layout = legend::layout(&entries, None, SIZE.0);
+        let layout = legend::layout(&entries, self.note.as_deref(), SIZE.0);
         let (plot, strip) = root.split_vertically(SIZE.1);
         let n = self.bars.len();
         let totals: Vec<f64> = (0..n).map(|i| self.parts.iter().map(|(_, v)| v[i]).sum()).collect();
-        let top = totals.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE) * 1.03;
+        let top = totals.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE) * 1.08;
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", 26))
             .margin(20)
@@ -70,16 +86,10 @@ impl Chart for StackedBars {
             .y_label_area_size(90)
             .build_cartesian_2d(0.0..n as f64, 0.0..top)
             .map_err(|e| e.to_string())?;
-        let bars = self.bars.clone();
-        let label = move |x: &f64| {
-            let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 1e-6 && i < bars.len() { bars[i].clone() } else { String::new() }
-        };
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(2 * n + 1)
-            .x_label_formatter(&label)
+            .x_labels(0)
             .y_label_formatter(&|v| tick(*v))
             .y_desc(&self.y_label)
             .label_style(("sans-serif", 17))
@@ -89,7 +99,7 @@ impl Chart for StackedBars {
             .map_err(|e| e.to_string())?;
         let mut base = vec![0.0; n];
         for (k, (_, heights)) in self.parts.iter().enumerate() {
-            let color = PALETTE[k % PALETTE.len()];
+            let color = part_color(k);
             let rects: Vec<Rectangle<(f64, f64)>> = (0..n)
                 .map(|i| {
                     let (x0, x1) = (i as f64 + 0.25, i as f64 + 0.75);
@@ -100,6 +110,21 @@ impl Chart for StackedBars {
                 .collect();
             chart.draw_series(rects).map_err(|e| e.to_string())?;
         }
-        legend::draw(&strip, &entries, None, &layout)
+        // Each bar's name under it, on two lines where it has a comma ("after, peak"), so that
+        // eight names fit side by side.
+        let below = TextStyle::from(("sans-serif", 17).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        for (i, name) in self.bars.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+            let lines: Vec<&str> = name.splitn(2, ", ").collect();
+            for (k, line) in lines.iter().enumerate() {
+                plot.draw(&Text::new(line.to_string(), (x, y + 8 + 20 * k as i32), below.clone()))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        // Each bar's total above it, so that a reader need not add the parts up.
+        let style = TextStyle::from(("sans-serif", 16).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+        let totals = (0..n).map(|i| Text::new(tick(totals[i]), (i as f64 + 0.5, totals[i]), style.clone()));
+        chart.draw_series(totals).map_err(|e| e.to_string())?;
+        legend::draw(&strip, &entries, self.note.as_deref(), &layout)
     }
 }

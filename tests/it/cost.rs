@@ -20,7 +20,9 @@ fn bill_matches_hand_computation() {
         "delays": {"fn": {"delay": {"dist": "constant", "value": "1s"}, "to": "gpu",
             "cost": [{"driver": "requests", "price": "my.fn"}]}},
         "stations": {"gpu": {"servers": 3, "service": {"dist": "constant", "value": "1s"},
-            "cost": [{"driver": "instance_hours", "price": "ml.g5.xlarge", "servers_per_unit": 2}]}}
+            "cost": [{"driver": "instance_hours", "price": "ml.g5.xlarge", "servers_per_unit": 2}]},
+            "cache": {"servers": 1000, "service": {"dist": "constant", "value": "1ms"},
+            "cost": [{"driver": "instance_hours", "price": "cache.r6g.large", "instances": 3}]}}
     }));
     let s = crate::common::run(&m).summary;
     let c = &s.cost_usd;
@@ -31,10 +33,17 @@ fn bill_matches_hand_computation() {
     assert!((c.by_component["u"] - (msgs * 1e-6 + 10.0 * 120.0 * 0.25e-6)).abs() < 1e-12);
     let passed = c.by_component["fn"] / 0.5e-6;
     assert!((passed - msgs).abs() <= 10.0, "delay passages {passed}");
-    let total = 5.632 + c.by_component["u"] + c.by_component["fn"];
+    // A fixed node count, whatever `servers`: 3 × 2 h × $0.206 = $1.236 (unused, still billed).
+    assert!((c.by_component["cache"] - 1.236).abs() < 1e-9, "cache {}", c.by_component["cache"]);
+    let total = 5.632 + 1.236 + c.by_component["u"] + c.by_component["fn"];
     assert!((c.total - total).abs() < 1e-9);
     assert!((c.per_hour - total / 2.0).abs() < 1e-9);
-    assert!((c.per_1k_requests - total / s.requests.completed as f64 * 1000.0).abs() < 1e-9);
+    // AWS's month of 730 hours, in total and by component.
+    assert!((c.per_month - total / 2.0 * 730.0).abs() < 1e-6);
+    assert!((c.per_month_by_component["gpu"] - 5.632 / 2.0 * 730.0).abs() < 1e-6);
+    let per_1k = |usd: f64| usd / s.requests.completed as f64 * 1000.0;
+    assert!((c.per_1k_requests - per_1k(total)).abs() < 1e-9);
+    assert!((c.per_1k_requests_by_component["gpu"] - per_1k(5.632)).abs() < 1e-9);
     assert!((c.per_active_user_minute.unwrap() - total / 1200.0).abs() < 1e-12);
 }
 
@@ -44,7 +53,9 @@ fn bad_cost_lines_are_named() {
         "stations": {"s": {"servers": 1, "service": {"dist": "constant", "value": 1},
             "cost": [{"driver": "instance_hours", "price": "ml.nonexistent"},
                      {"driver": "requests", "price": "ml.g5.xlarge"},
-                     {"driver": "messages", "price": "apigw.ws.message"}]}},
+                     {"driver": "messages", "price": "apigw.ws.message"},
+                     {"driver": "instance_hours", "price": "ml.g5.xlarge", "instances": 0},
+                     {"driver": "instance_hours", "price": "ml.g5.xlarge", "instances": 2, "servers_per_unit": 2}]}},
         "prices": {"bad": {"per_hour": 1, "per_unit": 2}}}"#;
     let msg = capsim::model::load_str("m.json", text, &[]).unwrap_err().to_string();
     for f in [
@@ -53,6 +64,8 @@ fn bad_cost_lines_are_named() {
         "stations.s.cost.1.price",
         "per_million",
         "stations.s.cost.2.driver",
+        "stations.s.cost.3.instances",
+        "stations.s.cost.4.instances",
         "prices.bad",
     ] {
         assert!(msg.contains(f), "lacks {f}:\n{msg}");

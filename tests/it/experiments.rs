@@ -349,6 +349,32 @@ fn chart_options_reach_the_chart() {
     assert_eq!(c.series[2].color, Some(1));
 }
 
+/// `quick.values` replaces a parameter's values one for one in the quick profile only; a name
+/// that is no parameter, or a different count, is an error naming the field.
+#[test]
+fn quick_values_replace_a_parameter_in_the_quick_profile_only() {
+    let dir = temp_dir("quick-values");
+    let (path, full) = experiment(&dir, json!({"quick": {"values": {"servers": [11, 13]}}}));
+    let servers = |e: &Experiment| -> Vec<u64> {
+        let mut v: Vec<u64> = e.points.iter().map(|p| p.values[0].as_u64().unwrap()).collect();
+        v.dedup();
+        v
+    };
+    assert_eq!(servers(&full), [10, 12]);
+    let quick = experiment::load_profile(&path, experiment::Profile::Quick).unwrap();
+    assert_eq!(servers(&quick), [11, 13]);
+    assert_eq!(quick.points.len(), 6);
+    for (values, want) in [
+        (json!({"cores": [1, 2]}), "quick.values.cores"),
+        (json!({"servers": [11]}), "lists 1 values; parameter `servers` has 2"),
+    ] {
+        let (path, _) = experiment(&dir, json!({"quick": {"values": values}}));
+        let e = experiment::load_profile(&path, experiment::Profile::Quick).unwrap_err();
+        assert!(e.to_string().contains(want), "{e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn malformed_experiments_name_their_field() {
     let dir = temp_dir("bad-exp");
@@ -372,6 +398,7 @@ fn malformed_experiments_name_their_field() {
             "precision.metric",
         ),
         (json!({"colour": "blue"}), "unknown field `colour`"),
+        (json!({"charts": [{"kind": "bars", "y": "latency_s.e2e.p99", "log_y": true}]}), "`kind: bars` takes none of"),
         (
             json!({"parameters": [{"path": "x", "log_range": {"from": 0, "to": 5, "points": 3}}]}),
             "parameters.0.log_range",

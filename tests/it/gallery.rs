@@ -173,12 +173,22 @@ fn wrong_claims_are_reported_as_such() {
             {"id": "at_least", "source": "made up", "claim": "with 10 servers the wait is 0.5 s or more",
              "metric": "stations.server.mean_wait_s", "at": {"servers": 10}, "reference": 0.5, "bound": "at_least", "kind": "outcome"},
             {"id": "at_most", "source": "made up", "claim": "with 10 servers the wait is under 0.5 s",
-             "metric": "stations.server.mean_wait_s", "at": {"servers": 10}, "reference": 0.5, "bound": "at_most", "kind": "outcome"}
-        ]
+             "metric": "stations.server.mean_wait_s", "at": {"servers": 10}, "reference": 0.5, "bound": "at_most", "kind": "outcome"},
+            {"id": "after_only_met", "source": "Erlang C", "claim": "it drops, to 0.2152 s",
+             "metric": "stations.server.mean_wait_s", "before": {"at": {"servers": 10}},
+             "after": {"at": {"servers": 11}, "reference": 0.2152}, "direction": "decrease",
+             "tolerance": {"relative": 0.05}, "kind": "outcome"},
+            {"id": "after_only_off", "source": "made up", "claim": "it drops, to 0.1 s",
+             "metric": "stations.server.mean_wait_s", "before": {"at": {"servers": 10}},
+             "after": {"at": {"servers": 11}, "reference": 0.1}, "direction": "decrease",
+             "tolerance": {"relative": 0.05}, "kind": "outcome"}
+        ],
+        "headline": "A made-up summary table",
+        "charts": [{"kind": "bars", "y": "stations.server.mean_wait_s", "lines": "servers", "file": "waits"}]
     });
     std::fs::write(dir.join("wrong.json"), serde_json::to_string_pretty(&spec).unwrap()).unwrap();
     let exp = load(&dir.join("wrong.json")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(exp.spec.claims.len(), 8);
+    assert_eq!(exp.spec.claims.len(), 10);
     let entries = run(&options(&dir, &dir.join("out"), Profile::Full, &[])).unwrap();
     let claims = &entries[0].claims;
     let verdict = |id: &str| claims.iter().find(|c| c.id == id).unwrap().clone();
@@ -204,11 +214,24 @@ fn wrong_claims_are_reported_as_such() {
     let most = verdict("at_most");
     assert_eq!(most.verdict, Verdict::Differs, "{}", most.note);
     assert!(most.note.contains("above the reference 0.5"), "{}", most.note);
+    // A side without a reference is met by the direction; the side with one must be within
+    // tolerance (Erlang C: 0.2152 s with 11 servers).
+    let met = verdict("after_only_met");
+    assert_eq!(met.verdict, Verdict::Reproduced, "{} ± {}: {}", met.capsim_mean, met.capsim_ci95, met.note);
+    let off = verdict("after_only_off");
+    assert_eq!(off.verdict, Verdict::DirectionOnly, "{}", off.note);
+    assert!(off.note.contains("after") && !off.note.contains("off:."), "{}", off.note);
+    assert!(dir.join("out/wrong/waits.png").is_file() && dir.join("out/wrong/waits.svg").is_file());
     let readme = read(&dir.join("out/README.md"));
+    // The headline experiment's claims come first, calibration rows marked, before the tally.
+    let head = readme.find("## A made-up summary table").expect("the headline section");
+    let tally = readme.find("9 outcome claims").expect("the tally");
+    assert!(head < tally, "{readme}");
+    assert!(readme[head..tally].contains("calibration (differs)") || readme[head..tally].contains("calibration ("));
     assert!(readme.contains("**differs**") && readme.contains("**direction only**"));
     // The calibration row is checked but not counted: 7 outcome claims, 1 calibration row apart.
     assert!(
-        readme.contains("7 outcome claims: 2 reproduced, 2 direction only, 3 differ; 1 calibration rows"),
+        readme.contains("9 outcome claims: 3 reproduced, 3 direction only, 3 differ; 1 calibration rows"),
         "{readme}"
     );
     assert!(
@@ -216,7 +239,7 @@ fn wrong_claims_are_reported_as_such() {
         "{readme}"
     );
     let page = read(&dir.join("out/index.html"));
-    assert!(page.contains("<h3>Claims (7)</h3>") && page.contains("<h3>Calibration rows (1)</h3>"));
+    assert!(page.contains("<h3>Claims (9)</h3>") && page.contains("<h3>Calibration rows (1)</h3>"));
     assert!(page.contains("<td class=\"text\" data-label=\"why it is calibration\">an echo of the inputs</td>"));
     assert_page_lays_out(&page, &entries);
     let _ = std::fs::remove_dir_all(&dir);
