@@ -16,6 +16,8 @@ pub fn metric_label(path: &str) -> String {
     match segs.as_slice() {
         ["latency_s", "e2e", s] => format!("{} end-to-end latency [s]", stat(s)),
         ["latency_s", "by_class", c, s] => format!("{} latency of class {c} [s]", stat(s)),
+        ["latency_s", "first_token", s] => format!("{} time to first token [s]", stat(s)),
+        ["latency_s", "by_intent", i, s] => format!("{} latency of intent {i} [s]", stat(s)),
         ["stations", st, "latency_s", s] => format!("{} time at {st} [s]", stat(s)),
         ["cost_usd", "total"] => "cost over the measured period [USD]".into(),
         ["cost_usd", "per_hour"] => "cost [USD/h]".into(),
@@ -36,10 +38,22 @@ pub fn metric_label(path: &str) -> String {
             "p_wait" => format!("probability of waiting{owner} [fraction]"),
             "mean_queue_len" => format!("mean queue length{owner} [requests]"),
             "throughput_per_s" => format!("throughput{owner} [requests/s]"),
+            // A percentile of a duration (`…latency_s.first_token.p99`, `…init_s.p99`): seconds,
+            // named by the figure it is of.
+            _ if is_stat(last) && segs.iter().any(|s| s.ends_with("_s")) => {
+                let of = segs[segs.len() - 2];
+                let of = if of == "e2e" { "end-to-end latency".to_string() } else { words(of) };
+                format!("{} {of}{owner} [s]", stat(last))
+            }
             _ if segs.len() >= 2 => format!("{}{owner} {}", words(last), unit(last)),
             _ => path.to_string(),
         },
     }
+}
+
+/// Whether a field is a statistic of a distribution (a percentile, the mean or the maximum).
+fn is_stat(field: &str) -> bool {
+    matches!(field, "mean" | "max" | "p50" | "p90" | "p95" | "p99" | "p999")
 }
 
 /// A field name in words: `refused_share` → "refused share".
@@ -105,6 +119,11 @@ mod tests {
         assert_eq!(param_label("services.reranker.max_batch"), "max batch of reranker [count]");
         assert_eq!(metric_label("something"), "something");
         assert_eq!(metric_words("latency_s.e2e.p99"), "p99 end-to-end latency");
+        // Percentiles of durations are in seconds wherever they sit, not counts.
+        assert_eq!(metric_label("latency_s.first_token.p99"), "p99 time to first token [s]");
+        assert_eq!(metric_label("phases.peak.latency_s.first_token.p99"), "p99 first token at peak [s]");
+        assert_eq!(metric_label("services.reranker.latency_s.p99"), "p99 latency at reranker [s]");
+        assert_eq!(metric_label("services.f.lambda.init_s.p99"), "p99 init at f [s]");
     }
 }
 

@@ -47,7 +47,7 @@ impl StackedBars {
 /// twice the palette's parts stay apart.
 fn part_color(k: usize) -> RGBColor {
     let c = PALETTE[k % PALETTE.len()];
-    if (k / PALETTE.len()) % 2 == 0 {
+    if (k / PALETTE.len()).is_multiple_of(2) {
         c
     } else {
         let tint = |x: u8| x + (255 - x) / 2;
