@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::common::ModelArgs;
 use crate::experiment::breakpoints::signals::{self, LIMITS};
-use crate::experiment::breakpoints::{self as bp, RunReading, Setup, output};
+use crate::experiment::breakpoints::{self as bp, Plan, Setup, output};
 use crate::experiment::replicate::replicate_with;
 use crate::model::limits::{MAX_BREAKPOINT_POINTS, MAX_BREAKPOINT_RUNS, MAX_SEARCH_SIMULATED_S};
 use crate::model::{Model, Override};
@@ -149,17 +149,14 @@ pub fn breakpoints(a: BreakpointsArgs) -> Result<()> {
     let xs = loads(&a, integer)?;
     let ms = models(&a, &xs, integer)?;
     check_budget(&ms, a.common.replications)?;
-    let components = signals::components(&ms[0]);
+    let plan = Plan::of(&ms[0]);
     let c = &a.common;
-    let runs = replicate_with(&ms, c.replications, c.seed, c.threads, |m, o| RunReading {
-        signals: signals::read_run(m, &o, &components),
-        alarms: signals::read_alarms(&o),
-    })?;
+    let runs = replicate_with(&ms, c.replications, c.seed, c.threads, |m, o| plan.read(m, &o))?;
     let mut thresholds: Vec<f64> = LIMITS.iter().map(|l| l.threshold).collect();
     a.limit.iter().for_each(|&(i, x)| thresholds[i] = x);
     let label = x_label(&a);
     let setup = Setup {
-        model: &ms[0],
+        plan: &plan,
         vary: a.vary.clone(),
         load_label: label.clone(),
         loads: xs,
@@ -167,7 +164,7 @@ pub fn breakpoints(a: BreakpointsArgs) -> Result<()> {
         seed: c.seed,
         thresholds,
     };
-    let result = bp::analyse(&setup, &components, &runs);
+    let result = bp::analyse(&setup, &runs);
     let dir = c.out.clone().unwrap_or_else(|| PathBuf::from("output").join(format!("{}-breakpoints", base.spec.name)));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join("breakpoints.json"), serde_json::to_string_pretty(&result)? + "\n")?;

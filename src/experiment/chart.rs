@@ -307,10 +307,22 @@ impl Table {
         // Only the parameters that differ among the chart's own points name its lines.
         let varies =
             |k: usize| shown.iter().any(|r| self.point_values[r.index][k] != self.point_values[shown[0].index][k]);
+        // With `lines`, a parameter zipped to move with x and the lines' parameter (a profile's
+        // level beside the load, an edge per scan) is fixed by them: it names no lines.
+        let fixed_by_lines = |k: usize| match (x_param, lines_param) {
+            (Some(x), Some(l)) if k != l => shown.iter().all(|a| {
+                shown.iter().all(|b| {
+                    let (va, vb) = (&self.point_values[a.index], &self.point_values[b.index]);
+                    va[x] != vb[x] || va[l] != vb[l] || va[k] == vb[k]
+                })
+            }),
+            _ => false,
+        };
         let keys: Vec<usize> = keys
             .into_iter()
             .filter(|&k| !c.at.iter().flatten().any(|(n, _)| *n == self.params[k].name))
             .filter(|&k| x_param.is_none() || varies(k))
+            .filter(|&k| !fixed_by_lines(k))
             .collect();
         let mut groups: Vec<(String, String, Vec<&PointResult>)> = Vec::new();
         for r in shown.iter().copied() {

@@ -14,6 +14,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::Param;
+use super::breakpoints::crossing::How;
+use super::breakpoints::scans::{self, Scan};
 use super::spec::{Bound, ChangeMeasure, ChangeSpec, ClaimKind, ClaimSpec, Direction, ExperimentSpec, SideSpec};
 use super::sweep::PointResult;
 use crate::model::Issue;
@@ -34,7 +36,12 @@ pub struct Claim {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Points {
     One(usize),
-    Pair { before: usize, after: usize },
+    Pair {
+        before: usize,
+        after: usize,
+    },
+    /// The load at which a limit is crossed, read from the experiment's breakpoint scans.
+    Crossing,
 }
 
 /// The outcome of checking a claim.
@@ -84,12 +91,23 @@ pub struct ClaimResult {
 pub fn check(spec: &ExperimentSpec, params: &[Param], points: &[Vec<Value>], issues: &mut Vec<Issue>) -> Vec<Claim> {
     let mut out = Vec::new();
     let mut ids = std::collections::BTreeSet::new();
-    let stems: Vec<String> = spec
+    let mut stems: Vec<String> = spec
         .charts
         .iter()
         .enumerate()
         .map(|(k, c)| c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1)))
         .collect();
+    // The breakpoint scans' charts: one per value of `by`, or one.
+    if let Some(b) = &spec.breakpoints {
+        match b.by.as_ref().and_then(|by| params.iter().position(|p| p.name == *by)) {
+            Some(i) => points.iter().map(|p| scans::stem(Some(&p[i]))).for_each(|s| {
+                if !stems.contains(&s) {
+                    stems.push(s)
+                }
+            }),
+            None => stems.push(scans::stem(None)),
+        }
+    }
     for (i, c) in spec.claims.iter().enumerate() {
         let at = format!("claims.{i}");
         let mut bad = |field: &str, msg: String| issues.push(Issue::new(format!("{at}{field}"), msg));
@@ -98,8 +116,24 @@ pub fn check(spec: &ExperimentSpec, params: &[Param], points: &[Vec<Value>], iss
         } else if !ids.insert(c.id.clone()) {
             bad(".id", format!("`{}` is used by another claim", c.id));
         }
-        let metric = spec.metrics.iter().position(|m| *m == c.metric);
-        if metric.is_none() {
+        let load = spec.breakpoints.as_ref().map(|b| b.load.as_str());
+        let metric = match &c.crossing {
+            None => spec.metrics.iter().position(|m| *m == c.metric),
+            // A crossing's figure is a load, not one of the metrics: index 0 is never read.
+            Some(_) if load == Some(c.metric.as_str()) => Some(0),
+            Some(_) if load.is_none() => {
+                bad(".crossing", "needs the experiment's `breakpoints` (the scans it reads)".into());
+                None
+            }
+            Some(_) => {
+                bad(
+                    ".metric",
+                    format!("a crossing's figure is a load: give `{}` (breakpoints.load)", load.unwrap_or("")),
+                );
+                None
+            }
+        };
+        if metric.is_none() && c.crossing.is_none() {
             bad(".metric", format!("`{}` must be one of `metrics` (so its values are recorded)", c.metric));
         }
         if let Some(t) = &c.tolerance {
@@ -115,6 +149,7 @@ pub fn check(spec: &ExperimentSpec, params: &[Param], points: &[Vec<Value>], iss
                 None
             }
             Some(f) => Some(f.clone()),
+            None if c.crossing.is_some() => Some(scans::stem(c.crossing.as_ref().and_then(|x| x.scan.as_ref()))),
             None => spec.charts.iter().position(|ch| ch.y == c.metric).map(|k| stems[k].clone()),
         };
         let located = locate(c, params, points);
@@ -160,6 +195,17 @@ fn kind_checks(c: &ClaimSpec, bad: &mut impl FnMut(&str, String)) {
 /// The point indices of a claim, or (field, problem).
 fn locate(c: &ClaimSpec, params: &[Param], points: &[Vec<Value>]) -> Result<Points, (String, String)> {
     let err = |f: &str, m: String| Err((f.to_string(), m));
+    if c.crossing.is_some() {
+        return match (&c.at, &c.before, &c.after, c.reference, &c.change, c.direction) {
+            (None, None, None, Some(_), None, None) => Ok(Points::Crossing),
+            (_, _, _, None, _, _) => err(".reference", "a crossing claim needs the reference load".into()),
+            _ => err(
+                ".crossing",
+                "a crossing claim gives `reference` (a load), not `at`, `before`, `after`, `change` or `direction`"
+                    .into(),
+            ),
+        };
+    }
     match (&c.at, &c.before, &c.after) {
         (Some(at), None, None) => {
             if c.reference.is_none() {
@@ -248,7 +294,13 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 /// Checks `claim` against the results (by point index).
-pub fn evaluate(claim: &Claim, params: &[Param], points: &[Vec<Value>], results: &[PointResult]) -> ClaimResult {
+pub fn evaluate(
+    claim: &Claim,
+    params: &[Param],
+    points: &[Vec<Value>],
+    results: &[PointResult],
+    scans: &[Scan],
+) -> ClaimResult {
     let values = |i: usize| -> &[f64] {
         results.iter().find(|r| r.index == i).map_or(&[], |r| r.values[claim.metric].as_slice())
     };
@@ -299,6 +351,7 @@ pub fn evaluate(claim: &Claim, params: &[Param], points: &[Vec<Value>], results:
             }
         }
         Points::Pair { before, after } => pair(&mut r, c, values(before), values(after), tolerance_fn(c)),
+        Points::Crossing => crossing_claim(&mut r, c, scans),
     }
     if r.verdict != Verdict::Reproduced
         && let Some(n) = &c.note
@@ -401,6 +454,63 @@ fn change_claim(r: &mut ClaimResult, c: &ClaimSpec, ch: &ChangeSpec, b: &[f64], 
             off_by(iv, ch.reference, tol)
         )
     };
+}
+
+/// Fills in a crossing claim: the load where its limit is first crossed, as a range (a point
+/// where it was interpolated; between the load before and the first where it holds; at or below
+/// the lowest; above the highest when it held), against the reference load.
+fn crossing_claim(r: &mut ClaimResult, c: &ClaimSpec, scans: &[Scan]) {
+    let x = c.crossing.as_ref().expect("checked: a crossing claim");
+    let reference = c.reference.expect("checked: a crossing claim has a reference");
+    let scan = scans.iter().find(|s| match (&s.key, &x.scan) {
+        (Some(k), Some(want)) => same(k, want),
+        (None, None) => true,
+        _ => false,
+    });
+    let in_scan = x.scan.as_ref().map_or(String::new(), |v| format!(" ({})", super::plain(v)));
+    r.points = format!("{} of {}{in_scan}", x.limit, x.component);
+    r.reference = match c.bound {
+        None => sig(reference, 4),
+        Some(Bound::AtLeast) => format!("≥ {}", sig(reference, 4)),
+        Some(Bound::AtMost) => format!("≤ {}", sig(reference, 4)),
+    };
+    let Some(scan) = scan else {
+        r.note = "the experiment has no such scan (run it whole: a shard holds no scan).".into();
+        return;
+    };
+    let b = &scan.result;
+    let crossed = b.crossings.iter().find(|k| k.component == x.component && k.limit == x.limit);
+    let highest = b.loads.last().copied().unwrap_or(f64::NAN);
+    let (lo, hi, text) = match crossed {
+        Some(k) => match (k.how, k.load_below) {
+            (How::Interpolated, _) => (k.load, k.load, sig(k.load, 3)),
+            (How::FirstPoint, Some(below)) => (below, k.load, format!("{}–{}", sig(below, 3), sig(k.load, 3))),
+            _ => (f64::NEG_INFINITY, k.load, format!("≤ {}", sig(k.load, 3))),
+        },
+        None => (highest, f64::INFINITY, format!("> {} (held)", sig(highest, 3))),
+    };
+    r.capsim_mean = text;
+    let tol = tolerance(c, reference);
+    // A limit that held is crossed somewhere above the highest load, or never: only a claim
+    // that it holds at least that far can be met.
+    let ok = match (c.bound, crossed.is_some()) {
+        (Some(Bound::AtLeast), _) => hi >= reference - tol,
+        (_, false) => false,
+        (None, true) => lo - tol <= reference && reference <= hi + tol,
+        (Some(Bound::AtMost), true) => lo <= reference + tol,
+    };
+    r.verdict = if ok { Verdict::Reproduced } else { Verdict::Differs };
+    if !ok {
+        r.note = match crossed {
+            None => format!("capsim's {} held to the highest load run, {}.", x.component, sig(highest, 3)),
+            Some(_) => format!(
+                "capsim's crossing at {} is outside the reference {} (allowed: ±{}).",
+                r.capsim_mean,
+                sig(reference, 4),
+                sig(tol, 3)
+            ),
+        };
+    }
 }
 
 /// The interval of a difference of two independent means (no pairing possible).

@@ -50,6 +50,8 @@ pub struct Experiment {
     pub model_path: PathBuf,
     pub params: Vec<Param>,
     pub points: Vec<Point>,
+    /// With `breakpoints`: the components and alarms each run's limit signals are read for.
+    pub plan: Option<breakpoints::Plan>,
 }
 
 impl Experiment {

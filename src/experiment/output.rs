@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+use super::breakpoints::{Plan, RunReading};
 use super::claims::{self, ClaimResult};
 use super::shard::Shard;
 use super::spec::ExperimentSpec;
@@ -27,6 +28,8 @@ pub struct Table {
     /// Results of the points run (all of them, or one shard's).
     pub results: Vec<PointResult>,
     pub shard: Shard,
+    /// With `breakpoints`: the components and alarms the readings are of.
+    pub plan: Option<Plan>,
 }
 
 impl Table {
@@ -84,6 +87,9 @@ impl Table {
                 if r.series.iter().any(|s| !s.is_empty()) {
                     point["series"] = json!(r.series);
                 }
+                if self.plan.is_some() {
+                    point["readings"] = json!(r.readings);
+                }
                 point
             })
             .collect();
@@ -100,6 +106,9 @@ impl Table {
         });
         if !self.shard.is_whole() {
             doc["shard"] = json!({"index": self.shard.index + 1, "count": self.shard.count});
+        }
+        if let Some(p) = &self.plan {
+            doc["breakpoints"] = json!(p);
         }
         doc
     }
@@ -125,6 +134,9 @@ impl Table {
                 let stem = c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1));
                 written.extend(self.figure(c).save_both(dir, &stem)?);
             }
+            for scan in self.scans() {
+                written.extend(scan.write(dir)?);
+            }
         }
         Ok(written)
     }
@@ -132,9 +144,10 @@ impl Table {
     /// Every claim of the experiment checked against these results (a whole sweep's).
     pub fn claims(&self) -> Vec<ClaimResult> {
         let mut ignored = Vec::new(); // validated when the experiment was loaded
+        let scans = self.scans();
         claims::check(&self.spec, &self.params, &self.point_values, &mut ignored)
             .iter()
-            .map(|c| claims::evaluate(c, &self.params, &self.point_values, &self.results))
+            .map(|c| claims::evaluate(c, &self.params, &self.point_values, &self.results, &scans))
             .collect()
     }
 }
@@ -189,7 +202,11 @@ pub fn read(dir: &Path) -> Result<Table> {
             .collect::<Option<Vec<Vec<f64>>>>()
             .with_context(bad)?;
         let series: Vec<Vec<Vec<(f64, f64)>>> = serde_json::from_value(p["series"].clone()).unwrap_or_default();
-        results.push(PointResult { index, values, series });
+        let readings: Vec<RunReading> = match p.get("readings") {
+            Some(r) => serde_json::from_value(r.clone()).with_context(bad)?,
+            None => Vec::new(),
+        };
+        results.push(PointResult { index, values, series, readings });
     }
     let shard = match doc.get("shard") {
         Some(s) => {
@@ -201,7 +218,14 @@ pub fn read(dir: &Path) -> Result<Table> {
         }
         None => Shard::default(),
     };
-    Ok(Table { spec, params, point_values, results, shard })
+    let plan: Option<Plan> = match doc.get("breakpoints") {
+        Some(b) => Some(serde_json::from_value(b.clone()).with_context(bad)?),
+        None => None,
+    };
+    if spec.breakpoints.is_some() != plan.is_some() {
+        bail!("{}: its breakpoint readings do not match its experiment", bad());
+    }
+    Ok(Table { spec, params, point_values, results, shard, plan })
 }
 
 /// Joins shard folders into one table: same experiment everywhere, every point exactly once.
@@ -251,6 +275,7 @@ impl Table {
             point_values: exp.points.iter().map(|p| p.values.clone()).collect(),
             results,
             shard,
+            plan: exp.plan.clone(),
         }
     }
 }

@@ -55,6 +55,43 @@ pub struct ExperimentSpec {
     /// A title under which the gallery's README shows this experiment's claims first, above
     /// every experiment's tables (a seed's summary table reproduced from one model).
     pub headline: Option<String>,
+    /// "What breaks first": the points read as scans of a growing load, each component's limits
+    /// found along it (docs/experiments.md, "Breakpoints in an experiment").
+    pub breakpoints: Option<BreakpointsSpec>,
+}
+
+/// A "what breaks first" scan over an experiment's points.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakpointsSpec {
+    /// The parameter whose values are the loads (numbers, increasing within a scan).
+    pub load: String,
+    /// A parameter whose value names the scan a point belongs to (e.g. "before" and "after"):
+    /// one scan, one chart and one breakpoints.csv per value. Without it, every point is one
+    /// scan.
+    pub by: Option<String>,
+    /// Loads as multiples of each scan's lowest (its first point): "× normal load", the same
+    /// figures at any scale.
+    #[serde(default)]
+    pub relative: bool,
+    /// The load axis' label (default: the parameter in words).
+    pub load_label: Option<String>,
+    /// Thresholds replacing the defaults: limit id → value (the ids and units of
+    /// `capsim breakpoints --limit`).
+    #[serde(default)]
+    pub limits: BTreeMap<String, f64>,
+}
+
+/// The limit crossing a claim reads: its load is the claim's figure.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrossingSpec {
+    /// The component (service, rate limit or `whole system`).
+    pub component: String,
+    /// The limit's id, e.g. `kv_store.throttles`.
+    pub limit: String,
+    /// With `breakpoints.by`: the scan, by that parameter's value.
+    pub scan: Option<Value>,
 }
 
 /// Settings that replace the experiment's own in the gallery's quick profile.
@@ -89,8 +126,12 @@ pub struct ClaimSpec {
     pub source: String,
     /// What is claimed, in words.
     pub claim: String,
-    /// The figure compared: a dotted path into summary.json, one of `metrics`.
+    /// The figure compared: a dotted path into summary.json, one of `metrics`; for a `crossing`
+    /// claim, the load parameter (`breakpoints.load`).
     pub metric: String,
+    /// A breakpoint claim: the load at which this component's limit is first crossed, compared
+    /// with `reference` (and `bound`, `tolerance`); no `at`.
+    pub crossing: Option<CrossingSpec>,
     /// The point of a single-figure claim: parameter name → value.
     pub at: Option<BTreeMap<String, Value>>,
     /// The reference figure at `at`.

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use super::spec::ChartKind;
 use crate::report::timeseries::{column, ratio};
 
+use super::breakpoints::RunReading;
 use super::shard::Shard;
 use super::{Experiment, metric};
 use crate::engine::rng::replication_seed;
@@ -28,6 +29,8 @@ pub struct PointResult {
     /// or with `average` the mean over all replications of each window — `y` then each of
     /// `also` (empty for other charts), as (window middle [s], value).
     pub series: Vec<Vec<Vec<(f64, f64)>>>,
+    /// With `breakpoints`: each replication's limit signals and alarms, in replication order.
+    pub readings: Vec<RunReading>,
 }
 
 /// Per chart, per column: (window middle [s], value) — the time series of one run.
@@ -56,6 +59,7 @@ struct RunResult {
     /// Number in system at each window's end, and the windows' start times [s].
     level: Vec<f64>,
     starts: Vec<f64>,
+    reading: Option<RunReading>,
 }
 
 /// Runs the experiment's points in `opts.shard`, with run-length control if asked for.
@@ -67,7 +71,12 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
     let progress = Progress::new(mine.len(), opts.quiet, opts.bar.clone());
     let mut results: Vec<PointResult> = mine
         .iter()
-        .map(|&index| PointResult { index, values: vec![Vec::new(); exp.spec.metrics.len()], series: Vec::new() })
+        .map(|&index| PointResult {
+            index,
+            values: vec![Vec::new(); exp.spec.metrics.len()],
+            series: Vec::new(),
+            readings: Vec::new(),
+        })
         .collect();
     let mut want: Vec<usize> = vec![reps; mine.len()];
     let mut mser = Vec::new();
@@ -103,6 +112,7 @@ pub fn run_sweep(exp: &Experiment, opts: &Options) -> Result<Vec<PointResult>> {
             if !out.series.is_empty() {
                 series[k].push((rep, out.series));
             }
+            results[k].readings.extend(out.reading);
         }
         want = more_replications(exp, &results, &want);
     }
@@ -158,7 +168,8 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
     } else {
         Vec::new()
     };
-    RunResult { metrics, series, level, starts }
+    let reading = exp.plan.as_ref().map(|p| p.read(&model, &out));
+    RunResult { metrics, series, level, starts, reading }
 }
 
 /// Alarm `name`'s state at the end of each window, 1 in ALARM and 0 OK, as (window middle [s],

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::breakpoints::{Plan, signals};
 use super::spec::{ChartKind, ChartSpec, Combine, ExperimentSpec, ParameterSpec};
-use super::{Experiment, Param, Point, claims, metric_exists, point_overrides, resolve_model_path};
+use super::{Experiment, Param, Point, claims, metric_exists, plain, point_overrides, resolve_model_path};
 use crate::model::limits::{MAX_POINTS, MAX_RUNS, MAX_VALUES, check_file_name};
 use crate::model::{FileError, Issue, Model, load_str, located, parse_typed, read_file};
 use crate::report::summary::Summary;
@@ -95,6 +96,7 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
     }
     let values: Vec<Vec<Value>> = points.iter().map(|p| p.values.clone()).collect();
     claims::check(&spec, &params, &values, &mut issues);
+    let plan = check_breakpoints(&spec, &params, &points, &mut issues);
     let least = spec.quick.as_ref().and_then(|q| q.replications).unwrap_or(spec.replications).min(spec.replications);
     if !spec.claims.is_empty() && least < 2 {
         issues.push(Issue::new(
@@ -105,7 +107,101 @@ fn load_text_profile(path: &Path, text: &str, profile: Profile) -> Result<Experi
     if !issues.is_empty() {
         return Err(locate(issues));
     }
-    Ok(Experiment { spec, file: path.to_path_buf(), model_path, params, points })
+    Ok(Experiment { spec, file: path.to_path_buf(), model_path, params, points, plan })
+}
+
+/// Checks `breakpoints` and the crossing claims against the points; the plan of the scans (the
+/// first point's components and alarms).
+fn check_breakpoints(
+    spec: &ExperimentSpec,
+    params: &[Param],
+    points: &[Point],
+    issues: &mut Vec<Issue>,
+) -> Option<Plan> {
+    let Some(b) = &spec.breakpoints else { return None };
+    let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+    let find = |field: &str, name: &str, issues: &mut Vec<Issue>| {
+        let i = params.iter().position(|p| p.name == name);
+        if i.is_none() {
+            let msg = format!("`{name}` is not a parameter; parameters: {}", names.join(", "));
+            issues.push(Issue::new(format!("breakpoints.{field}"), msg));
+        }
+        i
+    };
+    let load = find("load", &b.load, issues);
+    let by = b.by.as_ref().and_then(|n| find("by", n, issues));
+    if by.is_some() && by == load {
+        issues.push(Issue::new("breakpoints.by", "must be another parameter than `load`"));
+    }
+    for (id, x) in &b.limits {
+        if signals::limit_index(id).is_none() {
+            let ids: Vec<&str> = signals::LIMITS.iter().map(|l| l.id).collect();
+            issues.push(Issue::new(
+                format!("breakpoints.limits.{id}"),
+                format!("not a limit; limits: {}", ids.join(", ")),
+            ));
+        } else if !(x.is_finite() && *x >= 0.0) {
+            issues.push(Issue::new(format!("breakpoints.limits.{id}"), "must be a finite number ≥ 0"));
+        }
+    }
+    let (load, first) = (load?, points.first()?);
+    // Each scan's loads: numbers > 0, increasing, at least two.
+    let mut scans: Vec<(Option<&Value>, Vec<f64>)> = Vec::new();
+    for p in points {
+        let key = by.map(|b| &p.values[b]);
+        let x = p.values[load].as_f64().filter(|x| x.is_finite() && *x > 0.0);
+        let Some(x) = x else {
+            issues.push(Issue::new(
+                "breakpoints.load",
+                format!("`{}` = {} is not a load (a number > 0)", b.load, p.values[load]),
+            ));
+            return None;
+        };
+        match scans.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, xs)) => xs.push(x),
+            None => scans.push((key, vec![x])),
+        }
+    }
+    for (key, xs) in &scans {
+        let scan = key.map_or(String::new(), |k| format!(" in scan {}", plain(k)));
+        if xs.len() < 2 {
+            issues.push(Issue::new("breakpoints.load", format!("a scan needs at least two loads{scan}")));
+        } else if xs.windows(2).any(|w| w[1] <= w[0]) {
+            let list: Vec<String> = xs.iter().map(|x| x.to_string()).collect();
+            let msg = format!("the loads must increase point by point{scan}: {}", list.join(", "));
+            issues.push(Issue::new("breakpoints.load", msg));
+        }
+    }
+    let plan = Plan::of(&first.model);
+    for (i, c) in spec.claims.iter().enumerate() {
+        let Some(x) = &c.crossing else { continue };
+        let at = format!("claims.{i}.crossing");
+        match plan.components.iter().find(|k| k.name == x.component) {
+            None => issues.push(Issue::new(
+                format!("{at}.component"),
+                format!("`{}` is not a component of the model", x.component),
+            )),
+            Some(k) if !k.limits.iter().any(|&l| signals::LIMITS[l].id == x.limit) => {
+                let ids: Vec<&str> = k.limits.iter().map(|&l| signals::LIMITS[l].id).collect();
+                let msg =
+                    format!("`{}` is not a limit of {} ({}); its limits: {}", x.limit, k.name, k.kind, ids.join(", "));
+                issues.push(Issue::new(format!("{at}.limit"), msg));
+            }
+            Some(_) => {}
+        }
+        match (&x.scan, by) {
+            (Some(v), Some(_)) if !scans.iter().any(|(k, _)| k.is_some_and(|k| k == v)) => {
+                let list: Vec<String> = scans.iter().filter_map(|(k, _)| k.map(plain)).collect();
+                issues.push(Issue::new(format!("{at}.scan"), format!("{v} is not a scan; scans: {}", list.join(", "))));
+            }
+            (None, Some(_)) => {
+                issues.push(Issue::new(format!("{at}.scan"), "name the scan (a value of `breakpoints.by`)"))
+            }
+            (Some(_), None) => issues.push(Issue::new(format!("{at}.scan"), "only with `breakpoints.by`")),
+            _ => {}
+        }
+    }
+    Some(plan)
 }
 
 /// Replaces the values of the parameters named in `quick.values` with those given there.

@@ -177,8 +177,10 @@ struct ChartInfo {
     caption: String,
 }
 
+/// The experiment's charts, then its breakpoint scans' (one per scan).
 fn charts_of(e: &Entry) -> Vec<ChartInfo> {
-    e.exp
+    let mut charts: Vec<ChartInfo> = e
+        .exp
         .spec
         .charts
         .iter()
@@ -188,7 +190,20 @@ fn charts_of(e: &Entry) -> Vec<ChartInfo> {
             title: e.table.figure(c).title().to_string(),
             caption: c.caption.clone().unwrap_or_default(),
         })
-        .collect()
+        .collect();
+    charts.extend(e.table.scans().into_iter().map(|s| ChartInfo {
+        stem: s.stem(),
+        title: s.title(),
+        caption: format!(
+            "What breaks first{}: each component's row starts where its first limit is crossed (the lowest \
+             load at the top) and names the first alarm it trips; the components that held are listed together. \
+             The crossings are in {}.csv, every signal at every load in {}_points.csv.",
+            s.key.as_ref().map_or(String::new(), |k| format!(" in the scan {}", crate::experiment::plain(k))),
+            s.stem(),
+            s.stem()
+        ),
+    }));
+    charts
 }
 
 /// One experiment: heading; its scenario beside its headline claim and that claim's chart;

@@ -137,8 +137,12 @@ claim's tolerance of the reference; **direction only** — a before → after ch
 way and is significant, but the figures are not within tolerance (or the claim states only a \
 direction); **differs** — neither, with the reason in the note.\n";
 
-/// capsim's figure with its interval: `0.6616 ± 0.043`, or `a ± x → b ± y` for a pair.
+/// capsim's figure with its interval: `0.6616 ± 0.043`, or `a ± x → b ± y` for a pair; a
+/// crossing's load range (no interval) as it is.
 pub fn with_interval(c: &ClaimResult) -> String {
+    if c.capsim_ci95.is_empty() {
+        return c.capsim_mean.clone();
+    }
     let means: Vec<&str> = c.capsim_mean.split(" → ").collect();
     let cis: Vec<&str> = c.capsim_ci95.split(" → ").collect();
     means.iter().zip(&cis).map(|(m, h)| format!("{m} ± {h}")).collect::<Vec<_>>().join(" → ")

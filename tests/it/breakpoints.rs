@@ -94,8 +94,9 @@ fn breakpoints_find_the_order_and_loads_computed_by_hand() {
     assert_eq!(c[2]["how"], "interpolated");
     let u = c[2]["load"].as_f64().unwrap();
     assert!((u - 32.0).abs() <= 0.015 * 32.0, "front 80 % busy at {u}, expected 32");
-    // The quota's crossing is interpolated from 0 throttles at 10/s: within the step (10, 14].
-    assert_eq!(c[0]["how"], "interpolated");
+    // The quota's 429 share is 0 at 10/s and rises from a kink at 11/s that a line from 0
+    // cannot place: it is found at the point, within the step (10, 14] (checked above).
+    assert_eq!(c[0]["how"], "first_point");
     // The table's alarm fires where its throttles begin, and is named on its crossing.
     assert_eq!(c[1]["alarm"]["name"], "throttles");
     assert_eq!(c[1]["alarm"]["load"], 22.0);
@@ -163,5 +164,176 @@ fn breakpoints_docs_list_every_limit_with_its_default() {
         let row = row.unwrap_or_else(|| panic!("limit {} is not in docs/experiments.md", l.id));
         let default = format!("| {} |", l.threshold);
         assert!(row.contains(&default), "docs give {} another default than {}: {row}", l.id, l.threshold);
+    }
+}
+
+/// An experiment over the known model with `breakpoints`: two scans (`scan` a with the quota at
+/// 660 requests a minute, b at 1,320) of the rate 2, 6, …, 38, and claims on their crossings.
+fn known_experiment(dir: &Path, extra: Value) -> PathBuf {
+    let model = known_model(dir);
+    let rates: Vec<f64> = (0..10).map(|k| 2.0 + 4.0 * k as f64).collect();
+    let twice = |v: Vec<Value>| [v.clone(), v].concat();
+    let scan: Vec<Value> = [vec![json!("a"); 10], vec![json!("b"); 10]].concat();
+    let rpm: Vec<Value> = [vec![json!(660); 10], vec![json!(1320); 10]].concat();
+    let claim = |id: &str, component: &str, limit: &str, scan: &str, reference: f64| {
+        json!({"id": id, "kind": "outcome", "source": "by hand", "claim": id, "metric": "rate",
+               "crossing": {"component": component, "limit": limit, "scan": scan}, "reference": reference})
+    };
+    let mut e = json!({
+        "name": "known_breaks",
+        "model": model.file_name().unwrap().to_str().unwrap(),
+        "duration": "40m", "warmup": "5m", "replications": 2, "combine": "zip",
+        "parameters": [
+            {"path": "description", "name": "scan", "values": scan},
+            {"path": "sources.arrivals.rate", "name": "rate", "values": twice(rates.iter().map(|&r| json!(r)).collect())},
+            {"path": "services.model.kind.llm.quota.rpm", "name": "rpm", "values": rpm}
+        ],
+        "metrics": ["requests.throughput_per_s"],
+        "breakpoints": {"load": "rate", "by": "scan", "limits": {"service.utilization": 0.8}},
+        "claims": [
+            // 660 / 60 = 11/s, found in (10, 14]; 1,320 / 60 = 22/s, found in [22, 26].
+            claim("quota_a", "model", "llm.quota", "a", 11.0),
+            claim("quota_b", "model", "llm.quota", "b", 22.0),
+            // The partition's 300 s of burst (6,000 units at 20/s) lasts the whole 40-minute run
+            // (2,400 s) unless λ − 20 > 6,000 / 2,400: throttles start at 22.5/s.
+            claim("table_a", "table", "kv_store.throttles", "a", 22.5),
+            claim("quota_a_wrong", "model", "llm.quota", "a", 30.0),
+            {"id": "audit_holds", "kind": "outcome", "source": "by hand", "claim": "audit holds", "metric": "rate",
+             "crossing": {"component": "audit", "limit": "service.utilization", "scan": "a"}, "reference": 38, "bound": "at_least"}
+        ]
+    });
+    if let (Some(e), Some(x)) = (e.as_object_mut(), extra.as_object()) {
+        for (k, v) in x {
+            e.insert(k.clone(), v.clone());
+        }
+    }
+    let p = dir.join("known_breaks.json");
+    std::fs::write(&p, e.to_string()).unwrap();
+    p
+}
+
+/// The rows of claims.csv, each as its fields (header left out).
+fn claims_csv(dir: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join("claims.csv")).unwrap();
+    text.lines().skip(1).map(crate::common::csv_fields).collect()
+}
+
+#[test]
+fn an_experiment_with_breakpoints_checks_crossing_claims_and_merges_its_shards() {
+    let dir = temp_dir("experiment");
+    let exp = known_experiment(&dir, json!({}));
+    let whole = dir.join("whole");
+    let o = capsim().args(["sweep", exp.to_str().unwrap(), "--out", whole.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // One set of files per scan, named by its value.
+    for f in [
+        "breakpoints-a.json",
+        "breakpoints-a.csv",
+        "breakpoints-a_points.csv",
+        "breakpoints-a.png",
+        "breakpoints-b.svg",
+    ] {
+        assert!(whole.join(f).is_file(), "{f} missing");
+    }
+    let a = read_json(&whole.join("breakpoints-a.json"));
+    assert_eq!(a["model"], "known_order (a)");
+    let quota = |b: &Value| -> Value {
+        b["crossings"].as_array().unwrap().iter().find(|c| c["limit"] == "llm.quota").cloned().unwrap()
+    };
+    // By hand: 11/s in scan a, 22/s in scan b (the quota doubled). 11 lies in the step (10, 14];
+    // 22 is a load run, where demand equals the quota: a minute's burst absorbs the swings of
+    // 40 minutes at ρ = 1 to well under the 0.1 % threshold, so it is found in the step above.
+    let (qa, qb) = (quota(&a), quota(&read_json(&whole.join("breakpoints-b.json"))));
+    assert_eq!((qa["load_below"].as_f64(), qa["point_load"].as_f64()), (Some(10.0), Some(14.0)));
+    assert_eq!((qb["load_below"].as_f64(), qb["point_load"].as_f64()), (Some(22.0), Some(26.0)));
+    let rows = claims_csv(&whole);
+    let verdict = |id: &str| rows.iter().find(|r| r[0] == id).map(|r| (r[7].clone(), r[9].clone())).unwrap();
+    assert_eq!(verdict("quota_a"), ("10–14".into(), "reproduced".into()));
+    assert_eq!(verdict("quota_b"), ("22–26".into(), "reproduced".into()));
+    assert_eq!(verdict("table_a"), ("22–26".into(), "reproduced".into()));
+    assert_eq!(verdict("quota_a_wrong").1, "differs");
+    assert_eq!(verdict("audit_holds"), ("> 38 (held)".into(), "reproduced".into()));
+    // Two shards merged write what the whole sweep wrote: the readings travel in sweep.json.
+    let mut shards = Vec::new();
+    for k in 1..=2 {
+        let d = dir.join(format!("shard{k}"));
+        let o = capsim()
+            .args(["sweep", exp.to_str().unwrap(), "--shard", &format!("{k}/2"), "--out", d.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(!d.join("breakpoints-a.json").exists(), "a shard holds no whole scan");
+        shards.push(d);
+    }
+    let merged = dir.join("merged");
+    let o = capsim()
+        .args(["merge", shards[0].to_str().unwrap(), shards[1].to_str().unwrap(), "--out", merged.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["claims.csv", "breakpoints-a.json", "breakpoints-b.csv", "breakpoints-a_points.csv", "points.csv"] {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
+            "{f} differs after merge"
+        );
+    }
+}
+
+/// An experiment's `claims` holding one crossing claim on `metric` (with `at` if given).
+fn crossing_claim(metric: &str, crossing: Value, at: Option<Value>) -> Value {
+    let mut c = json!({"id": "x", "kind": "outcome", "source": "s", "claim": "c", "metric": metric,
+                       "crossing": crossing, "reference": 1});
+    if let Some(at) = at {
+        c["at"] = at;
+    }
+    json!({ "claims": [c] })
+}
+
+#[test]
+fn an_experiment_with_bad_breakpoints_is_refused_with_the_field_named() {
+    let dir = temp_dir("experiment-bad");
+    let bp = |x: Value| json!({"breakpoints": x});
+    let cases: Vec<(Value, &str)> = vec![
+        (bp(json!({"load": "speed", "by": "scan"})), "breakpoints.load"),
+        (bp(json!({"load": "rate", "by": "rate"})), "breakpoints.by"),
+        (bp(json!({"load": "rate", "by": "scan", "limits": {"llm.qouta": 0.1}})), "breakpoints.limits.llm.qouta"),
+        (bp(json!({"load": "rate", "by": "scan", "limits": {"llm.quota": -1}})), "finite number"),
+        // Without `by`, the two scans' rates are one scan that does not increase.
+        (bp(json!({"load": "rate"})), "must increase"),
+        (
+            crossing_claim("rate", json!({"component": "nobody", "limit": "llm.quota", "scan": "a"}), None),
+            "crossing.component",
+        ),
+        (crossing_claim("rate", json!({"component": "audit", "limit": "llm.quota", "scan": "a"}), None), "its limits"),
+        (
+            crossing_claim("rate", json!({"component": "model", "limit": "llm.quota", "scan": "c"}), None),
+            "crossing.scan",
+        ),
+        (
+            crossing_claim(
+                "requests.throughput_per_s",
+                json!({"component": "model", "limit": "llm.quota", "scan": "a"}),
+                None,
+            ),
+            "breakpoints.load",
+        ),
+        (
+            crossing_claim(
+                "rate",
+                json!({"component": "model", "limit": "llm.quota", "scan": "a"}),
+                Some(json!({"rate": 2})),
+            ),
+            "crossing",
+        ),
+    ];
+    for (k, (extra, says)) in cases.into_iter().enumerate() {
+        let d = dir.join(format!("case{k}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let exp = known_experiment(&d, extra.clone());
+        let o = capsim().args(["validate", exp.to_str().unwrap()]).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{extra}: accepted");
+        assert!(err.contains(says), "{extra}: expected `{says}` in: {err}");
+        assert!(!err.contains("panicked"), "{extra}: {err}");
     }
 }

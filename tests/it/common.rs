@@ -70,3 +70,22 @@ pub fn rel(a: f64, b: f64) -> f64 {
 pub fn constant(v: f64) -> Value {
     serde_json::json!({"dist": "constant", "value": v})
 }
+
+/// The fields of one CSV line; a double-quoted field may hold commas and "" for a quote.
+pub fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (ch, _) => fields.last_mut().unwrap().push(ch),
+        }
+    }
+    fields
+}

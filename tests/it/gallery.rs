@@ -86,6 +86,12 @@ fn committed_gallery_tables_equal_a_fresh_quick_run() {
                 "chart {stem} not committed"
             );
         }
+        // A breakpoint scan's crossings are a table like the others; its chart is committed.
+        for scan in e.table.scans() {
+            files.push(Path::new(&e.exp.spec.name).join(format!("{}.csv", scan.stem())));
+            let png = committed.join(&e.exp.spec.name).join(format!("{}.png", scan.stem()));
+            assert!(png.is_file(), "chart {} not committed", png.display());
+        }
     }
     for f in files {
         let (fresh, kept) = (read(&out.join(&f)), read(&committed.join(&f)));
@@ -277,6 +283,7 @@ fn assert_page_lays_out(page: &str, entries: &[Entry]) {
             let box_at = section.find("<div class=\"headline ").unwrap();
             assert!(section[box_at..].contains(&format!("<p class=\"claim\">{}</p>", esc(&c.claim))));
         }
+        // The experiment's charts, then its breakpoint scans'.
         let own: Vec<String> = e
             .exp
             .spec
@@ -284,6 +291,7 @@ fn assert_page_lays_out(page: &str, entries: &[Entry]) {
             .iter()
             .enumerate()
             .map(|(k, c)| c.file.clone().unwrap_or_else(|| format!("chart-{}", k + 1)))
+            .chain(e.table.scans().iter().map(|s| s.stem()))
             .collect();
         let first = figures(section).into_iter().next().map(|f| f.id);
         let lead = headline.and_then(|c| c.chart.clone()).or(own.first().cloned());

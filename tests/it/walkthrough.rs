@@ -353,7 +353,7 @@ fn json_figure(text: &str, path: &str) -> Result<f64, String> {
 /// The number in column `column` of the one row whose cells match every `select` pair
 /// (numerically where both sides are numbers, so `t_start_s=320` matches `320.0`).
 fn csv_figure(text: &str, column: &str, select: &[(String, String)]) -> Result<f64, String> {
-    let mut rows = text.lines().map(csv_fields);
+    let mut rows = text.lines().map(crate::common::csv_fields);
     let header = rows.next().ok_or("empty file")?;
     let col = |name: &str| header.iter().position(|h| h == name).ok_or(format!("no column {name}"));
     let target = col(column)?;
@@ -370,25 +370,6 @@ fn csv_figure(text: &str, column: &str, select: &[(String, String)]) -> Result<f
     };
     let cell = &row[target];
     cell.parse::<f64>().map_err(|_| format!("cell `{cell}` is not a number"))
-}
-
-/// The fields of one CSV line; a double-quoted field may hold commas and "" for a quote.
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                fields.last_mut().unwrap().push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(String::new()),
-            (ch, _) => fields.last_mut().unwrap().push(ch),
-        }
-    }
-    fields
 }
 
 /// ` at k=v, …` for messages.

@@ -2,12 +2,32 @@
 //! the replications), and which component it watches (the service whose `<service>.<column>`
 //! it reads; run-wide columns such as `p99_s` or `failures` watch none).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Model;
 
+/// What the scan needs of one of the model's alarms: its name, severity and the component it
+/// watches (None: a run-wide column).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlarmMeta {
+    pub name: String,
+    pub severity: String,
+    pub component: Option<String>,
+}
+
+/// The model's alarms, in its order.
+pub fn metas(model: &Model) -> Vec<AlarmMeta> {
+    (0..model.alarms.len())
+        .map(|a| AlarmMeta {
+            name: model.alarms[a].name.clone(),
+            severity: model.alarms[a].severity.clone(),
+            component: component_of(model, a),
+        })
+        .collect()
+}
+
 /// An alarm at the lowest load where it fires.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AlarmHit {
     pub name: String,
     pub severity: String,
@@ -43,15 +63,15 @@ pub fn by_point(alarms: usize, runs: &[Vec<super::RunReading>]) -> AlarmPoints {
 
 /// The component an alarm watches: the service named before the first `.` of its metric column,
 /// if the model has that service.
-pub fn component_of(model: &Model, alarm: usize) -> Option<String> {
+fn component_of(model: &Model, alarm: usize) -> Option<String> {
     let (service, _) = model.alarms[alarm].metric.0.split_once('.')?;
     model.program.services.iter().any(|s| s.name == service).then(|| service.to_string())
 }
 
 /// Alarm `a` at the lowest load where it fires, if it ever does.
-fn hit(model: &Model, loads: &[f64], points: &AlarmPoints, a: usize) -> Option<AlarmHit> {
+fn hit(alarms: &[AlarmMeta], loads: &[f64], points: &AlarmPoints, a: usize) -> Option<AlarmHit> {
     let k = points[a].iter().position(|p| p.0)?;
-    let def = &model.alarms[a];
+    let def = &alarms[a];
     Some(AlarmHit {
         name: def.name.clone(),
         severity: def.severity.clone(),
@@ -62,10 +82,10 @@ fn hit(model: &Model, loads: &[f64], points: &AlarmPoints, a: usize) -> Option<A
 
 /// The first alarm of `component` to fire: at the lowest load, ties broken by the earliest first
 /// start, then by the model's order. The whole system's are the alarms on run-wide columns.
-pub fn first_of(model: &Model, loads: &[f64], points: &AlarmPoints, component: &str) -> Option<AlarmHit> {
-    let owner = |a: usize| component_of(model, a).unwrap_or_else(|| super::signals::SYSTEM.to_string());
-    let mine = (0..model.alarms.len()).filter(|&a| owner(a) == component);
-    mine.filter_map(|a| hit(model, loads, points, a)).min_by(|x, y| {
+pub fn first_of(alarms: &[AlarmMeta], loads: &[f64], points: &AlarmPoints, component: &str) -> Option<AlarmHit> {
+    let owner = |a: usize| alarms[a].component.as_deref().unwrap_or(super::signals::SYSTEM);
+    let mine = (0..alarms.len()).filter(|&a| owner(a) == component);
+    mine.filter_map(|a| hit(alarms, loads, points, a)).min_by(|x, y| {
         let start = |h: &AlarmHit| h.first_start_s.unwrap_or(f64::INFINITY);
         x.load.total_cmp(&y.load).then(start(x).total_cmp(&start(y)))
     })
@@ -73,12 +93,12 @@ pub fn first_of(model: &Model, loads: &[f64], points: &AlarmPoints, component: &
 
 /// Every alarm that watches no component, at the load where it first fires (None: never), in
 /// the model's order.
-pub fn unowned(model: &Model, loads: &[f64], points: &AlarmPoints) -> Vec<(String, String, Option<AlarmHit>)> {
-    (0..model.alarms.len())
-        .filter(|&a| component_of(model, a).is_none())
+pub fn unowned(alarms: &[AlarmMeta], loads: &[f64], points: &AlarmPoints) -> Vec<(String, String, Option<AlarmHit>)> {
+    (0..alarms.len())
+        .filter(|&a| alarms[a].component.is_none())
         .map(|a| {
-            let def = &model.alarms[a];
-            (def.name.clone(), def.severity.clone(), hit(model, loads, points, a))
+            let def = &alarms[a];
+            (def.name.clone(), def.severity.clone(), hit(alarms, loads, points, a))
         })
         .collect()
 }

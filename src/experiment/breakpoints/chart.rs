@@ -52,6 +52,29 @@ fn broken_row(k: usize, mine: &[&Crossing], has_alarms: bool) -> BreakRow {
     }
 }
 
+/// The components that held, in words for the note under the chart: "Held to 10, no limit
+/// crossed (3): a (service), b (cache; alarm x at 4), c (llm)." A model of thirty services keeps
+/// its rows for what broke.
+fn holding_words(b: &Breakpoints) -> String {
+    if b.holding.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = b
+        .holding
+        .iter()
+        .map(|h| match &h.alarm {
+            Some(a) => format!("{} ({}; alarm {} at {})", h.component, h.kind, a.name, sig(a.load, 4)),
+            None => format!("{} ({})", h.component, h.kind),
+        })
+        .collect();
+    format!(
+        "Held to {}, no limit crossed ({}): {}. ",
+        sig(b.loads.last().copied().unwrap_or(f64::NAN), 4),
+        names.len(),
+        names.join(", ")
+    )
+}
+
 /// The chart of `b`, its x axis labelled `x_label`.
 pub fn chart(b: &Breakpoints, x_label: &str, has_alarms: bool) -> BreakpointChart {
     let mut order: Vec<&str> = Vec::new();
@@ -73,17 +96,20 @@ pub fn chart(b: &Breakpoints, x_label: &str, has_alarms: bool) -> BreakpointChar
             broken_row(k.max(1), &mine, has_alarms)
         })
         .collect();
-    rows.extend(b.holding.iter().map(|h| {
-        let alarm = alarm_text(h.alarm.as_ref()).map_or(String::new(), |a| format!(" · {a}"));
-        BreakRow {
-            label: format!("{} ({})", h.component, h.kind),
+    if !b.holding.is_empty() {
+        rows.push(BreakRow {
+            label: format!("held ({})", b.holding.len()),
             first: None,
             later: Vec::new(),
-            second: format!("holds to {} (no limit crossed){alarm}", sig(h.holds_to, 4)),
+            second: format!(
+                "{} components crossed no limit up to {}: listed under the chart",
+                b.holding.len(),
+                sig(b.loads.last().copied().unwrap_or(f64::NAN), 4)
+            ),
             first_of_all: false,
             muted: false,
-        }
-    }));
+        });
+    }
     if !b.system_alarms.is_empty() {
         let each: Vec<String> = b
             .system_alarms
@@ -108,11 +134,13 @@ pub fn chart(b: &Breakpoints, x_label: &str, has_alarms: bool) -> BreakpointChar
         loads: b.loads.clone(),
         rows,
         note: format!(
-            "Each load: the mean over {} replications (seed {}, the same random numbers at every load). A limit is \
+            "{}Each load: the mean over {} replications (seed {}, the same random numbers at every load). A limit is \
              crossed where its mean signal meets its threshold: interpolated between the last load below and the \
              first above where the signal moves smoothly, else the first load where it holds. breakpoints.csv lists \
              every crossing, points.csv every signal at every load.",
-            b.replications, b.seed
+            holding_words(b),
+            b.replications,
+            b.seed
         ),
     }
 }

@@ -37,8 +37,16 @@ pub struct Found {
     pub point: usize,
 }
 
+/// The most a signal may grow between two loads for a line between them to place its crossing.
+pub const GROWTH_TO_INTERPOLATE: f64 = 10.0;
+
 /// The first crossing of `values` (the mean signal at each of `loads`, None: no data) past
-/// `threshold` (strictly above it when `strict`); interpolated when the signal is `continuous`.
+/// `threshold` (strictly above it when `strict`); interpolated when the signal is `continuous`,
+/// above 0 at the point below and at most [`GROWTH_TO_INTERPOLATE`] times that value at the point above. A
+/// share that is 0, or nearly, below and many times larger above (a quota's 429s, a timeout
+/// share) rises from a kink somewhere between the two points that a line cannot place: a line
+/// from near 0 would put the crossing at the lower point whatever the limit, so the crossing is
+/// the first point, the limit between the two.
 pub fn find(loads: &[f64], values: &[Option<f64>], threshold: f64, strict: bool, continuous: bool) -> Option<Found> {
     let holds = |v: f64| if strict { v > threshold } else { v >= threshold };
     let k = values.iter().position(|v| v.is_some_and(holds))?;
@@ -47,11 +55,15 @@ pub fn find(loads: &[f64], values: &[Option<f64>], threshold: f64, strict: bool,
     }
     let first = Found { load: loads[k], how: How::FirstPoint, point: k };
     match (values[k - 1], values[k]) {
-        (Some(below), Some(above)) if continuous && above != below => Some(Found {
-            load: interpolate(loads[k - 1], loads[k], below, above, threshold),
-            how: How::Interpolated,
-            point: k,
-        }),
+        (Some(below), Some(above))
+            if continuous && above != below && below > 0.0 && above.abs() <= GROWTH_TO_INTERPOLATE * below =>
+        {
+            Some(Found {
+                load: interpolate(loads[k - 1], loads[k], below, above, threshold),
+                how: How::Interpolated,
+                point: k,
+            })
+        }
         _ => Some(first),
     }
 }
@@ -84,6 +96,21 @@ mod tests {
         let f = find(&loads, &[Some(0.3), Some(0.4)], 0.0, true, false).expect("crossed");
         assert_eq!(f.how, How::LowestPoint);
         assert!(find(&loads, &[Some(0.0), None], 0.0, true, true).is_none());
+    }
+
+    #[test]
+    fn a_share_at_zero_below_is_not_interpolated_from_its_kink() {
+        // A quota's 429 share: 0 at 2,500, 92 % at 8,125. A line from 0 would put a 0.1 %
+        // threshold at 2,506; the quota lies anywhere between the two loads.
+        let f = find(&[2500.0, 8125.0], &[Some(0.0), Some(0.92)], 0.001, true, true).expect("crossed");
+        assert_eq!((f.load, f.how, f.point), (8125.0, How::FirstPoint, 1));
+        // Nearly 0 below and a hundred times more above: the same kink.
+        let f = find(&[1.0, 2.0], &[Some(0.00001), Some(0.84)], 0.001, true, true).expect("crossed");
+        assert_eq!((f.load, f.how), (2.0, How::FirstPoint));
+        // Growing threefold, the line is used.
+        let f = find(&[2500.0, 8125.0], &[Some(0.0005), Some(0.0015)], 0.001, true, true).expect("crossed");
+        assert_eq!(f.how, How::Interpolated);
+        assert!((f.load - 5312.5).abs() < 1e-6, "{}", f.load);
     }
 
     #[test]

@@ -7,20 +7,21 @@ pub mod alarm_hits;
 pub mod chart;
 pub mod crossing;
 pub mod output;
+pub mod scans;
 pub mod signals;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Model;
 use crate::stats::t_interval;
-pub use alarm_hits::AlarmHit;
 use alarm_hits::AlarmPoints;
+pub use alarm_hits::{AlarmHit, AlarmMeta};
 use crossing::How;
 use signals::{Component, LIMITS};
 
 /// What one run gives: every signal (per component, per limit) and every alarm (fired, first
 /// start [s]).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReading {
     pub signals: Vec<Vec<Option<f64>>>,
     pub alarms: Vec<alarm_hits::AlarmReading>,
@@ -135,9 +136,34 @@ fn series(runs: &[Vec<RunReading>], c: usize, j: usize, relative: bool) -> Vec<(
     raw.into_iter().map(|(m, h, n)| (base.and_then(|b| Some(m? / b)), base.and_then(|b| Some(h? / b)), n)).collect()
 }
 
+/// What a scan needs of the model besides the readings: its name, components and alarms (kept in
+/// an experiment's sweep.json, so shards merge without the model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub model: String,
+    pub components: Vec<Component>,
+    pub alarms: Vec<AlarmMeta>,
+}
+
+impl Plan {
+    /// The plan of `model`.
+    pub fn of(model: &Model) -> Plan {
+        Plan {
+            model: model.spec.name.clone(),
+            components: signals::components(model),
+            alarms: alarm_hits::metas(model),
+        }
+    }
+
+    /// Reads one run.
+    pub fn read(&self, model: &Model, out: &crate::report::output::RunOutput) -> RunReading {
+        RunReading { signals: signals::read_run(model, out, &self.components), alarms: signals::read_alarms(out) }
+    }
+}
+
 /// The inputs of [`analyse`] besides the readings.
 pub struct Setup<'a> {
-    pub model: &'a Model,
+    pub plan: &'a Plan,
     pub vary: String,
     pub load_label: String,
     pub loads: Vec<f64>,
@@ -148,11 +174,12 @@ pub struct Setup<'a> {
 }
 
 /// The crossings of every component's limits over `runs[point][rep]`.
-pub fn analyse(s: &Setup, components: &[Component], runs: &[Vec<RunReading>]) -> Breakpoints {
-    let alarms: AlarmPoints = alarm_hits::by_point(s.model.alarms.len(), runs);
+pub fn analyse(s: &Setup, runs: &[Vec<RunReading>]) -> Breakpoints {
+    let components = &s.plan.components;
+    let alarms: AlarmPoints = alarm_hits::by_point(s.plan.alarms.len(), runs);
     let (mut crossings, mut points, mut holding) = (Vec::new(), Vec::new(), Vec::new());
     for (ci, c) in components.iter().enumerate() {
-        let alarm = alarm_hits::first_of(s.model, &s.loads, &alarms, &c.name);
+        let alarm = alarm_hits::first_of(&s.plan.alarms, &s.loads, &alarms, &c.name);
         let before = crossings.len();
         for (j, &li) in c.limits.iter().enumerate() {
             let def = &LIMITS[li];
@@ -196,7 +223,7 @@ pub fn analyse(s: &Setup, components: &[Component], runs: &[Vec<RunReading>]) ->
     }
     order(&mut crossings, components);
     Breakpoints {
-        model: s.model.spec.name.clone(),
+        model: s.plan.model.clone(),
         vary: s.vary.clone(),
         load_label: s.load_label.clone(),
         loads: s.loads.clone(),
@@ -223,7 +250,7 @@ fn order(crossings: &mut [Crossing], components: &[Component]) {
 }
 
 fn system_alarms(s: &Setup, alarms: &AlarmPoints) -> Vec<SystemAlarm> {
-    alarm_hits::unowned(s.model, &s.loads, alarms)
+    alarm_hits::unowned(&s.plan.alarms, &s.loads, alarms)
         .into_iter()
         .map(|(name, severity, hit)| SystemAlarm {
             name,

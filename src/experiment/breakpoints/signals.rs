@@ -363,13 +363,31 @@ pub const LIMITS: &[LimitDef] = &[
 pub const SYSTEM: &str = "whole system";
 
 /// One component of the model and the limits that apply to it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Component {
     pub name: String,
     /// `llm`, `kv_store` …, `service`, `station`, `rate_limit` or `system`.
     pub kind: String,
-    /// Indices into [`LIMITS`].
+    /// Indices into [`LIMITS`] (written as their ids).
+    #[serde(with = "limit_ids")]
     pub limits: Vec<usize>,
+}
+
+/// [`Component::limits`] written as the limits' ids, so a file names them in words and stays
+/// readable if the list's order changes.
+mod limit_ids {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(limits: &[usize], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(limits.iter().map(|&i| super::LIMITS[i].id))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
+        let ids = Vec::<String>::deserialize(d)?;
+        ids.iter()
+            .map(|id| super::limit_index(id).ok_or_else(|| serde::de::Error::custom(format!("`{id}` is not a limit"))))
+            .collect()
+    }
 }
 
 impl LimitDef {
