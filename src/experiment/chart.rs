@@ -134,7 +134,8 @@ impl Table {
                     .map(|r| {
                         let v = self.values(r, y).unwrap_or_default();
                         let finite: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
-                        if finite.is_empty() { 0.0 } else { finite.iter().sum::<f64>() / finite.len() as f64 }
+                        // No replication had the figure: no bar part (NaN), not a 0.
+                        if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 }
                     })
                     .collect();
                 (name, means)

@@ -15,7 +15,8 @@ pub struct StackedBars {
     pub y_label: String,
     /// The bars' labels, left to right.
     pub bars: Vec<String>,
-    /// Each part's name and its height in every bar, bottom to top.
+    /// Each part's name and its height in every bar, bottom to top; NaN where the bar has no
+    /// figure for it (drawn as nothing; a bar with no figure at all is labelled "no data", not 0).
     pub parts: Vec<(String, Vec<f64>)>,
     /// A line under the legend (what a bar is: a mean over how many replications).
     pub note: Option<String>,
@@ -77,7 +78,9 @@ impl Chart for StackedBars {
         let layout = legend::layout(&entries, self.note.as_deref(), SIZE.0);
         let (plot, strip) = root.split_vertically(SIZE.1);
         let n = self.bars.len();
-        let totals: Vec<f64> = (0..n).map(|i| self.parts.iter().map(|(_, v)| v[i]).sum()).collect();
+        let height = |v: f64| if v.is_finite() { v } else { 0.0 };
+        let totals: Vec<f64> = (0..n).map(|i| self.parts.iter().map(|(_, v)| height(v[i])).sum()).collect();
+        let no_data: Vec<bool> = (0..n).map(|i| self.parts.iter().all(|(_, v)| !v[i].is_finite())).collect();
         let top = totals.iter().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE) * 1.08;
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", 26))
@@ -103,8 +106,8 @@ impl Chart for StackedBars {
             let rects: Vec<Rectangle<(f64, f64)>> = (0..n)
                 .map(|i| {
                     let (x0, x1) = (i as f64 + 0.25, i as f64 + 0.75);
-                    let r = Rectangle::new([(x0, base[i]), (x1, base[i] + heights[i])], color.filled());
-                    base[i] += heights[i];
+                    let r = Rectangle::new([(x0, base[i]), (x1, base[i] + height(heights[i]))], color.filled());
+                    base[i] += height(heights[i]);
                     r
                 })
                 .collect();
@@ -121,10 +124,39 @@ impl Chart for StackedBars {
                     .map_err(|e| e.to_string())?;
             }
         }
-        // Each bar's total above it, so that a reader need not add the parts up.
+        // Each bar's total above it, so that a reader need not add the parts up; "no data" where
+        // the runs had no figure (a metric of calls that were never made), which is not 0.
         let style = TextStyle::from(("sans-serif", 16).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
-        let totals = (0..n).map(|i| Text::new(tick(totals[i]), (i as f64 + 0.5, totals[i]), style.clone()));
+        let label = |i: usize| if no_data[i] { "no data".to_string() } else { tick(totals[i]) };
+        let totals = (0..n).map(|i| Text::new(label(i), (i as f64 + 0.5, totals[i]), style.clone()));
         chart.draw_series(totals).map_err(|e| e.to_string())?;
         legend::draw(&strip, &entries, self.note.as_deref(), &layout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bar_without_a_figure_reads_no_data_not_zero() {
+        let bars = StackedBars {
+            title: "t".into(),
+            y_label: "share".into(),
+            bars: vec!["after, peak".into(), "before, peak".into()],
+            parts: vec![("429s".into(), vec![f64::NAN, 0.25])],
+            note: None,
+        };
+        let dir = std::env::temp_dir().join(format!("capsim-stacked-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bars.svg");
+        bars.svg(&path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        let texts: Vec<&str> = svg.split("</text>").filter_map(|t| t.rsplit('>').next()).map(str::trim).collect();
+        assert!(texts.contains(&"no data"), "{texts:?}");
+        assert!(texts.contains(&"0.25"), "{texts:?}");
+        // The bar without a figure is labelled, not given a total of 0 (the axis still has its 0).
+        assert_eq!(texts.iter().filter(|t| **t == "0").count(), 1, "{texts:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
