@@ -26,10 +26,9 @@
 //! of keys at given times (an event-driven catalog update: all volumes of a series); they are
 //! applied lazily, by comparing an entry's store time with the range's last invalidation.
 
-use std::collections::HashMap;
-
 use rand::RngExt;
 use rand_distr::{Beta, Distribution};
+use rustc_hash::FxHashMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -286,14 +285,16 @@ impl CacheCounts {
 /// A running cache.
 pub struct Cache {
     def: CacheDef,
-    index: HashMap<Item, u32>,
+    /// Key → slot. Fx hashing (not SipHash): keys come from the model, not from an adversary,
+    /// and no output depends on the map's order.
+    index: FxHashMap<Item, u32>,
     slab: Vec<Entry>,
     free: Vec<u32>,
     /// LRU list: most recent at `head`.
     head: u32,
     tail: u32,
     live: usize,
-    flights: HashMap<Item, Flight>,
+    flights: FxHashMap<Item, Flight>,
     /// Spare waiter lists, reused.
     spare: Vec<Vec<ReqId>>,
     concurrent: u32,
@@ -329,13 +330,13 @@ impl Kind for Cache {
     fn start(def: &CacheDef, seed: u64, service: &str) -> Cache {
         let mut c = Cache {
             def: def.clone(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             slab: Vec::new(),
             free: Vec::new(),
             head: NIL,
             tail: NIL,
             live: 0,
-            flights: HashMap::new(),
+            flights: FxHashMap::default(),
             spare: Vec::new(),
             concurrent: 0,
             sweep: 0,
