@@ -151,7 +151,9 @@ pub fn breakpoints(a: BreakpointsArgs) -> Result<()> {
     check_budget(&ms, a.common.replications)?;
     let plan = Plan::of(&ms[0]);
     let c = &a.common;
-    let runs = replicate_with(&ms, c.replications, c.seed, c.threads, |m, o| plan.read(m, &o))?;
+    let runs = replicate_with(&ms, c.replications, c.seed, c.threads, |m, o| {
+        plan.read(m, &o, &serde_json::to_value(&o.summary).unwrap_or_default())
+    })?;
     let mut thresholds: Vec<f64> = LIMITS.iter().map(|l| l.threshold).collect();
     a.limit.iter().for_each(|&(i, x)| thresholds[i] = x);
     let label = x_label(&a);
@@ -170,7 +172,7 @@ pub fn breakpoints(a: BreakpointsArgs) -> Result<()> {
     std::fs::write(dir.join("breakpoints.json"), serde_json::to_string_pretty(&result)? + "\n")?;
     std::fs::write(dir.join("breakpoints.csv"), output::crossings_csv(&result))?;
     std::fs::write(dir.join("points.csv"), output::points_csv(&result))?;
-    let chart = bp::chart::chart(&result, &label, !base.alarms.is_empty());
+    let chart = bp::chart::chart(&result, &label, !base.alarms.is_empty(), ("breakpoints.csv", "points.csv"));
     let written = chart.save_both(&dir, "breakpoints")?;
     crate::say_raw!("{}", output::table(&result));
     crate::say!("wrote {}/breakpoints.json, breakpoints.csv, points.csv", dir.display());

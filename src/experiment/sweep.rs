@@ -168,7 +168,7 @@ fn run_one(exp: &Experiment, index: usize, rep: usize) -> RunResult {
     } else {
         Vec::new()
     };
-    let reading = exp.plan.as_ref().map(|p| p.read(&model, &out));
+    let reading = exp.plan.as_ref().map(|p| p.read(&model, &out, &summary));
     RunResult { metrics, series, level, starts, reading }
 }
 

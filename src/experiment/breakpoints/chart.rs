@@ -75,8 +75,9 @@ fn holding_words(b: &Breakpoints) -> String {
     )
 }
 
-/// The chart of `b`, its x axis labelled `x_label`.
-pub fn chart(b: &Breakpoints, x_label: &str, has_alarms: bool) -> BreakpointChart {
+/// The chart of `b`, its x axis labelled `x_label`; `files` names the crossings' and the
+/// signals' CSV files beside it, for its note.
+pub fn chart(b: &Breakpoints, x_label: &str, has_alarms: bool, files: (&str, &str)) -> BreakpointChart {
     let mut order: Vec<&str> = Vec::new();
     for c in &b.crossings {
         if !order.contains(&c.component.as_str()) {
@@ -136,11 +137,13 @@ pub fn chart(b: &Breakpoints, x_label: &str, has_alarms: bool) -> BreakpointChar
         note: format!(
             "{}Each load: the mean over {} replications (seed {}, the same random numbers at every load). A limit is \
              crossed where its mean signal meets its threshold: interpolated between the last load below and the \
-             first above where the signal moves smoothly, else the first load where it holds. breakpoints.csv lists \
-             every crossing, points.csv every signal at every load.",
+             first above where the signal moves smoothly, else the first load where it holds. {} lists every \
+             crossing, {} every signal at every load.",
             holding_words(b),
             b.replications,
-            b.seed
+            b.seed,
+            files.0,
+            files.1
         ),
     }
 }

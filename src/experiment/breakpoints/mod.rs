@@ -155,9 +155,17 @@ impl Plan {
         }
     }
 
-    /// Reads one run.
-    pub fn read(&self, model: &Model, out: &crate::report::output::RunOutput) -> RunReading {
-        RunReading { signals: signals::read_run(model, out, &self.components), alarms: signals::read_alarms(out) }
+    /// Reads one run; `summary` is its summary as JSON.
+    pub fn read(
+        &self,
+        model: &Model,
+        out: &crate::report::output::RunOutput,
+        summary: &serde_json::Value,
+    ) -> RunReading {
+        RunReading {
+            signals: signals::read_run(model, out, summary, &self.components),
+            alarms: signals::read_alarms(out),
+        }
     }
 }
 

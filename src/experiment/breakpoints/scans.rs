@@ -49,7 +49,14 @@ impl Scan {
 
     /// The chart's title.
     pub fn title(&self) -> String {
-        chart::chart(&self.result, &self.x_label, self.has_alarms).title
+        self.chart().title
+    }
+
+    /// The scan's chart, its note naming the scan's CSV files.
+    fn chart(&self) -> crate::report::breakpoint_chart::BreakpointChart {
+        let stem = self.stem();
+        let files = (format!("{stem}.csv"), format!("{stem}_points.csv"));
+        chart::chart(&self.result, &self.x_label, self.has_alarms, (&files.0, &files.1))
     }
 
     /// Writes the scan's files into `dir`; returns them.
@@ -65,7 +72,7 @@ impl Scan {
             std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
             written.push(p);
         }
-        let c = chart::chart(&self.result, &self.x_label, self.has_alarms);
+        let c = self.chart();
         written.extend(c.save_both(dir, &stem)?);
         Ok(written)
     }

@@ -471,15 +471,15 @@ fn window_utilization(model: &Model, out: &RunOutput, name: &str) -> Option<f64>
 }
 
 /// Every signal of one run: per component, per limit (parallel to `components`), the value read
-/// (None where the run has no figure, e.g. no calls).
-pub fn read_run(model: &Model, out: &RunOutput, components: &[Component]) -> Vec<Vec<Option<f64>>> {
-    let summary = serde_json::to_value(&out.summary).unwrap_or_default();
+/// (None where the run has no figure, e.g. no calls). `summary` is `out.summary` as JSON, which
+/// the caller has already made.
+pub fn read_run(model: &Model, out: &RunOutput, summary: &Value, components: &[Component]) -> Vec<Vec<Option<f64>>> {
     let overloaded = summary.pointer("/status/state").and_then(Value::as_str) == Some("overloaded");
     components
         .iter()
         .map(|c| {
             let extra = Extra { window_utilization: window_utilization(model, out, &c.name), overloaded };
-            let obj = object(&summary, c);
+            let obj = object(summary, c);
             c.limits.iter().map(|&i| obj.and_then(|o| (LIMITS[i].read)(o, &extra)).filter(|x| x.is_finite())).collect()
         })
         .collect()
